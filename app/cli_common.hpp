@@ -1,0 +1,31 @@
+// Pieces shared by the subcommands: the options every model-reading command takes, output helpers.
+#pragma once
+
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "weights/model_file.hpp"
+
+namespace ftcnn::cli {
+
+struct ModelOptions {
+  std::string model;
+  std::string arch;
+};
+
+// Adds --model (required) and --arch to a subcommand.
+void add_model_options(CLI::App& command, ModelOptions& options);
+Model load_model_from(const ModelOptions& options);
+
+// Prints one JSON object on stdout.
+void print_json(const nlohmann::json& object);
+
+// 21622154 -> "21,622,154".
+std::string group_digits(int64_t value);
+
+// The version string recorded in every result ("0.1.0").
+std::string version();
+
+}  // namespace ftcnn::cli

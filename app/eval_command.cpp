@@ -1,0 +1,97 @@
+#include "app/eval_command.hpp"
+
+#include <fmt/format.h>
+
+#include <memory>
+
+#include "app/cli_common.hpp"
+#include "app/progress_bar.hpp"
+#include "engine/evaluate.hpp"
+#include "weights/hdf5_file.hpp"
+
+namespace ftcnn::cli {
+namespace {
+
+struct EvalOptions {
+  ModelOptions model;
+  std::string data;
+  std::string split = "test";
+  std::string device = "cpu";
+  int64_t batch = 0;
+  int64_t limit = 0;
+  int threads = 0;
+  std::string logits;
+  bool json = false;
+};
+
+void write_logits(const std::string& path, const EvalResult& result, const Dataset& data, int64_t classes) {
+  const std::string temporary = path + ".tmp";
+  {
+    H5File file = H5File::create(temporary);
+    file.write_tensor("logits", Shape{result.images, classes}, result.logits.data());
+    std::vector<float> labels(data.labels.begin(), data.labels.end());
+    file.write_tensor("labels", Shape{data.count}, labels.data());
+    file.write_string_attribute("created_by", "ftcnn eval " + version());
+  }
+  FT_CHECK(std::rename(temporary.c_str(), path.c_str()) == 0, "{}: cannot move the written file into place", path);
+}
+
+void run_eval(const EvalOptions& options) {
+  const Device device = parse_device(options.device);
+  Model model = load_model_from(options.model);
+  const Dataset data = load_cifar(options.data, options.split, options.limit);
+  FT_CHECK(data.count > 0, "{}: no images", options.data);
+  const int64_t batch = options.batch > 0 ? options.batch : (device == Device::cuda ? 1000 : 128);
+  auto runner = make_runner(*model.graph, device, options.threads);
+  const Preprocessing& pre = model.info.preprocessing;
+  ProgressBar bar("eval", data.count, "img");
+  const EvalResult result = evaluate(*runner, *model.graph, data, pre.scale, pre.mean, pre.std, batch,
+                                     !options.logits.empty(), [&](int64_t done) { bar.update(done); });
+  bar.finish();
+  if (!options.logits.empty()) write_logits(options.logits, result, data, model.graph->spec().num_classes);
+  const double rate = result.seconds > 0 ? static_cast<double>(result.images) / result.seconds : 0.0;
+  if (options.json) {
+    print_json({{"command", "eval"},
+                {"model", model.path},
+                {"arch", model.graph->spec().arch},
+                {"data", data.source},
+                {"dataset", data.name},
+                {"device", device_name(device)},
+                {"device_name", runner->description()},
+                {"batch", batch},
+                {"images", result.images},
+                {"correct", result.correct},
+                {"non_finite", result.non_finite},
+                {"accuracy", result.accuracy()},
+                {"seconds", result.seconds},
+                {"images_per_second", rate},
+                {"model_checksum", fmt::format("{:016x}", model.graph->parameters().checksum())},
+                {"version", version()}});
+    return;
+  }
+  fmt::print("{} on {} ({} images, {}, batch {})\n", model.path, data.source, result.images, runner->description(),
+             batch);
+  fmt::print("top-1 accuracy {:.2f} % ({} / {}), {:.3f} s, {:.0f} images/s\n", 100.0 * result.accuracy(),
+             result.correct, result.images, result.seconds, rate);
+  if (result.non_finite > 0) fmt::print("{} images had NaN or Inf logits\n", result.non_finite);
+}
+
+}  // namespace
+
+void register_eval_command(CLI::App& app) {
+  auto options = std::make_shared<EvalOptions>();
+  CLI::App* command = app.add_subcommand("eval", "Classify a CIFAR split and report top-1 accuracy");
+  add_model_options(*command, options->model);
+  command->add_option("--data", options->data, "directory of CIFAR binary files")->required();
+  command->add_option("--split", options->split, "test or train")->check(CLI::IsMember({"test", "train"}));
+  command->add_option("--device", options->device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
+  command->add_option("--batch", options->batch, "images per forward pass (default 128 on cpu, 1000 on cuda)")
+      ->check(CLI::PositiveNumber);
+  command->add_option("--limit", options->limit, "use only the first N images")->check(CLI::PositiveNumber);
+  command->add_option("--threads", options->threads, "CPU threads (default: all)")->check(CLI::NonNegativeNumber);
+  command->add_option("--logits", options->logits, "write the logits and labels to this HDF5 file");
+  command->add_flag("--json", options->json, "print one JSON object on stdout");
+  command->callback([options] { run_eval(*options); });
+}
+
+}  // namespace ftcnn::cli

@@ -1,0 +1,88 @@
+#include "app/info_command.hpp"
+
+#include <fmt/format.h>
+
+#include <memory>
+
+#include "app/cli_common.hpp"
+
+namespace ftcnn::cli {
+namespace {
+
+struct InfoOptions {
+  ModelOptions model;
+  bool json = false;
+};
+
+// Trainable parameters (PyTorch's count) and buffers (BatchNorm running statistics) of one layer.
+std::pair<int64_t, int64_t> layer_parameters(const ParameterStore& store, const std::string& layer) {
+  int64_t trainable = 0, buffers = 0;
+  for (const ParameterInfo& p : store.infos()) {
+    if (p.layer == layer) (is_trainable(p.kind) ? trainable : buffers) += p.numel();
+  }
+  return {trainable, buffers};
+}
+
+void run_info(const InfoOptions& options) {
+  const Model model = load_model_from(options.model);
+  const Graph& graph = *model.graph;
+  nlohmann::json layers = nlohmann::json::array();
+  Shape shape = graph.input_shape(1);
+  int64_t total_macs = 0;
+  for (int i = 0; i < graph.size(); ++i) {
+    const Layer& layer = graph.layer(i);
+    const int64_t macs = layer.macs_per_item(shape);
+    shape = layer.output_shape(shape);
+    total_macs += macs;
+    std::vector<int64_t> dims(shape.dims().begin() + 1, shape.dims().end());
+    const auto [trainable, buffers] = layer_parameters(graph.parameters(), layer.name());
+    layers.push_back({{"name", layer.name()},
+                      {"type", layer_type_name(layer.type())},
+                      {"output_shape", dims},
+                      {"parameters", trainable},
+                      {"buffers", buffers},
+                      {"macs", macs}});
+  }
+  const int64_t total_parameters = graph.parameters().trainable_parameters();
+  const int64_t total_buffers = graph.parameters().total_elements() - total_parameters;
+  if (options.json) {
+    print_json({{"command", "info"},
+                {"model", model.path},
+                {"arch", graph.spec().arch},
+                {"format", model.info.source_format},
+                {"dataset", model.info.dataset},
+                {"input_shape", graph.spec().input.dims()},
+                {"num_classes", graph.spec().num_classes},
+                {"layers", layers},
+                {"parameters", total_parameters},
+                {"buffers", total_buffers},
+                {"macs", total_macs},
+                {"checksum", fmt::format("{:016x}", graph.parameters().checksum())},
+                {"version", version()}});
+    return;
+  }
+  fmt::print("{} ({}, {}), input {}\n", model.path, graph.spec().arch, model.info.source_format,
+             graph.spec().input.str());
+  fmt::print("{:<16} {:<12} {:<18} {:>14} {:>16}\n", "layer", "type", "output", "parameters", "MACs");
+  for (const auto& l : layers) {
+    fmt::print("{:<16} {:<12} {:<18} {:>14} {:>16}\n", l["name"].get<std::string>(), l["type"].get<std::string>(),
+               Shape(l["output_shape"].get<std::vector<int64_t>>()).str(), group_digits(l["parameters"].get<int64_t>()),
+               group_digits(l["macs"].get<int64_t>()));
+  }
+  fmt::print("{:<48} {:>14} {:>16}\n", "total", group_digits(total_parameters), group_digits(total_macs));
+  if (total_buffers > 0) {
+    fmt::print("plus {} BatchNorm running-statistics values (buffers; fault targets too)\n", group_digits(total_buffers));
+  }
+}
+
+}  // namespace
+
+void register_info_command(CLI::App& app) {
+  auto options = std::make_shared<InfoOptions>();
+  CLI::App* command = app.add_subcommand("info", "Show a model's layers, parameters and MACs");
+  add_model_options(*command, options->model);
+  command->add_flag("--json", options->json, "print one JSON object on stdout");
+  command->callback([options] { run_info(*options); });
+}
+
+}  // namespace ftcnn::cli

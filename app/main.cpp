@@ -1,0 +1,37 @@
+// ftcnn: fault-tolerance studies of CNNs with bit flips in their float32 parameters.
+// Subcommands are registered from their own files; errors end as one line on stderr and a non-zero exit.
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+
+#include "app/cli_common.hpp"
+#include "app/eval_command.hpp"
+#include "app/info_command.hpp"
+#include "engine/error.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"ftcnn: fault-tolerance studies of CNNs under bit flips in their float32 parameters"};
+  app.set_version_flag("--version", ftcnn::cli::version());
+  app.require_subcommand(1);
+  ftcnn::cli::register_info_command(app);
+  ftcnn::cli::register_eval_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    fmt::print(stderr, "ftcnn: error: {} (see --help)\n", e.what());
+    return e.get_exit_code() != 0 ? e.get_exit_code() : 2;
+  } catch (const ftcnn::Error& e) {
+    fmt::print(stderr, "ftcnn: error: {}\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "ftcnn: internal error: {}\n", e.what());
+    return 3;
+  }
+  return 0;
+}

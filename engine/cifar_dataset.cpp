@@ -1,0 +1,108 @@
+#include "engine/cifar_dataset.hpp"
+
+#include <sys/stat.h>
+
+#include <fstream>
+
+#include "engine/error.hpp"
+
+namespace ftcnn {
+namespace {
+
+constexpr int64_t kPixels = 3 * 32 * 32;
+
+bool file_exists(const std::string& path) {
+  struct stat info {};
+  return stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode);
+}
+
+std::vector<std::string> read_lines(const std::string& path) {
+  std::vector<std::string> lines;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!line.empty()) lines.push_back(line);
+  }
+  return lines;
+}
+
+// Appends the records of one file; `label_bytes` is 1 (CIFAR-10) or 2 (CIFAR-100: coarse, fine).
+void read_records(const std::string& path, int label_bytes, int num_classes, int64_t limit, Dataset& data) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  FT_CHECK(in, "{}: cannot open", path);
+  const int64_t size = static_cast<int64_t>(in.tellg());
+  const int64_t record = label_bytes + kPixels;
+  FT_CHECK(size > 0 && size % record == 0, "{}: truncated or not a CIFAR file ({} bytes is not a whole number of "
+           "{}-byte records)", path, size, record);
+  int64_t records = size / record;
+  if (limit > 0) records = std::min(records, limit - data.count);
+  in.seekg(0);
+  std::vector<uint8_t> buffer(static_cast<size_t>(record));
+  for (int64_t r = 0; r < records; ++r) {
+    in.read(reinterpret_cast<char*>(buffer.data()), record);
+    FT_CHECK(in, "{}: read failed at record {}", path, r);
+    const int label = buffer[static_cast<size_t>(label_bytes - 1)];
+    FT_CHECK(label < num_classes, "{}: label {} out of range [0, {}) at record {}", path, label, num_classes, r);
+    if (label_bytes == 2) FT_CHECK(buffer[0] < 20, "{}: coarse label {} out of range at record {}", path, buffer[0], r);
+    data.labels.push_back(label);
+    data.pixels.insert(data.pixels.end(), buffer.begin() + label_bytes, buffer.end());
+    ++data.count;
+  }
+}
+
+}  // namespace
+
+Dataset load_cifar(const std::string& directory, const std::string& split, int64_t limit) {
+  FT_CHECK(split == "test" || split == "train", "unknown split '{}' (expected test or train)", split);
+  Dataset data;
+  std::vector<std::string> files;
+  int label_bytes = 1;
+  if (file_exists(directory + "/test_batch.bin") || file_exists(directory + "/data_batch_1.bin")) {
+    data.name = "cifar10";
+    data.num_classes = 10;
+    if (split == "test") {
+      files = {directory + "/test_batch.bin"};
+    } else {
+      for (int i = 1; i <= 5; ++i) files.push_back(directory + "/data_batch_" + std::to_string(i) + ".bin");
+    }
+    data.class_names = read_lines(directory + "/batches.meta.txt");
+  } else if (file_exists(directory + "/test.bin") || file_exists(directory + "/train.bin")) {
+    data.name = "cifar100";
+    data.num_classes = 100;
+    label_bytes = 2;
+    files = {directory + "/" + split + ".bin"};
+    data.class_names = read_lines(directory + "/fine_label_names.txt");
+  } else {
+    FT_THROW("{}: no CIFAR binary files (test_batch.bin, data_batch_N.bin, test.bin or train.bin); "
+             "scripts/prepare_cifar makes them from a JPEG pack", directory);
+  }
+  for (const std::string& file : files) {
+    FT_CHECK(file_exists(file), "{}: no such file", file);
+    if (limit > 0 && data.count >= limit) break;
+    read_records(file, label_bytes, data.num_classes, limit, data);
+    data.source += (data.source.empty() ? "" : ",") + file;
+  }
+  if (static_cast<int>(data.class_names.size()) != data.num_classes) data.class_names.clear();
+  return data;
+}
+
+void preprocess_images(const Dataset& data, int64_t first, int64_t count, float scale, const std::vector<float>& mean,
+                       const std::vector<float>& std, float* out) {
+  FT_CHECK(first >= 0 && count >= 0 && first + count <= data.count, "images [{}, {}) outside the {} of {}", first,
+           first + count, data.count, data.source);
+  FT_CHECK(mean.size() == 3 && std.size() == 3, "preprocessing needs 3 mean and std values, got {} and {}",
+           mean.size(), std.size());
+  const int64_t plane = kPixels / 3;
+  for (int64_t i = 0; i < count; ++i) {
+    const uint8_t* src = data.pixels.data() + (first + i) * kPixels;
+    float* dst = out + i * kPixels;
+    for (int64_t c = 0; c < 3; ++c) {
+      for (int64_t p = 0; p < plane; ++p) {
+        dst[c * plane + p] = (static_cast<float>(src[c * plane + p]) * scale - mean[c]) / std[c];
+      }
+    }
+  }
+}
+
+}  // namespace ftcnn

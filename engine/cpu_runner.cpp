@@ -1,0 +1,58 @@
+#include <fmt/format.h>
+
+#include "engine/cpu_context.hpp"
+#include "engine/error.hpp"
+#include "engine/runner.hpp"
+
+#ifdef FTCNN_WITH_CUDA
+#include "engine/cuda/cuda_runner.hpp"
+#endif
+
+namespace ftcnn {
+namespace {
+
+class CpuRunner final : public Runner {
+ public:
+  CpuRunner(Graph& graph, int threads) : graph_(graph), cpu_(threads) { ctx_.cpu = &cpu_; }
+
+  Device device() const override { return Device::cpu; }
+  std::string description() const override { return fmt::format("cpu ({} threads)", cpu_.threads()); }
+  void sync_parameters() override {}  // the CPU runs on the host arena itself
+
+  void forward(const float* input, int64_t batch, float* output) override {
+    if (batch != planned_batch_) {
+      shapes_ = graph_.prepare(ctx_, batch);
+      const size_t size = static_cast<size_t>(max_activation(shapes_));
+      for (auto& b : buffers_) b.resize(size);
+      planned_batch_ = batch;
+    }
+    float* const buffers[2] = {buffers_[0].data(), buffers_[1].data()};
+    graph_.run(ctx_, ParameterView(graph_.parameters(), graph_.parameters().arena().data()), shapes_, input,
+               buffers, output);
+  }
+
+ private:
+  Graph& graph_;
+  CpuContext cpu_;
+  ExecContext ctx_;
+  int64_t planned_batch_ = -1;
+  std::vector<Shape> shapes_;
+  std::vector<float> buffers_[2];
+};
+
+}  // namespace
+
+std::unique_ptr<Runner> make_runner(Graph& graph, Device device, int cpu_threads) {
+  switch (device) {
+    case Device::cpu: return std::make_unique<CpuRunner>(graph, cpu_threads);
+    case Device::cuda:
+#ifdef FTCNN_WITH_CUDA
+      return make_cuda_runner(graph);
+#else
+      FT_THROW("--device cuda: this build of ftcnn has no CUDA backend (nvcc was not found at build time)");
+#endif
+  }
+  return nullptr;
+}
+
+}  // namespace ftcnn

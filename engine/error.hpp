@@ -1,0 +1,34 @@
+// ftcnn's one exception type and the prefixed checking macros.
+//
+// Every failure, internal or caused by user input, is an ftcnn::Error whose message says what is wrong and
+// where (the file, dataset, flag or layer), followed by the source location in brackets. Messages are built
+// with fmt. Destructors never throw: they log through report_in_destructor() instead.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+#include <fmt/format.h>
+
+namespace ftcnn {
+
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+[[noreturn]] void throw_error(const char* file, int line, const std::string& message);
+
+// For cleanup paths that must not throw (destructors): prints the message to stderr.
+void report_in_destructor(const char* file, int line, const std::string& message) noexcept;
+
+}  // namespace ftcnn
+
+#define FT_THROW(...) ::ftcnn::throw_error(__FILE__, __LINE__, ::fmt::format(__VA_ARGS__))
+
+#define FT_CHECK(condition, ...)  \
+  do {                            \
+    if (!(condition)) {           \
+      FT_THROW(__VA_ARGS__);      \
+    }                             \
+  } while (0)

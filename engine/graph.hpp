@@ -1,0 +1,50 @@
+// A model as a sequence of layers that owns them and their parameters.
+//
+// The graph is device-agnostic: it knows shapes, parameters and MACs. Running it is a Runner's job
+// (runner.hpp), which plans activation memory once per batch size and moves data to and from its device.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "engine/layer.hpp"
+#include "engine/model_spec.hpp"
+#include "engine/parameter_store.hpp"
+
+namespace ftcnn {
+
+class Graph {
+ public:
+  // Builds the layers and declares their parameters (zero-filled); throws when the layers do not chain
+  // for spec.input, or when the output width is not spec.num_classes.
+  explicit Graph(ModelSpec spec);
+
+  const ModelSpec& spec() const { return spec_; }
+  int size() const { return static_cast<int>(layers_.size()); }
+  Layer& layer(int i) { return *layers_.at(static_cast<size_t>(i)); }
+  const Layer& layer(int i) const { return *layers_.at(static_cast<size_t>(i)); }
+  ParameterStore& parameters() { return parameters_; }
+  const ParameterStore& parameters() const { return parameters_; }
+
+  Shape input_shape(int64_t batch) const;
+  // Output shape of every layer, in order, for a batch.
+  std::vector<Shape> output_shapes(int64_t batch) const;
+  int64_t macs_per_item() const;
+
+  // Prepares every layer for `batch` on the context's device; returns the output shapes.
+  std::vector<Shape> prepare(const ExecContext& ctx, int64_t batch);
+  // Runs the prepared graph on device pointers. `buffers` are two activation buffers of at least
+  // max_activation(shapes) floats each; `input` is read only; the result lands in `output`.
+  void run(const ExecContext& ctx, const ParameterView& params, const std::vector<Shape>& shapes, const float* input,
+           float* const buffers[2], float* output);
+
+ private:
+  ModelSpec spec_;
+  std::vector<std::unique_ptr<Layer>> layers_;
+  ParameterStore parameters_;
+};
+
+// Largest element count among the shapes.
+int64_t max_activation(const std::vector<Shape>& shapes);
+
+}  // namespace ftcnn

@@ -1,0 +1,82 @@
+// The layer contract.
+//
+// A layer is built from its LayerSpec, declares its parameters in the model's ParameterStore, computes its
+// output shape, and runs on one device. `prepare` does all per-shape work once (cuDNN descriptors,
+// algorithm choice, workspace size); `forward` is non-virtual: it checks that the layer was prepared for
+// this device and input shape, then calls exactly one of forward_cpu / forward_cuda. There is no fallback
+// from CUDA to CPU. Activations are NCHW float32 (or [N, features] after flatten), batch first.
+//
+// Adding a layer: `<name>.hpp` (this contract), `<name>.cpp` (shapes, validation, CPU body), `<name>.cu`
+// (CUDA body), one line in layer_registry.cpp, one test file.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "engine/device.hpp"
+#include "engine/error.hpp"
+#include "engine/model_spec.hpp"
+#include "engine/parameter_store.hpp"
+#include "engine/tensor.hpp"
+
+namespace ftcnn {
+
+class CpuContext;
+class CudaContext;
+
+// What a forward call runs with: the device and that device's context.
+struct ExecContext {
+  Device device = Device::cpu;
+  CpuContext* cpu = nullptr;
+  CudaContext* cuda = nullptr;
+};
+
+// Per-layer state owned by the CUDA side (descriptors, chosen algorithms); defined in each layer's .cu.
+struct LayerCudaState {
+  virtual ~LayerCudaState() = default;
+};
+
+class Layer {
+ public:
+  explicit Layer(LayerSpec spec);
+  virtual ~Layer();
+  Layer(const Layer&) = delete;
+  Layer& operator=(const Layer&) = delete;
+
+  const LayerSpec& spec() const { return spec_; }
+  const std::string& name() const { return spec_.name; }
+  LayerType type() const { return spec_.type; }
+
+  // Adds this layer's parameter tensors to the store (once, when the graph is built).
+  virtual void declare_parameters(ParameterStore& store);
+  // Output shape for an input shape (batch included); throws naming the layer when the input does not fit.
+  virtual Shape output_shape(const Shape& input) const = 0;
+  // Multiply-accumulates per item of the batch.
+  virtual int64_t macs_per_item(const Shape& input) const;
+  // True when the output may be written over the input (element-wise layers).
+  virtual bool in_place() const { return false; }
+
+  void prepare(const ExecContext& ctx, const Shape& input);
+  void forward(const ExecContext& ctx, const ParameterView& params, const Shape& input, const float* in,
+               float* out);
+
+ protected:
+  virtual void forward_cpu(const Shape& input, const ParameterView& params, const float* in, float* out,
+                           CpuContext& ctx) = 0;
+  virtual void prepare_cuda(const Shape& input, CudaContext& ctx);
+  virtual void forward_cuda(const Shape& input, const ParameterView& params, const float* in, float* out,
+                            CudaContext& ctx);
+
+  // Throws "layer <name>: <message>".
+  [[noreturn]] void fail(const std::string& message) const;
+
+  LayerSpec spec_;
+  std::unique_ptr<LayerCudaState> cuda_state_;
+
+ private:
+  Shape prepared_input_;
+  Device prepared_device_ = Device::cpu;
+  bool prepared_ = false;
+};
+
+}  // namespace ftcnn

@@ -1,0 +1,47 @@
+#include "engine/layers/batchnorm2d.hpp"
+
+#include <cmath>
+
+#include "engine/cpu_context.hpp"
+
+namespace ftcnn {
+
+BatchNorm2d::BatchNorm2d(LayerSpec spec) : Layer(std::move(spec)) {
+  if (spec_.in_channels <= 0 || spec_.in_channels != spec_.out_channels) fail("needs a positive channel count");
+  if (!(spec_.eps > 0.0)) fail("eps must be positive");
+}
+
+void BatchNorm2d::declare_parameters(ParameterStore& store) {
+  const std::string& n = spec_.name;
+  const Shape shape{spec_.in_channels};
+  gamma_ = store.add(n + ".weight", n, ParamKind::bn_weight, shape);
+  beta_ = store.add(n + ".bias", n, ParamKind::bn_bias, shape);
+  mean_ = store.add(n + ".running_mean", n, ParamKind::bn_running_mean, shape);
+  var_ = store.add(n + ".running_var", n, ParamKind::bn_running_var, shape);
+}
+
+Shape BatchNorm2d::output_shape(const Shape& input) const {
+  if (input.rank() != 4 || input[1] != spec_.in_channels) {
+    fail(fmt::format("expects input [N, {}, H, W], got {}", spec_.in_channels, input.str()));
+  }
+  return input;
+}
+
+void BatchNorm2d::forward_cpu(const Shape& input, const ParameterView& params, const float* in, float* out,
+                              CpuContext& ctx) {
+  const int64_t batch = input[0], channels = input[1], plane = input[2] * input[3];
+  const float *gamma = params(gamma_), *beta = params(beta_), *mean = params(mean_), *var = params(var_);
+#pragma omp parallel for collapse(2) num_threads(ctx.threads()) schedule(static)
+  for (int64_t n = 0; n < batch; ++n) {
+    for (int64_t c = 0; c < channels; ++c) {
+      // As PyTorch's CPU kernel: scale = gamma / sqrt(var + eps), shift = beta - mean * scale.
+      const float scale = static_cast<float>(gamma[c] / std::sqrt(static_cast<double>(var[c]) + spec_.eps));
+      const float shift = beta[c] - mean[c] * scale;
+      const float* src = in + (n * channels + c) * plane;
+      float* dst = out + (n * channels + c) * plane;
+      for (int64_t p = 0; p < plane; ++p) dst[p] = src[p] * scale + shift;
+    }
+  }
+}
+
+}  // namespace ftcnn

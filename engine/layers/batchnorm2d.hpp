@@ -1,0 +1,31 @@
+// batchnorm2d: nn.BatchNorm2d in eval mode.
+//   input [N, C, H, W] -> same shape; y = (x - running_mean) / sqrt(running_var + eps) * weight + bias.
+//   parameters: "<name>.weight" (gamma), "<name>.bias" (beta), "<name>.running_mean", "<name>.running_var", [C].
+// The four tensors stay separate parameters (each one is a fault-injection target); the per-channel scale
+// and shift are derived from them on every forward call, so a flipped bit takes effect at once.
+#pragma once
+
+#include "engine/layer.hpp"
+
+namespace ftcnn {
+
+class BatchNorm2d final : public Layer {
+ public:
+  explicit BatchNorm2d(LayerSpec spec);
+  void declare_parameters(ParameterStore& store) override;
+  Shape output_shape(const Shape& input) const override;
+  bool in_place() const override { return true; }
+
+ protected:
+  void forward_cpu(const Shape& input, const ParameterView& params, const float* in, float* out,
+                   CpuContext& ctx) override;
+#ifdef FTCNN_WITH_CUDA
+  void forward_cuda(const Shape& input, const ParameterView& params, const float* in, float* out,
+                    CudaContext& ctx) override;
+#endif
+
+ private:
+  int gamma_ = -1, beta_ = -1, mean_ = -1, var_ = -1;
+};
+
+}  // namespace ftcnn

@@ -1,0 +1,111 @@
+#include "engine/layers/conv2d.hpp"
+
+#include <algorithm>
+
+#include "engine/blas.hpp"
+#include "engine/cpu_context.hpp"
+
+namespace ftcnn {
+
+Conv2d::Conv2d(LayerSpec spec) : Layer(std::move(spec)) {
+  const LayerSpec& s = spec_;
+  if (s.in_channels <= 0 || s.out_channels <= 0) fail("channel counts must be positive");
+  for (int i = 0; i < 2; ++i) {
+    if (s.kernel[i] <= 0 || s.stride[i] <= 0 || s.padding[i] < 0) fail("kernel and stride must be positive, padding >= 0");
+  }
+}
+
+void Conv2d::declare_parameters(ParameterStore& store) {
+  const LayerSpec& s = spec_;
+  weight_ = store.add(s.name + ".weight", s.name, ParamKind::weight,
+                      Shape{s.out_channels, s.in_channels, s.kernel[0], s.kernel[1]});
+  if (s.bias) bias_ = store.add(s.name + ".bias", s.name, ParamKind::bias, Shape{s.out_channels});
+}
+
+Shape Conv2d::output_shape(const Shape& input) const {
+  const LayerSpec& s = spec_;
+  if (input.rank() != 4 || input[1] != s.in_channels) {
+    fail(fmt::format("expects input [N, {}, H, W], got {}", s.in_channels, input.str()));
+  }
+  const int64_t oh = (input[2] + 2 * s.padding[0] - s.kernel[0]) / s.stride[0] + 1;
+  const int64_t ow = (input[3] + 2 * s.padding[1] - s.kernel[1]) / s.stride[1] + 1;
+  if (input[2] + 2 * s.padding[0] < s.kernel[0] || input[3] + 2 * s.padding[1] < s.kernel[1]) {
+    fail(fmt::format("input {} is smaller than the kernel", input.str()));
+  }
+  return Shape{input[0], s.out_channels, oh, ow};
+}
+
+int64_t Conv2d::macs_per_item(const Shape& input) const {
+  const Shape out = output_shape(input);
+  return out.per_item() * spec_.in_channels * spec_.kernel[0] * spec_.kernel[1];
+}
+
+void Conv2d::forward_cpu(const Shape& input, const ParameterView& params, const float* in, float* out,
+                         CpuContext& ctx) {
+  const LayerSpec& s = spec_;
+  const Shape out_shape = output_shape(input);
+  const int64_t channels = input[1], height = input[2], width = input[3];
+  const int64_t out_h = out_shape[2], out_w = out_shape[3];
+  const int64_t plane = out_h * out_w;  // output positions per image
+  const int64_t k = channels * s.kernel[0] * s.kernel[1];
+  const int64_t batch = input[0];
+
+  // Images per GEMM: as many as keep the column matrix and the GEMM result near 8 Mi floats each, so that
+  // small late layers still get one large GEMM while early layers do not blow the cache-friendly scratch.
+  constexpr int64_t kScratchFloats = int64_t{8} << 20;
+  const int64_t per_image = std::max(k, s.out_channels) * plane;
+  const int64_t chunk = std::clamp<int64_t>(kScratchFloats / std::max<int64_t>(per_image, 1), 1, batch);
+
+  float* scratch = ctx.scratch(static_cast<size_t>((k + s.out_channels) * chunk * plane));
+  const float* weight = params(weight_);
+  const float* bias = bias_ >= 0 ? params(bias_) : nullptr;
+
+  for (int64_t first = 0; first < batch; first += chunk) {
+    const int64_t count = std::min(chunk, batch - first);
+    const int64_t cols_width = count * plane;  // columns: (image, oh, ow)
+    float* cols = scratch;
+    float* result = scratch + k * cols_width;
+
+    // im2col: row r = (c, ki, kj); column (b, oh, ow) holds input[b, c, oh*sh - ph + ki, ow*sw - pw + kj].
+#pragma omp parallel for num_threads(ctx.threads()) schedule(static)
+    for (int64_t r = 0; r < k; ++r) {
+      const int64_t c = r / (s.kernel[0] * s.kernel[1]);
+      const int64_t ki = (r / s.kernel[1]) % s.kernel[0];
+      const int64_t kj = r % s.kernel[1];
+      float* row = cols + r * cols_width;
+      for (int64_t b = 0; b < count; ++b) {
+        const float* image = in + ((first + b) * channels + c) * height * width;
+        for (int64_t oh = 0; oh < out_h; ++oh) {
+          const int64_t ih = oh * s.stride[0] - s.padding[0] + ki;
+          float* dst = row + b * plane + oh * out_w;
+          if (ih < 0 || ih >= height) {
+            std::fill(dst, dst + out_w, 0.0f);
+            continue;
+          }
+          const float* src = image + ih * width;
+          for (int64_t ow = 0; ow < out_w; ++ow) {
+            const int64_t iw = ow * s.stride[1] - s.padding[1] + kj;
+            dst[ow] = (iw >= 0 && iw < width) ? src[iw] : 0.0f;
+          }
+        }
+      }
+    }
+
+    blas_sgemm(false, false, static_cast<int>(s.out_channels), static_cast<int>(cols_width), static_cast<int>(k),
+               1.0f, weight, static_cast<int>(k), cols, static_cast<int>(cols_width), 0.0f, result,
+               static_cast<int>(cols_width));
+
+    // result is [out, (b, oh, ow)]; NCHW wants [b, out, (oh, ow)]. Add the bias on the way.
+#pragma omp parallel for collapse(2) num_threads(ctx.threads()) schedule(static)
+    for (int64_t b = 0; b < count; ++b) {
+      for (int64_t o = 0; o < s.out_channels; ++o) {
+        const float* src = result + o * cols_width + b * plane;
+        float* dst = out + ((first + b) * s.out_channels + o) * plane;
+        const float add = bias ? bias[o] : 0.0f;
+        for (int64_t p = 0; p < plane; ++p) dst[p] = src[p] + add;
+      }
+    }
+  }
+}
+
+}  // namespace ftcnn

@@ -1,0 +1,35 @@
+// conv2d: 2-D convolution as nn.Conv2d (zero padding, no dilation, no groups).
+//   input [N, in, H, W] -> output [N, out, OH, OW], OH = (H + 2*pad_h - kh) / stride_h + 1 (floor), same for W.
+//   parameters: "<name>.weight" [out, in, kh, kw], "<name>.bias" [out] when spec.bias.
+// CPU: batched im2col + one OpenBLAS sgemm per chunk of images. CUDA: cuDNN, strict fp32 (CUDNN_FMA_MATH),
+// algorithm chosen once in prepare.
+#pragma once
+
+#include "engine/layer.hpp"
+
+namespace ftcnn {
+
+class Conv2d final : public Layer {
+ public:
+  explicit Conv2d(LayerSpec spec);
+  void declare_parameters(ParameterStore& store) override;
+  Shape output_shape(const Shape& input) const override;
+  int64_t macs_per_item(const Shape& input) const override;
+  int weight_index() const { return weight_; }
+  int bias_index() const { return bias_; }
+
+ protected:
+  void forward_cpu(const Shape& input, const ParameterView& params, const float* in, float* out,
+                   CpuContext& ctx) override;
+#ifdef FTCNN_WITH_CUDA
+  void prepare_cuda(const Shape& input, CudaContext& ctx) override;
+  void forward_cuda(const Shape& input, const ParameterView& params, const float* in, float* out,
+                    CudaContext& ctx) override;
+#endif
+
+ private:
+  int weight_ = -1;
+  int bias_ = -1;  // -1 without bias
+};
+
+}  // namespace ftcnn

@@ -1,0 +1,24 @@
+// dropout: the identity at inference (nn.Dropout in eval mode); kept as a layer so architectures and
+// module indices read exactly as in PyTorch.
+#pragma once
+
+#include "engine/layer.hpp"
+
+namespace ftcnn {
+
+class Dropout final : public Layer {
+ public:
+  explicit Dropout(LayerSpec spec) : Layer(std::move(spec)) {}
+  Shape output_shape(const Shape& input) const override;
+  bool in_place() const override { return true; }
+
+ protected:
+  void forward_cpu(const Shape& input, const ParameterView& params, const float* in, float* out,
+                   CpuContext& ctx) override;
+#ifdef FTCNN_WITH_CUDA
+  void forward_cuda(const Shape& input, const ParameterView& params, const float* in, float* out,
+                    CudaContext& ctx) override;
+#endif
+};
+
+}  // namespace ftcnn

@@ -1,0 +1,24 @@
+// flatten: torch.flatten(x, 1): [N, C, H, W] -> [N, C*H*W]. NCHW memory is already in that order, so it
+// only renames the shape; the graph runs it in place.
+#pragma once
+
+#include "engine/layer.hpp"
+
+namespace ftcnn {
+
+class Flatten final : public Layer {
+ public:
+  explicit Flatten(LayerSpec spec) : Layer(std::move(spec)) {}
+  Shape output_shape(const Shape& input) const override;
+  bool in_place() const override { return true; }
+
+ protected:
+  void forward_cpu(const Shape& input, const ParameterView& params, const float* in, float* out,
+                   CpuContext& ctx) override;
+#ifdef FTCNN_WITH_CUDA
+  void forward_cuda(const Shape& input, const ParameterView& params, const float* in, float* out,
+                    CudaContext& ctx) override;
+#endif
+};
+
+}  // namespace ftcnn

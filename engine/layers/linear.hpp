@@ -1,0 +1,33 @@
+// linear: fully connected layer as nn.Linear.
+//   input [N, in] (or any [N, ...] with `in` values per item) -> output [N, out]; y = x W^T + b.
+//   parameters: "<name>.weight" [out, in], "<name>.bias" [out] when spec.bias.
+// CPU: one OpenBLAS sgemm. CUDA: cuBLAS sgemm in strict fp32 (no TF32).
+#pragma once
+
+#include "engine/layer.hpp"
+
+namespace ftcnn {
+
+class Linear final : public Layer {
+ public:
+  explicit Linear(LayerSpec spec);
+  void declare_parameters(ParameterStore& store) override;
+  Shape output_shape(const Shape& input) const override;
+  int64_t macs_per_item(const Shape& input) const override;
+  int weight_index() const { return weight_; }
+  int bias_index() const { return bias_; }
+
+ protected:
+  void forward_cpu(const Shape& input, const ParameterView& params, const float* in, float* out,
+                   CpuContext& ctx) override;
+#ifdef FTCNN_WITH_CUDA
+  void forward_cuda(const Shape& input, const ParameterView& params, const float* in, float* out,
+                    CudaContext& ctx) override;
+#endif
+
+ private:
+  int weight_ = -1;
+  int bias_ = -1;
+};
+
+}  // namespace ftcnn

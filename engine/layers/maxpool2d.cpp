@@ -1,0 +1,38 @@
+#include "engine/layers/maxpool2d.hpp"
+
+#include <cmath>
+#include <limits>
+
+#include "engine/cpu_context.hpp"
+#include "engine/layers/pool_shape.hpp"
+#include "engine/layers/pool_window.hpp"
+
+namespace ftcnn {
+
+MaxPool2d::MaxPool2d(LayerSpec spec) : Layer(std::move(spec)) {
+  const std::string problem = pooling_spec_problem(spec_);
+  if (!problem.empty()) fail(problem);
+}
+
+Shape MaxPool2d::output_shape(const Shape& input) const {
+  Shape out = pooling_output_shape(spec_, input);
+  if (out.rank() == 0) fail(fmt::format("window does not fit input {}", input.str()));
+  return out;
+}
+
+void MaxPool2d::forward_cpu(const Shape& input, const ParameterView&, const float* in, float* out,
+                            CpuContext& ctx) {
+  for_each_pool_window(spec_, input, output_shape(input), in, out, ctx.threads(),
+                       [](const float* plane, int64_t width, int64_t h0, int64_t h1, int64_t w0, int64_t w1) {
+                         float best = -std::numeric_limits<float>::infinity();
+                         for (int64_t h = h0; h < h1; ++h) {
+                           for (int64_t w = w0; w < w1; ++w) {
+                             const float v = plane[h * width + w];
+                             if (v > best || std::isnan(v)) best = v;
+                           }
+                         }
+                         return best;
+                       });
+}
+
+}  // namespace ftcnn

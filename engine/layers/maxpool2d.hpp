@@ -1,0 +1,24 @@
+// maxpool2d: nn.MaxPool2d (floor mode, no dilation). Padding counts as -inf. A NaN in a window
+// wins, as in PyTorch, so a corrupted activation propagates to the logits and is counted as a DUE.
+//   input [N, C, H, W] -> [N, C, OH, OW], see pool_shape.hpp.
+#pragma once
+
+#include "engine/layer.hpp"
+
+namespace ftcnn {
+
+class MaxPool2d final : public Layer {
+ public:
+  explicit MaxPool2d(LayerSpec spec);
+  Shape output_shape(const Shape& input) const override;
+
+ protected:
+  void forward_cpu(const Shape& input, const ParameterView& params, const float* in, float* out,
+                   CpuContext& ctx) override;
+#ifdef FTCNN_WITH_CUDA
+  void forward_cuda(const Shape& input, const ParameterView& params, const float* in, float* out,
+                    CudaContext& ctx) override;
+#endif
+};
+
+}  // namespace ftcnn

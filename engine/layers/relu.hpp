@@ -1,0 +1,24 @@
+// relu: y = max(x, 0), element-wise, any shape. NaN stays NaN (as PyTorch), so a corrupted activation is
+// never silently turned into a valid one.
+#pragma once
+
+#include "engine/layer.hpp"
+
+namespace ftcnn {
+
+class Relu final : public Layer {
+ public:
+  explicit Relu(LayerSpec spec) : Layer(std::move(spec)) {}
+  Shape output_shape(const Shape& input) const override { return input; }
+  bool in_place() const override { return true; }
+
+ protected:
+  void forward_cpu(const Shape& input, const ParameterView& params, const float* in, float* out,
+                   CpuContext& ctx) override;
+#ifdef FTCNN_WITH_CUDA
+  void forward_cuda(const Shape& input, const ParameterView& params, const float* in, float* out,
+                    CudaContext& ctx) override;
+#endif
+};
+
+}  // namespace ftcnn

@@ -1,0 +1,154 @@
+#include "engine/model_spec.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "engine/error.hpp"
+
+namespace ftcnn {
+namespace {
+
+constexpr LayerType kAllLayerTypes[] = {LayerType::conv2d,    LayerType::linear,    LayerType::batchnorm2d,
+                                        LayerType::relu,      LayerType::maxpool2d, LayerType::avgpool2d,
+                                        LayerType::flatten,   LayerType::dropout};
+
+bool has_window(LayerType type) {
+  return type == LayerType::conv2d || type == LayerType::maxpool2d || type == LayerType::avgpool2d;
+}
+
+bool has_channels(LayerType type) {
+  return type == LayerType::conv2d || type == LayerType::linear || type == LayerType::batchnorm2d;
+}
+
+}  // namespace
+
+const char* layer_type_name(LayerType type) {
+  switch (type) {
+    case LayerType::conv2d: return "conv2d";
+    case LayerType::linear: return "linear";
+    case LayerType::batchnorm2d: return "batchnorm2d";
+    case LayerType::relu: return "relu";
+    case LayerType::maxpool2d: return "maxpool2d";
+    case LayerType::avgpool2d: return "avgpool2d";
+    case LayerType::flatten: return "flatten";
+    case LayerType::dropout: return "dropout";
+  }
+  return "?";
+}
+
+LayerType layer_type_from_name(const std::string& name) {
+  for (LayerType type : kAllLayerTypes) {
+    if (name == layer_type_name(type)) return type;
+  }
+  FT_THROW("unknown layer type '{}'", name);
+}
+
+std::string model_spec_to_json(const ModelSpec& spec) {
+  nlohmann::json layers = nlohmann::json::array();
+  for (const LayerSpec& l : spec.layers) {
+    nlohmann::json j = {{"name", l.name}, {"type", layer_type_name(l.type)}};
+    if (has_channels(l.type)) {
+      j["in"] = l.in_channels;
+      j["out"] = l.out_channels;
+    }
+    if (has_window(l.type)) {
+      j["kernel"] = l.kernel;
+      j["stride"] = l.stride;
+      j["padding"] = l.padding;
+    }
+    if (l.type == LayerType::conv2d || l.type == LayerType::linear) j["bias"] = l.bias;
+    if (l.type == LayerType::batchnorm2d) j["eps"] = l.eps;
+    layers.push_back(std::move(j));
+  }
+  nlohmann::json root = {{"arch", spec.arch},
+                         {"input", spec.input.dims()},
+                         {"num_classes", spec.num_classes},
+                         {"layers", std::move(layers)}};
+  return root.dump(1);
+}
+
+ModelSpec model_spec_from_json(const std::string& text, const std::string& origin) {
+  try {
+    const nlohmann::json root = nlohmann::json::parse(text);
+    ModelSpec spec;
+    spec.arch = root.at("arch").get<std::string>();
+    spec.input = Shape(root.at("input").get<std::vector<int64_t>>());
+    FT_CHECK(spec.input.rank() == 3 || spec.input.rank() == 1,
+             "{}: architecture input must be [C, H, W] or [features], got {}", origin, spec.input.str());
+    spec.num_classes = root.at("num_classes").get<int64_t>();
+    for (const nlohmann::json& j : root.at("layers")) {
+      LayerSpec l;
+      l.name = j.at("name").get<std::string>();
+      l.type = layer_type_from_name(j.at("type").get<std::string>());
+      if (has_channels(l.type)) {
+        l.in_channels = j.at("in").get<int64_t>();
+        l.out_channels = j.at("out").get<int64_t>();
+      }
+      if (has_window(l.type)) {
+        l.kernel = j.at("kernel").get<std::array<int64_t, 2>>();
+        l.stride = j.at("stride").get<std::array<int64_t, 2>>();
+        l.padding = j.at("padding").get<std::array<int64_t, 2>>();
+      }
+      if (l.type == LayerType::conv2d || l.type == LayerType::linear) l.bias = j.at("bias").get<bool>();
+      if (l.type == LayerType::batchnorm2d) l.eps = j.at("eps").get<double>();
+      spec.layers.push_back(std::move(l));
+    }
+    return spec;
+  } catch (const nlohmann::json::exception& e) {
+    FT_THROW("{}: malformed architecture description: {}", origin, e.what());
+  } catch (const Error& e) {
+    FT_THROW("{}: bad architecture description: {}", origin, e.what());
+  }
+}
+
+LayerSpec conv2d_spec(std::string name, int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t padding,
+                      bool bias) {
+  LayerSpec l;
+  l.name = std::move(name);
+  l.type = LayerType::conv2d;
+  l.in_channels = in;
+  l.out_channels = out;
+  l.kernel = {kernel, kernel};
+  l.stride = {stride, stride};
+  l.padding = {padding, padding};
+  l.bias = bias;
+  return l;
+}
+
+LayerSpec linear_spec(std::string name, int64_t in, int64_t out, bool bias) {
+  LayerSpec l;
+  l.name = std::move(name);
+  l.type = LayerType::linear;
+  l.in_channels = in;
+  l.out_channels = out;
+  l.bias = bias;
+  return l;
+}
+
+LayerSpec batchnorm2d_spec(std::string name, int64_t channels, double eps) {
+  LayerSpec l;
+  l.name = std::move(name);
+  l.type = LayerType::batchnorm2d;
+  l.in_channels = channels;
+  l.out_channels = channels;
+  l.eps = eps;
+  return l;
+}
+
+LayerSpec pool_spec(std::string name, LayerType type, int64_t kernel, int64_t stride, int64_t padding) {
+  LayerSpec l;
+  l.name = std::move(name);
+  l.type = type;
+  l.kernel = {kernel, kernel};
+  l.stride = {stride, stride};
+  l.padding = {padding, padding};
+  return l;
+}
+
+LayerSpec simple_spec(std::string name, LayerType type) {
+  LayerSpec l;
+  l.name = std::move(name);
+  l.type = type;
+  return l;
+}
+
+}  // namespace ftcnn

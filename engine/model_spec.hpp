@@ -1,0 +1,56 @@
+// The architecture of a model as data: an input shape and an ordered list of layer descriptions.
+//
+// Layer names are PyTorch module paths ("features.0", "classifier.6"); a layer's parameters are named
+// "<layer>.<tensor>" exactly as in a PyTorch state_dict, so a state_dict file and an ftcnn model file share
+// tensor names. The JSON form (to_json / model_spec_from_json) is what ftcnn model files store.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/tensor.hpp"
+
+namespace ftcnn {
+
+enum class LayerType { conv2d, linear, batchnorm2d, relu, maxpool2d, avgpool2d, flatten, dropout };
+
+const char* layer_type_name(LayerType type);
+// Throws naming the text when it is not a layer type.
+LayerType layer_type_from_name(const std::string& name);
+
+struct LayerSpec {
+  std::string name;
+  LayerType type = LayerType::relu;
+  // conv2d: channels; linear: features; batchnorm2d: in_channels = out_channels = channels.
+  int64_t in_channels = 0;
+  int64_t out_channels = 0;
+  // conv2d and pooling windows, as (height, width).
+  std::array<int64_t, 2> kernel{1, 1};
+  std::array<int64_t, 2> stride{1, 1};
+  std::array<int64_t, 2> padding{0, 0};
+  bool bias = true;   // conv2d / linear
+  double eps = 1e-5;  // batchnorm2d
+};
+
+struct ModelSpec {
+  std::string arch;         // "vgg11", "alexnet", ... (informational)
+  Shape input{3, 32, 32};   // one item: [channels, height, width], or [features]
+  int64_t num_classes = 0;  // width of the last layer's output; 0 for a model that is not a classifier
+  std::vector<LayerSpec> layers;
+};
+
+std::string model_spec_to_json(const ModelSpec& spec);
+// `origin` names the file the text came from, for error messages.
+ModelSpec model_spec_from_json(const std::string& text, const std::string& origin);
+
+// Convenience constructors used by the architecture builders in models/.
+LayerSpec conv2d_spec(std::string name, int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t padding,
+                      bool bias);
+LayerSpec linear_spec(std::string name, int64_t in, int64_t out, bool bias = true);
+LayerSpec batchnorm2d_spec(std::string name, int64_t channels, double eps = 1e-5);
+LayerSpec pool_spec(std::string name, LayerType type, int64_t kernel, int64_t stride, int64_t padding = 0);
+LayerSpec simple_spec(std::string name, LayerType type);
+
+}  // namespace ftcnn

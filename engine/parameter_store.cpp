@@ -1,0 +1,66 @@
+#include "engine/parameter_store.hpp"
+
+#include <cstring>
+
+#include "engine/error.hpp"
+
+namespace ftcnn {
+
+const char* param_kind_name(ParamKind kind) {
+  switch (kind) {
+    case ParamKind::weight: return "weight";
+    case ParamKind::bias: return "bias";
+    case ParamKind::bn_weight: return "bn_weight";
+    case ParamKind::bn_bias: return "bn_bias";
+    case ParamKind::bn_running_mean: return "bn_running_mean";
+    case ParamKind::bn_running_var: return "bn_running_var";
+  }
+  return "?";
+}
+
+int ParameterStore::add(std::string name, std::string layer, ParamKind kind, Shape shape) {
+  FT_CHECK(by_name_.count(name) == 0, "parameter '{}' declared twice", name);
+  const int64_t end = static_cast<int64_t>(arena_.size());
+  const int64_t offset = (end + kAlignFloats - 1) / kAlignFloats * kAlignFloats;
+  arena_.resize(static_cast<size_t>(offset + shape.numel()), 0.0f);
+  const int index = size();
+  by_name_.emplace(name, index);
+  infos_.push_back(ParameterInfo{std::move(name), std::move(layer), kind, std::move(shape), offset});
+  return index;
+}
+
+int ParameterStore::find(const std::string& name) const {
+  auto it = by_name_.find(name);
+  return it == by_name_.end() ? -1 : it->second;
+}
+
+bool is_trainable(ParamKind kind) {
+  return kind != ParamKind::bn_running_mean && kind != ParamKind::bn_running_var;
+}
+
+int64_t ParameterStore::trainable_parameters() const {
+  int64_t total = 0;
+  for (const auto& info : infos_) total += is_trainable(info.kind) ? info.numel() : 0;
+  return total;
+}
+
+int64_t ParameterStore::total_elements() const {
+  int64_t total = 0;
+  for (const auto& info : infos_) total += info.numel();
+  return total;
+}
+
+uint64_t ParameterStore::checksum() const {
+  uint64_t hash = 1469598103934665603ull;
+  for (const auto& info : infos_) {
+    const auto* bytes = reinterpret_cast<const unsigned char*>(arena_.data() + info.offset);
+    const size_t count = static_cast<size_t>(info.numel()) * sizeof(float);
+    for (size_t i = 0; i < count; ++i) {
+      hash ^= bytes[i];
+      hash *= 1099511628211ull;
+    }
+  }
+  return hash;
+}
+
+}  // namespace ftcnn

@@ -1,0 +1,29 @@
+// Runs a Graph on one device: plans activation memory per batch size, holds the device's copy of the
+// parameter arena, and moves inputs and outputs between the host and the device.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "engine/device.hpp"
+#include "engine/graph.hpp"
+
+namespace ftcnn {
+
+class Runner {
+ public:
+  virtual ~Runner() = default;
+  virtual Device device() const = 0;
+  // Classifies `batch` items: `input` is host memory [batch, C, H, W] (preprocessed), `output` host memory
+  // [batch, outputs]. Plans again when the batch size changes.
+  virtual void forward(const float* input, int64_t batch, float* output) = 0;
+  // Makes the device's parameters equal the graph's host arena (after the host copy changed).
+  virtual void sync_parameters() = 0;
+  // A short description of the device ("cpu (2 threads)", "NVIDIA H200").
+  virtual std::string description() const = 0;
+};
+
+// cpu_threads <= 0 uses every hardware thread. Throws when the device is not available.
+std::unique_ptr<Runner> make_runner(Graph& graph, Device device, int cpu_threads = 0);
+
+}  // namespace ftcnn

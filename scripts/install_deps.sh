@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs every system dependency of ftcnn from Debian's archive.
+#   scripts/install_deps.sh          build + test dependencies (what CI needs)
+#   scripts/install_deps.sh --python also PyTorch, h5py, PIL, matplotlib for the scripts in weights/, bench/, test/
+# The CUDA toolkit and cuDNN are not Debian packages here: CMake builds the CUDA backend when nvcc is found.
+set -euo pipefail
+
+packages=(build-essential cmake pkg-config libhdf5-dev libfmt-dev catch2 libopenblas-dev libcli11-dev
+          nlohmann-json3-dev python3-numpy python3-pil)
+if [[ "${1:-}" == "--python" ]]; then
+  packages+=(python3-torch python3-h5py python3-matplotlib)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  echo "install_deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+sudo_cmd=()
+[[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,95 @@
+#include "test/test_support.hpp"
+
+#include <sys/stat.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+namespace ftcnn::test {
+
+std::string fixture_path(const std::string& name) { return std::string(FTCNN_SOURCE_DIR) + "/test/fixtures/" + name; }
+
+std::string shared_path(const std::string& name) { return std::string(FTCNN_SOURCE_DIR) + "/../shared/" + name; }
+
+bool exists(const std::string& path) {
+  struct stat info {};
+  return stat(path.c_str(), &info) == 0;
+}
+
+Tensor run_graph(Graph& graph, Device device, const Tensor& input) {
+  auto runner = make_runner(graph, device, 2);
+  const int64_t batch = input.shape()[0];
+  Tensor output(graph.output_shapes(batch).back());
+  runner->forward(input.data(), batch, output.data());
+  return output;
+}
+
+Comparison compare(const Tensor& actual, const Tensor& expected, double abs_tol, double rel_tol) {
+  Comparison result;
+  if (actual.numel() != expected.numel()) {
+    result.ok = false;
+    result.message = fmt::format("sizes differ: {} vs {}", actual.shape().str(), expected.shape().str());
+    return result;
+  }
+  for (int64_t i = 0; i < actual.numel(); ++i) {
+    const float a = actual[i], e = expected[i];
+    double excess;
+    if (std::isnan(e) || std::isinf(e) || std::isnan(a) || std::isinf(a)) {
+      const bool same = (std::isnan(a) && std::isnan(e)) || (std::isinf(a) && std::isinf(e) && (a > 0) == (e > 0));
+      excess = same ? -1.0 : INFINITY;
+    } else {
+      excess = std::fabs(static_cast<double>(a) - e) - (abs_tol + rel_tol * std::fabs(static_cast<double>(e)));
+    }
+    if (result.worst_index < 0 || excess > result.worst_excess) {
+      result.worst_index = i;
+      result.worst_excess = excess;
+      result.actual = a;
+      result.expected = e;
+    }
+  }
+  if (result.worst_excess > 0) {
+    result.ok = false;
+    result.message = fmt::format("worst element {}: got {:.9g}, expected {:.9g} (tolerance {} + {} * |expected|)",
+                                 result.worst_index, result.actual, result.expected, abs_tol, rel_tol);
+  }
+  return result;
+}
+
+TempDir::TempDir() {
+  std::string pattern = (std::filesystem::temp_directory_path() / "ftcnn-test-XXXXXX").string();
+  char* made = mkdtemp(pattern.data());
+  if (made == nullptr) throw std::runtime_error("mkdtemp failed");
+  path_ = made;
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+}  // namespace ftcnn::test
+
+#include "weights/hdf5_file.hpp"
+#include "weights/model_file.hpp"
+
+namespace ftcnn::test {
+
+Comparison check_fixture(const std::string& name, Device device, double abs_tol, double rel_tol) {
+  const std::string path = fixture_path(name);
+  Model model = load_model(path);
+  const H5File file = H5File::open_read(path);
+  const Tensor input = file.read_tensor("fixture_input");
+  const Tensor expected = file.read_tensor("fixture_output");
+  const Tensor actual = run_graph(*model.graph, device, input);
+  Comparison result = compare(actual, expected, abs_tol, rel_tol);
+  if (actual.shape() != expected.shape() && actual.numel() == expected.numel()) {
+    result.ok = result.ok && actual.shape().per_item() == expected.shape().per_item();
+  }
+  if (!result.ok) result.message = name + ": " + result.message;
+  return result;
+}
+
+}  // namespace ftcnn::test

@@ -1,0 +1,51 @@
+// Helpers shared by the test files: fixture paths, running a graph, and element-wise comparison with a
+// tolerance abs + rel * |expected| that reports the worst element and demands NaN/Inf parity.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "engine/graph.hpp"
+#include "engine/runner.hpp"
+#include "engine/tensor.hpp"
+
+namespace ftcnn::test {
+
+std::string fixture_path(const std::string& name);  // test/fixtures/<name>
+std::string shared_path(const std::string& name);   // ../shared/<name>; check with exists()
+bool exists(const std::string& path);
+
+// Runs `input` ([batch, ...]) through the graph on `device`; returns [batch, outputs].
+Tensor run_graph(Graph& graph, Device device, const Tensor& input);
+
+struct Comparison {
+  bool ok = true;
+  int64_t worst_index = -1;
+  float actual = 0, expected = 0;
+  double worst_excess = 0;  // |a - e| - (abs + rel |e|) at the worst element
+  std::string message;      // empty when ok
+};
+
+Comparison compare(const Tensor& actual, const Tensor& expected, double abs_tol, double rel_tol);
+
+// A fresh temporary directory, removed with its contents at destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace ftcnn::test
+
+namespace ftcnn::test {
+
+// Loads test/fixtures/<name> (an ftcnn model file with `fixture_input` / `fixture_output` datasets), runs
+// it on `device` and compares with PyTorch's output.
+Comparison check_fixture(const std::string& name, Device device, double abs_tol, double rel_tol);
+
+}  // namespace ftcnn::test
