@@ -2,6 +2,8 @@
 
 #include <iostream>
 
+#include "ftcnn_version.hpp"
+
 namespace ftcnn::cli {
 
 void add_model_options(CLI::App& command, ModelOptions& options) {
@@ -11,6 +13,27 @@ void add_model_options(CLI::App& command, ModelOptions& options) {
 
 Model load_model_from(const ModelOptions& options) { return load_model(options.model, options.arch); }
 
+namespace {
+
+CLI::Validator integer_at_least(int64_t minimum, const std::string& what) {
+  return CLI::Validator(
+      [minimum, what](std::string& text) -> std::string {
+        try {
+          size_t used = 0;
+          const long long value = std::stoll(text, &used);
+          if (used == text.size() && value >= minimum) return "";
+        } catch (const std::exception&) {
+        }
+        return "must be " + what + ", got '" + text + "'";
+      },
+      what);
+}
+
+}  // namespace
+
+CLI::Validator positive_integer() { return integer_at_least(1, "a positive integer"); }
+CLI::Validator non_negative_integer() { return integer_at_least(0, "a non-negative integer"); }
+
 void print_json(const nlohmann::json& object) { std::cout << object.dump(2) << std::endl; }
 
 std::string group_digits(int64_t value) {
@@ -19,6 +42,6 @@ std::string group_digits(int64_t value) {
   return value < 0 ? "-" + digits : digits;
 }
 
-std::string version() { return FTCNN_VERSION; }
+std::string version() { return FTCNN_VERSION_STRING; }
 
 }  // namespace ftcnn::cli

@@ -19,6 +19,10 @@ struct ModelOptions {
 void add_model_options(CLI::App& command, ModelOptions& options);
 Model load_model_from(const ModelOptions& options);
 
+// Validators with short messages ("must be a positive integer, got 0").
+CLI::Validator positive_integer();
+CLI::Validator non_negative_integer();
+
 // Prints one JSON object on stdout.
 void print_json(const nlohmann::json& object);
 

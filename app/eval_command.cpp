@@ -86,9 +86,9 @@ void register_eval_command(CLI::App& app) {
   command->add_option("--split", options->split, "test or train")->check(CLI::IsMember({"test", "train"}));
   command->add_option("--device", options->device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
   command->add_option("--batch", options->batch, "images per forward pass (default 128 on cpu, 1000 on cuda)")
-      ->check(CLI::PositiveNumber);
-  command->add_option("--limit", options->limit, "use only the first N images")->check(CLI::PositiveNumber);
-  command->add_option("--threads", options->threads, "CPU threads (default: all)")->check(CLI::NonNegativeNumber);
+      ->check(positive_integer());
+  command->add_option("--limit", options->limit, "use only the first N images")->check(positive_integer());
+  command->add_option("--threads", options->threads, "CPU threads (default: all)")->check(non_negative_integer());
   command->add_option("--logits", options->logits, "write the logits and labels to this HDF5 file");
   command->add_flag("--json", options->json, "print one JSON object on stdout");
   command->callback([options] { run_eval(*options); });

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "app/cli_common.hpp"
+#include "app/devices_command.hpp"
 #include "app/eval_command.hpp"
 #include "app/info_command.hpp"
 #include "engine/error.hpp"
@@ -15,6 +16,17 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   ftcnn::cli::register_info_command(app);
   ftcnn::cli::register_eval_command(app);
+  ftcnn::cli::register_devices_command(app);
+  const auto is_subcommand = [&app](const std::string& name) {
+    for (const CLI::App* sub : app.get_subcommands({})) {
+      if (sub->get_name() == name) return true;
+    }
+    return false;
+  };
+  if (argc > 1 && argv[1][0] != '-' && !is_subcommand(argv[1])) {
+    fmt::print(stderr, "ftcnn: error: unknown subcommand '{}' (see --help)\n", argv[1]);
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

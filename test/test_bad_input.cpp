@@ -1,0 +1,129 @@
+// Bad input ends in a non-zero exit and one line on stderr that names the file, the dataset or the flag;
+// never a crash, a hang or a silent wrong answer. These tests run the real `ftcnn` binary.
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+
+#include "models/architectures.hpp"
+#include "test/test_support.hpp"
+#include "weights/hdf5_file.hpp"
+#include "weights/model_file.hpp"
+
+using namespace ftcnn;
+
+namespace {
+
+struct RunResult {
+  int exit_code = 0;
+  std::string output;  // stdout and stderr together
+};
+
+RunResult run_ftcnn(const std::string& arguments) {
+  const std::string command = std::string(FTCNN_BINARY) + " " + arguments + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  RunResult result;
+  std::array<char, 4096> buffer{};
+  size_t read;
+  while ((read = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.output.append(buffer.data(), read);
+  const int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+  return result;
+}
+
+// A non-zero exit (not a crash), exactly one line of output, containing `needle`.
+void expect_one_line_error(const RunResult& r, const std::string& needle) {
+  INFO("output: " << r.output);
+  CHECK(r.exit_code != 0);
+  CHECK(r.exit_code < 128);
+  CHECK(std::count(r.output.begin(), r.output.end(), '\n') == 1);
+  CHECK(r.output.find(needle) != std::string::npos);
+}
+
+// A state_dict file for the small architecture with every tensor but `skip`, `reshape` given a wrong shape.
+void write_state_dict(const std::string& path, const std::string& arch, const std::string& skip = "",
+                      const std::string& reshape = "") {
+  Graph graph(build_architecture("small"));
+  H5File file = H5File::create(path);
+  if (!arch.empty()) file.write_string_attribute("arch", arch);
+  for (const ParameterInfo& p : graph.parameters().infos()) {
+    if (p.name == skip) continue;
+    std::vector<float> zeros(static_cast<size_t>(p.numel()) + 1, 0.0f);
+    const Shape shape = p.name == reshape ? Shape{p.numel() + 1} : p.shape;
+    file.write_tensor(p.name, shape, zeros.data());
+  }
+}
+
+void write_cifar10(const std::string& dir, int records, int label, int extra_bytes = 0) {
+  std::ofstream out(dir + "/test_batch.bin", std::ios::binary);
+  for (int r = 0; r < records; ++r) {
+    out.put(static_cast<char>(label));
+    for (int i = 0; i < 3072; ++i) out.put(static_cast<char>(i % 251));
+  }
+  for (int i = 0; i < extra_bytes; ++i) out.put(0);
+}
+
+}  // namespace
+
+TEST_CASE("a file that is not HDF5 is named", "[bad-input]") {
+  test::TempDir dir;
+  std::ofstream(dir.file("model.h5")) << "this is not an HDF5 file\n";
+  expect_one_line_error(run_ftcnn("info --model " + dir.file("model.h5")), "model.h5: not an HDF5 file");
+  expect_one_line_error(run_ftcnn("info --model " + dir.file("absent.h5")), "absent.h5: no such file");
+}
+
+TEST_CASE("a missing dataset and a wrong shape are named", "[bad-input]") {
+  test::TempDir dir;
+  write_state_dict(dir.file("missing.h5"), "small", "features.5.running_var");
+  expect_one_line_error(run_ftcnn("info --model " + dir.file("missing.h5")), "missing dataset 'features.5.running_var'");
+  write_state_dict(dir.file("shape.h5"), "small", "", "classifier.1.weight");
+  expect_one_line_error(run_ftcnn("info --model " + dir.file("shape.h5")), "dataset 'classifier.1.weight' has shape");
+}
+
+TEST_CASE("a model/architecture mismatch is named", "[bad-input]") {
+  test::TempDir dir;
+  write_state_dict(dir.file("noarch.h5"), "");
+  expect_one_line_error(run_ftcnn("info --model " + dir.file("noarch.h5")), "needs --arch");
+  expect_one_line_error(run_ftcnn("info --model " + dir.file("noarch.h5") + " --arch vgg11"), "architecture 'vgg11' needs");
+  expect_one_line_error(run_ftcnn("info --model " + dir.file("noarch.h5") + " --arch resnet"), "unknown architecture 'resnet'");
+  write_state_dict(dir.file("small.h5"), "small");
+  expect_one_line_error(run_ftcnn("info --model " + dir.file("small.h5") + " --arch alexnet"), "disagrees");
+  CHECK(run_ftcnn("info --model " + dir.file("small.h5")).exit_code == 0);
+}
+
+TEST_CASE("truncated CIFAR files and labels out of range are named", "[bad-input]") {
+  test::TempDir dir;
+  write_state_dict(dir.file("small.h5"), "small");
+  const std::string model = " --model " + dir.file("small.h5");
+  write_cifar10(dir.path(), 3, 4, 100);
+  expect_one_line_error(run_ftcnn("eval" + model + " --data " + dir.path()), "test_batch.bin: truncated");
+  write_cifar10(dir.path(), 3, 12);
+  expect_one_line_error(run_ftcnn("eval" + model + " --data " + dir.path()), "label 12 out of range");
+  write_cifar10(dir.path(), 3, 9);
+  CHECK(run_ftcnn("eval" + model + " --data " + dir.path()).exit_code == 0);
+  expect_one_line_error(run_ftcnn("eval" + model + " --data " + dir.file("nowhere")), "no CIFAR binary files");
+}
+
+TEST_CASE("unknown flags and bad values are named", "[bad-input]") {
+  test::TempDir dir;
+  write_state_dict(dir.file("small.h5"), "small");
+  expect_one_line_error(run_ftcnn("info --model " + dir.file("small.h5") + " --frobnicate"), "--frobnicate");
+  expect_one_line_error(run_ftcnn("eval --model " + dir.file("small.h5") + " --data x --device tpu"), "--device");
+  expect_one_line_error(run_ftcnn("eval --model " + dir.file("small.h5") + " --data x --batch 0"), "--batch");
+  expect_one_line_error(run_ftcnn("launch"), "launch");
+}
+
+TEST_CASE("model files round-trip bit for bit", "[model-file]") {
+  test::TempDir dir;
+  Model original = load_model(test::fixture_path("model_small.h5"));
+  save_model(dir.file("copy.h5"), *original.graph, original.info);
+  Model copy = load_model(dir.file("copy.h5"));
+  CHECK(copy.graph->parameters().checksum() == original.graph->parameters().checksum());
+  CHECK(model_spec_to_json(copy.graph->spec()) == model_spec_to_json(original.graph->spec()));
+  CHECK(copy.info.preprocessing.mean == original.info.preprocessing.mean);
+  CHECK(copy.info.class_names == original.info.class_names);
+}
