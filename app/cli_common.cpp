@@ -7,11 +7,14 @@
 namespace ftcnn::cli {
 
 void add_model_options(CLI::App& command, ModelOptions& options) {
-  command.add_option("--model", options.model, "ftcnn model file or PyTorch state_dict HDF5 file")->required();
+  command.add_option("--model", options.model, "ftcnn model file or PyTorch state_dict HDF5 file")
+      ->required();
   command.add_option("--arch", options.arch, "architecture of a state_dict file without an 'arch' attribute");
 }
 
-Model load_model_from(const ModelOptions& options) { return load_model(options.model, options.arch); }
+Model load_model_from(const ModelOptions& options) {
+  return load_model(options.model, options.arch);
+}
 
 namespace {
 
@@ -31,10 +34,16 @@ CLI::Validator integer_at_least(int64_t minimum, const std::string& what) {
 
 }  // namespace
 
-CLI::Validator positive_integer() { return integer_at_least(1, "a positive integer"); }
-CLI::Validator non_negative_integer() { return integer_at_least(0, "a non-negative integer"); }
+CLI::Validator positive_integer() {
+  return integer_at_least(1, "a positive integer");
+}
+CLI::Validator non_negative_integer() {
+  return integer_at_least(0, "a non-negative integer");
+}
 
-void print_json(const nlohmann::json& object) { std::cout << object.dump(2) << std::endl; }
+void print_json(const nlohmann::json& object) {
+  std::cout << object.dump(2) << std::endl;
+}
 
 std::string group_digits(int64_t value) {
   std::string digits = std::to_string(value < 0 ? -value : value);
@@ -42,6 +51,8 @@ std::string group_digits(int64_t value) {
   return value < 0 ? "-" + digits : digits;
 }
 
-std::string version() { return FTCNN_VERSION_STRING; }
+std::string version() {
+  return FTCNN_VERSION_STRING;
+}
 
 }  // namespace ftcnn::cli

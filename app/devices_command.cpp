@@ -22,7 +22,8 @@ void run_devices(const DevicesOptions& options) {
     return;
   }
   if (options.json) {
-    print_json({{"command", "devices"}, {"cuda_compiled", cuda_compiled()}, {"gpus", gpus}, {"version", version()}});
+    print_json(
+        {{"command", "devices"}, {"cuda_compiled", cuda_compiled()}, {"gpus", gpus}, {"version", version()}});
     return;
   }
   fmt::print("ftcnn {}: cpu backend; cuda backend {}; {} GPU(s) visible\n", version(),

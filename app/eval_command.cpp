@@ -33,7 +33,8 @@ void write_logits(const std::string& path, const EvalResult& result, const Datas
     file.write_tensor("labels", Shape{data.count}, labels.data());
     file.write_string_attribute("created_by", "ftcnn eval " + version());
   }
-  FT_CHECK(std::rename(temporary.c_str(), path.c_str()) == 0, "{}: cannot move the written file into place", path);
+  FT_CHECK(std::rename(temporary.c_str(), path.c_str()) == 0, "{}: cannot move the written file into place",
+           path);
 }
 
 void run_eval(const EvalOptions& options) {
@@ -69,8 +70,8 @@ void run_eval(const EvalOptions& options) {
                 {"version", version()}});
     return;
   }
-  fmt::print("{} on {} ({} images, {}, batch {})\n", model.path, data.source, result.images, runner->description(),
-             batch);
+  fmt::print("{} on {} ({} images, {}, batch {})\n", model.path, data.source, result.images,
+             runner->description(), batch);
   fmt::print("top-1 accuracy {:.2f} % ({} / {}), {:.3f} s, {:.0f} images/s\n", 100.0 * result.accuracy(),
              result.correct, result.images, result.seconds, rate);
   if (result.non_finite > 0) fmt::print("{} images had NaN or Inf logits\n", result.non_finite);
@@ -88,7 +89,8 @@ void register_eval_command(CLI::App& app) {
   command->add_option("--batch", options->batch, "images per forward pass (default 128 on cpu, 1000 on cuda)")
       ->check(positive_integer());
   command->add_option("--limit", options->limit, "use only the first N images")->check(positive_integer());
-  command->add_option("--threads", options->threads, "CPU threads (default: all)")->check(non_negative_integer());
+  command->add_option("--threads", options->threads, "CPU threads (default: all)")
+      ->check(non_negative_integer());
   command->add_option("--logits", options->logits, "write the logits and labels to this HDF5 file");
   command->add_flag("--json", options->json, "print one JSON object on stdout");
   command->callback([options] { run_eval(*options); });

@@ -1,5 +1,5 @@
-// `ftcnn eval --model M --data D [--device cpu|cuda] [--batch N] [--limit N] [--threads N] [--logits F] [--json]`:
-// top-1 accuracy over a CIFAR split and the throughput.
+// `ftcnn eval --model M --data D [--device cpu|cuda] [--batch N] [--limit N] [--threads N] [--logits F]
+// [--json]`: top-1 accuracy over a CIFAR split and the throughput.
 #pragma once
 
 #include <CLI/CLI.hpp>

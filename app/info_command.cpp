@@ -65,13 +65,14 @@ void run_info(const InfoOptions& options) {
              graph.spec().input.str());
   fmt::print("{:<16} {:<12} {:<18} {:>14} {:>16}\n", "layer", "type", "output", "parameters", "MACs");
   for (const auto& l : layers) {
-    fmt::print("{:<16} {:<12} {:<18} {:>14} {:>16}\n", l["name"].get<std::string>(), l["type"].get<std::string>(),
-               Shape(l["output_shape"].get<std::vector<int64_t>>()).str(), group_digits(l["parameters"].get<int64_t>()),
-               group_digits(l["macs"].get<int64_t>()));
+    fmt::print("{:<16} {:<12} {:<18} {:>14} {:>16}\n", l["name"].get<std::string>(),
+               l["type"].get<std::string>(), Shape(l["output_shape"].get<std::vector<int64_t>>()).str(),
+               group_digits(l["parameters"].get<int64_t>()), group_digits(l["macs"].get<int64_t>()));
   }
   fmt::print("{:<48} {:>14} {:>16}\n", "total", group_digits(total_parameters), group_digits(total_macs));
   if (total_buffers > 0) {
-    fmt::print("plus {} BatchNorm running-statistics values (buffers; fault targets too)\n", group_digits(total_buffers));
+    fmt::print("plus {} BatchNorm running-statistics values (buffers; fault targets too)\n",
+               group_digits(total_buffers));
   }
 }
 

@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "app/campaign_command.hpp"
 #include "app/cli_common.hpp"
 #include "app/devices_command.hpp"
 #include "app/eval_command.hpp"
@@ -16,6 +17,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   ftcnn::cli::register_info_command(app);
   ftcnn::cli::register_eval_command(app);
+  ftcnn::cli::register_campaign_command(app);
+  ftcnn::cli::register_replay_command(app);
   ftcnn::cli::register_devices_command(app);
   const auto is_subcommand = [&app](const std::string& name) {
     for (const CLI::App* sub : app.get_subcommands({})) {

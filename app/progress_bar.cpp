@@ -12,7 +12,9 @@ ProgressBar::ProgressBar(std::string label, int64_t total, std::string unit)
   start_ = last_draw_ = std::chrono::steady_clock::now();
 }
 
-ProgressBar::~ProgressBar() { finish(); }
+ProgressBar::~ProgressBar() {
+  finish();
+}
 
 void ProgressBar::update(int64_t done) {
   if (!enabled_ || finished_) return;

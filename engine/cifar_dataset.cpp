@@ -33,8 +33,10 @@ void read_records(const std::string& path, int label_bytes, int num_classes, int
   FT_CHECK(in, "{}: cannot open", path);
   const int64_t size = static_cast<int64_t>(in.tellg());
   const int64_t record = label_bytes + kPixels;
-  FT_CHECK(size > 0 && size % record == 0, "{}: truncated or not a CIFAR file ({} bytes is not a whole number of "
-           "{}-byte records)", path, size, record);
+  FT_CHECK(size > 0 && size % record == 0,
+           "{}: truncated or not a CIFAR file ({} bytes is not a whole number of "
+           "{}-byte records)",
+           path, size, record);
   int64_t records = size / record;
   if (limit > 0) records = std::min(records, limit - data.count);
   in.seekg(0);
@@ -43,8 +45,10 @@ void read_records(const std::string& path, int label_bytes, int num_classes, int
     in.read(reinterpret_cast<char*>(buffer.data()), record);
     FT_CHECK(in, "{}: read failed at record {}", path, r);
     const int label = buffer[static_cast<size_t>(label_bytes - 1)];
-    FT_CHECK(label < num_classes, "{}: label {} out of range [0, {}) at record {}", path, label, num_classes, r);
-    if (label_bytes == 2) FT_CHECK(buffer[0] < 20, "{}: coarse label {} out of range at record {}", path, buffer[0], r);
+    FT_CHECK(label < num_classes, "{}: label {} out of range [0, {}) at record {}", path, label, num_classes,
+             r);
+    if (label_bytes == 2)
+      FT_CHECK(buffer[0] < 20, "{}: coarse label {} out of range at record {}", path, buffer[0], r);
     data.labels.push_back(label);
     data.pixels.insert(data.pixels.end(), buffer.begin() + label_bytes, buffer.end());
     ++data.count;
@@ -74,8 +78,10 @@ Dataset load_cifar(const std::string& directory, const std::string& split, int64
     files = {directory + "/" + split + ".bin"};
     data.class_names = read_lines(directory + "/fine_label_names.txt");
   } else {
-    FT_THROW("{}: no CIFAR binary files (test_batch.bin, data_batch_N.bin, test.bin or train.bin); "
-             "scripts/prepare_cifar makes them from a JPEG pack", directory);
+    FT_THROW(
+        "{}: no CIFAR binary files (test_batch.bin, data_batch_N.bin, test.bin or train.bin); "
+        "scripts/prepare_cifar makes them from a JPEG pack",
+        directory);
   }
   for (const std::string& file : files) {
     FT_CHECK(file_exists(file), "{}: no such file", file);
@@ -87,10 +93,10 @@ Dataset load_cifar(const std::string& directory, const std::string& split, int64
   return data;
 }
 
-void preprocess_images(const Dataset& data, int64_t first, int64_t count, float scale, const std::vector<float>& mean,
-                       const std::vector<float>& std, float* out) {
-  FT_CHECK(first >= 0 && count >= 0 && first + count <= data.count, "images [{}, {}) outside the {} of {}", first,
-           first + count, data.count, data.source);
+void preprocess_images(const Dataset& data, int64_t first, int64_t count, float scale,
+                       const std::vector<float>& mean, const std::vector<float>& std, float* out) {
+  FT_CHECK(first >= 0 && count >= 0 && first + count <= data.count, "images [{}, {}) outside the {} of {}",
+           first, first + count, data.count, data.source);
   FT_CHECK(mean.size() == 3 && std.size() == 3, "preprocessing needs 3 mean and std values, got {} and {}",
            mean.size(), std.size());
   const int64_t plane = kPixels / 3;

@@ -15,7 +15,7 @@
 namespace ftcnn {
 
 struct Dataset {
-  std::string name;  // "cifar10" or "cifar100"
+  std::string name;    // "cifar10" or "cifar100"
   std::string source;  // the files it was read from
   int num_classes = 0;
   int64_t count = 0;
@@ -30,7 +30,7 @@ struct Dataset {
 Dataset load_cifar(const std::string& directory, const std::string& split = "test", int64_t limit = 0);
 
 // Writes images [first, first + count) as float NCHW: (pixel * scale - mean[c]) / std[c].
-void preprocess_images(const Dataset& data, int64_t first, int64_t count, float scale, const std::vector<float>& mean,
-                       const std::vector<float>& std, float* out);
+void preprocess_images(const Dataset& data, int64_t first, int64_t count, float scale,
+                       const std::vector<float>& mean, const std::vector<float>& std, float* out);
 
 }  // namespace ftcnn

@@ -6,7 +6,8 @@
 
 namespace ftcnn {
 
-CpuContext::CpuContext(int threads) : threads_(threads > 0 ? threads : static_cast<int>(std::thread::hardware_concurrency())) {
+CpuContext::CpuContext(int threads)
+    : threads_(threads > 0 ? threads : static_cast<int>(std::thread::hardware_concurrency())) {
   if (threads_ <= 0) threads_ = 1;
   blas_set_threads(threads_);
 }

@@ -20,11 +20,10 @@ class CpuRunner final : public Runner {
   void sync_parameters() override {}  // the CPU runs on the host arena itself
 
   void forward(const float* input, int64_t batch, float* output) override {
-    if (batch != planned_batch_) {
-      shapes_ = graph_.prepare(ctx_, batch);
+    if (!graph_.prepared_for(id_, batch)) {
+      shapes_ = graph_.prepare(ctx_, batch, id_);
       const size_t size = static_cast<size_t>(max_activation(shapes_));
       for (auto& b : buffers_) b.resize(size);
-      planned_batch_ = batch;
     }
     float* const buffers[2] = {buffers_[0].data(), buffers_[1].data()};
     graph_.run(ctx_, ParameterView(graph_.parameters(), graph_.parameters().arena().data()), shapes_, input,
@@ -33,9 +32,9 @@ class CpuRunner final : public Runner {
 
  private:
   Graph& graph_;
+  int64_t id_ = graph_.new_runner_id();
   CpuContext cpu_;
   ExecContext ctx_;
-  int64_t planned_batch_ = -1;
   std::vector<Shape> shapes_;
   std::vector<float> buffers_[2];
 };
@@ -44,7 +43,8 @@ class CpuRunner final : public Runner {
 
 std::unique_ptr<Runner> make_runner(Graph& graph, Device device, int cpu_threads) {
   switch (device) {
-    case Device::cpu: return std::make_unique<CpuRunner>(graph, cpu_threads);
+    case Device::cpu:
+      return std::make_unique<CpuRunner>(graph, cpu_threads);
     case Device::cuda:
 #ifdef FTCNN_WITH_CUDA
       return make_cuda_runner(graph);

@@ -26,9 +26,9 @@ void report_in_destructor(const char* file, int line, const std::string& message
 
 #define FT_THROW(...) ::ftcnn::throw_error(__FILE__, __LINE__, ::fmt::format(__VA_ARGS__))
 
-#define FT_CHECK(condition, ...)  \
-  do {                            \
-    if (!(condition)) {           \
-      FT_THROW(__VA_ARGS__);      \
-    }                             \
+#define FT_CHECK(condition, ...) \
+  do {                           \
+    if (!(condition)) {          \
+      FT_THROW(__VA_ARGS__);     \
+    }                            \
   } while (0)

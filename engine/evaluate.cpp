@@ -16,12 +16,12 @@ int32_t top1(const float* logits, int64_t classes) {
   return best;
 }
 
-EvalResult evaluate(Runner& runner, const Graph& graph, const Dataset& data, float scale, const std::vector<float>& mean,
-                    const std::vector<float>& std, int64_t batch, bool keep_logits,
-                    const std::function<void(int64_t)>& progress) {
+EvalResult evaluate(Runner& runner, const Graph& graph, const Dataset& data, float scale,
+                    const std::vector<float>& mean, const std::vector<float>& std, int64_t batch,
+                    bool keep_logits, const std::function<void(int64_t)>& progress) {
   FT_CHECK(batch > 0, "batch size must be positive, got {}", batch);
-  FT_CHECK(graph.spec().input == data.item, "model '{}' takes inputs {} but {} holds images {}", graph.spec().arch,
-           graph.spec().input.str(), data.source, data.item.str());
+  FT_CHECK(graph.spec().input == data.item, "model '{}' takes inputs {} but {} holds images {}",
+           graph.spec().arch, graph.spec().input.str(), data.source, data.item.str());
   const int64_t classes = graph.spec().num_classes;
   FT_CHECK(classes == data.num_classes, "model '{}' has {} classes but {} has {}", graph.spec().arch, classes,
            data.source, data.num_classes);
@@ -42,7 +42,8 @@ EvalResult evaluate(Runner& runner, const Graph& graph, const Dataset& data, flo
       if (predicted == kNoPrediction) ++result.non_finite;
       if (predicted == data.labels[static_cast<size_t>(first + i)]) ++result.correct;
     }
-    if (keep_logits) std::copy(output.begin(), output.begin() + count * classes, result.logits.begin() + first * classes);
+    if (keep_logits)
+      std::copy(output.begin(), output.begin() + count * classes, result.logits.begin() + first * classes);
     if (progress) progress(first + count);
   }
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -22,7 +22,9 @@ struct EvalResult {
   std::vector<int32_t> predictions;  // per image, kNoPrediction for a non-finite row
   std::vector<float> logits;         // images x classes, when requested
   double seconds = 0.0;              // forward passes only (preprocessing and transfers included)
-  double accuracy() const { return images > 0 ? static_cast<double>(correct) / static_cast<double>(images) : 0.0; }
+  double accuracy() const {
+    return images > 0 ? static_cast<double>(correct) / static_cast<double>(images) : 0.0;
+  }
 };
 
 // Index of the largest logit, or kNoPrediction when any logit is NaN or Inf. Ties go to the lowest index
@@ -30,8 +32,8 @@ struct EvalResult {
 int32_t top1(const float* logits, int64_t classes);
 
 // `progress(done)` is called after every batch.
-EvalResult evaluate(Runner& runner, const Graph& graph, const Dataset& data, float scale, const std::vector<float>& mean,
-                    const std::vector<float>& std, int64_t batch, bool keep_logits,
-                    const std::function<void(int64_t)>& progress = {});
+EvalResult evaluate(Runner& runner, const Graph& graph, const Dataset& data, float scale,
+                    const std::vector<float>& mean, const std::vector<float>& std, int64_t batch,
+                    bool keep_logits, const std::function<void(int64_t)>& progress = {});
 
 }  // namespace ftcnn

@@ -47,7 +47,7 @@ int64_t Graph::macs_per_item() const {
   return total;
 }
 
-std::vector<Shape> Graph::prepare(const ExecContext& ctx, int64_t batch) {
+std::vector<Shape> Graph::prepare(const ExecContext& ctx, int64_t batch, int64_t runner_id) {
   std::vector<Shape> shapes;
   Shape current = input_shape(batch);
   for (auto& layer : layers_) {
@@ -55,12 +55,15 @@ std::vector<Shape> Graph::prepare(const ExecContext& ctx, int64_t batch) {
     current = layer->output_shape(current);
     shapes.push_back(current);
   }
+  prepared_runner_ = runner_id;
+  prepared_batch_ = batch;
   return shapes;
 }
 
 void Graph::run(const ExecContext& ctx, const ParameterView& params, const std::vector<Shape>& shapes,
                 const float* input, float* const buffers[2], float* output) {
-  FT_CHECK(shapes.size() == layers_.size(), "graph run with {} shapes for {} layers", shapes.size(), layers_.size());
+  FT_CHECK(shapes.size() == layers_.size(), "graph run with {} shapes for {} layers", shapes.size(),
+           layers_.size());
   // Ping-pong between the two buffers; element-wise layers write over their input once it is ours.
   const float* current = input;
   int owned = -1;  // which buffer holds `current`, -1 while it is the caller's input

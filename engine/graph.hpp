@@ -31,17 +31,28 @@ class Graph {
   std::vector<Shape> output_shapes(int64_t batch) const;
   int64_t macs_per_item() const;
 
-  // Prepares every layer for `batch` on the context's device; returns the output shapes.
-  std::vector<Shape> prepare(const ExecContext& ctx, int64_t batch);
+  // Layers hold one plan each, so runners sharing a graph (a CPU and a CUDA one, or a new one after an old
+  // one) must re-prepare whenever another prepared in between. Each runner takes an id from the graph and
+  // asks prepared_for() before running.
+  int64_t new_runner_id() { return ++last_runner_id_; }
+  // Prepares every layer for `batch` on the context's device for runner `runner_id`; returns the output
+  // shapes.
+  std::vector<Shape> prepare(const ExecContext& ctx, int64_t batch, int64_t runner_id = 0);
+  bool prepared_for(int64_t runner_id, int64_t batch) const {
+    return prepared_runner_ == runner_id && prepared_batch_ == batch;
+  }
   // Runs the prepared graph on device pointers. `buffers` are two activation buffers of at least
   // max_activation(shapes) floats each; `input` is read only; the result lands in `output`.
-  void run(const ExecContext& ctx, const ParameterView& params, const std::vector<Shape>& shapes, const float* input,
-           float* const buffers[2], float* output);
+  void run(const ExecContext& ctx, const ParameterView& params, const std::vector<Shape>& shapes,
+           const float* input, float* const buffers[2], float* output);
 
  private:
   ModelSpec spec_;
   std::vector<std::unique_ptr<Layer>> layers_;
   ParameterStore parameters_;
+  int64_t last_runner_id_ = 0;
+  int64_t prepared_runner_ = -1;
+  int64_t prepared_batch_ = -1;
 };
 
 // Largest element count among the shapes.

@@ -10,7 +10,9 @@ Layer::~Layer() = default;
 
 void Layer::declare_parameters(ParameterStore&) {}
 
-int64_t Layer::macs_per_item(const Shape&) const { return 0; }
+int64_t Layer::macs_per_item(const Shape&) const {
+  return 0;
+}
 
 void Layer::prepare(const ExecContext& ctx, const Shape& input) {
   output_shape(input);  // validates
@@ -29,11 +31,16 @@ void Layer::forward(const ExecContext& ctx, const ParameterView& params, const S
                     float* out) {
   if (!prepared_ || prepared_device_ != ctx.device || prepared_input_ != input) {
     fail(fmt::format("forward on {} with input {} but prepared for {} with {}", device_name(ctx.device),
-                     input.str(), device_name(prepared_device_), prepared_ ? prepared_input_.str() : "nothing"));
+                     input.str(), device_name(prepared_device_),
+                     prepared_ ? prepared_input_.str() : "nothing"));
   }
   switch (ctx.device) {
-    case Device::cpu: forward_cpu(input, params, in, out, *ctx.cpu); return;
-    case Device::cuda: forward_cuda(input, params, in, out, *ctx.cuda); return;
+    case Device::cpu:
+      forward_cpu(input, params, in, out, *ctx.cpu);
+      return;
+    case Device::cuda:
+      forward_cuda(input, params, in, out, *ctx.cuda);
+      return;
   }
 }
 

@@ -15,14 +15,22 @@ namespace ftcnn {
 // -Werror=switch).
 std::unique_ptr<Layer> make_layer(const LayerSpec& spec) {
   switch (spec.type) {
-    case LayerType::conv2d: return std::make_unique<Conv2d>(spec);
-    case LayerType::linear: return std::make_unique<Linear>(spec);
-    case LayerType::batchnorm2d: return std::make_unique<BatchNorm2d>(spec);
-    case LayerType::relu: return std::make_unique<Relu>(spec);
-    case LayerType::maxpool2d: return std::make_unique<MaxPool2d>(spec);
-    case LayerType::avgpool2d: return std::make_unique<AvgPool2d>(spec);
-    case LayerType::flatten: return std::make_unique<Flatten>(spec);
-    case LayerType::dropout: return std::make_unique<Dropout>(spec);
+    case LayerType::conv2d:
+      return std::make_unique<Conv2d>(spec);
+    case LayerType::linear:
+      return std::make_unique<Linear>(spec);
+    case LayerType::batchnorm2d:
+      return std::make_unique<BatchNorm2d>(spec);
+    case LayerType::relu:
+      return std::make_unique<Relu>(spec);
+    case LayerType::maxpool2d:
+      return std::make_unique<MaxPool2d>(spec);
+    case LayerType::avgpool2d:
+      return std::make_unique<AvgPool2d>(spec);
+    case LayerType::flatten:
+      return std::make_unique<Flatten>(spec);
+    case LayerType::dropout:
+      return std::make_unique<Dropout>(spec);
   }
   return nullptr;
 }

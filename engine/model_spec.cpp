@@ -7,9 +7,9 @@
 namespace ftcnn {
 namespace {
 
-constexpr LayerType kAllLayerTypes[] = {LayerType::conv2d,    LayerType::linear,    LayerType::batchnorm2d,
-                                        LayerType::relu,      LayerType::maxpool2d, LayerType::avgpool2d,
-                                        LayerType::flatten,   LayerType::dropout};
+constexpr LayerType kAllLayerTypes[] = {LayerType::conv2d,  LayerType::linear,    LayerType::batchnorm2d,
+                                        LayerType::relu,    LayerType::maxpool2d, LayerType::avgpool2d,
+                                        LayerType::flatten, LayerType::dropout};
 
 bool has_window(LayerType type) {
   return type == LayerType::conv2d || type == LayerType::maxpool2d || type == LayerType::avgpool2d;
@@ -23,14 +23,22 @@ bool has_channels(LayerType type) {
 
 const char* layer_type_name(LayerType type) {
   switch (type) {
-    case LayerType::conv2d: return "conv2d";
-    case LayerType::linear: return "linear";
-    case LayerType::batchnorm2d: return "batchnorm2d";
-    case LayerType::relu: return "relu";
-    case LayerType::maxpool2d: return "maxpool2d";
-    case LayerType::avgpool2d: return "avgpool2d";
-    case LayerType::flatten: return "flatten";
-    case LayerType::dropout: return "dropout";
+    case LayerType::conv2d:
+      return "conv2d";
+    case LayerType::linear:
+      return "linear";
+    case LayerType::batchnorm2d:
+      return "batchnorm2d";
+    case LayerType::relu:
+      return "relu";
+    case LayerType::maxpool2d:
+      return "maxpool2d";
+    case LayerType::avgpool2d:
+      return "avgpool2d";
+    case LayerType::flatten:
+      return "flatten";
+    case LayerType::dropout:
+      return "dropout";
   }
   return "?";
 }
@@ -100,8 +108,8 @@ ModelSpec model_spec_from_json(const std::string& text, const std::string& origi
   }
 }
 
-LayerSpec conv2d_spec(std::string name, int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t padding,
-                      bool bias) {
+LayerSpec conv2d_spec(std::string name, int64_t in, int64_t out, int64_t kernel, int64_t stride,
+                      int64_t padding, bool bias) {
   LayerSpec l;
   l.name = std::move(name);
   l.type = LayerType::conv2d;

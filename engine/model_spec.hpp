@@ -46,8 +46,8 @@ std::string model_spec_to_json(const ModelSpec& spec);
 ModelSpec model_spec_from_json(const std::string& text, const std::string& origin);
 
 // Convenience constructors used by the architecture builders in models/.
-LayerSpec conv2d_spec(std::string name, int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t padding,
-                      bool bias);
+LayerSpec conv2d_spec(std::string name, int64_t in, int64_t out, int64_t kernel, int64_t stride,
+                      int64_t padding, bool bias);
 LayerSpec linear_spec(std::string name, int64_t in, int64_t out, bool bias = true);
 LayerSpec batchnorm2d_spec(std::string name, int64_t channels, double eps = 1e-5);
 LayerSpec pool_spec(std::string name, LayerType type, int64_t kernel, int64_t stride, int64_t padding = 0);

@@ -8,12 +8,18 @@ namespace ftcnn {
 
 const char* param_kind_name(ParamKind kind) {
   switch (kind) {
-    case ParamKind::weight: return "weight";
-    case ParamKind::bias: return "bias";
-    case ParamKind::bn_weight: return "bn_weight";
-    case ParamKind::bn_bias: return "bn_bias";
-    case ParamKind::bn_running_mean: return "bn_running_mean";
-    case ParamKind::bn_running_var: return "bn_running_var";
+    case ParamKind::weight:
+      return "weight";
+    case ParamKind::bias:
+      return "bias";
+    case ParamKind::bn_weight:
+      return "bn_weight";
+    case ParamKind::bn_bias:
+      return "bn_bias";
+    case ParamKind::bn_running_mean:
+      return "bn_running_mean";
+    case ParamKind::bn_running_var:
+      return "bn_running_var";
   }
   return "?";
 }
@@ -50,10 +56,10 @@ int64_t ParameterStore::total_elements() const {
   return total;
 }
 
-uint64_t ParameterStore::checksum() const {
+uint64_t ParameterStore::checksum(const float* arena) const {
   uint64_t hash = 1469598103934665603ull;
   for (const auto& info : infos_) {
-    const auto* bytes = reinterpret_cast<const unsigned char*>(arena_.data() + info.offset);
+    const auto* bytes = reinterpret_cast<const unsigned char*>(arena + info.offset);
     const size_t count = static_cast<size_t>(info.numel()) * sizeof(float);
     for (size_t i = 0; i < count; ++i) {
       hash ^= bytes[i];

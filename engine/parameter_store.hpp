@@ -60,8 +60,10 @@ class ParameterStore {
   // Elements of trainable tensors (PyTorch's parameter count) and of all tensors (buffers included).
   int64_t trainable_parameters() const;
   int64_t total_elements() const;
-  // FNV-1a 64 over the bit patterns of every parameter (padding excluded), in store order.
-  uint64_t checksum() const;
+  // FNV-1a 64 over the bit patterns of every parameter (padding excluded), in store order; the second form
+  // reads another copy of the arena laid out like this one (a device arena copied back).
+  uint64_t checksum() const { return checksum(arena_.data()); }
+  uint64_t checksum(const float* arena) const;
 
  private:
   std::vector<ParameterInfo> infos_;

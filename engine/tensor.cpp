@@ -33,12 +33,15 @@ Shape Shape::with_batch(int64_t batch) const {
   return Shape(std::move(dims));
 }
 
-std::string Shape::str() const { return fmt::format("[{}]", fmt::join(dims_, ", ")); }
+std::string Shape::str() const {
+  return fmt::format("[{}]", fmt::join(dims_, ", "));
+}
 
 Tensor::Tensor(Shape shape, float fill)
     : shape_(std::move(shape)), values_(static_cast<size_t>(shape_.numel()), fill) {}
 
-Tensor::Tensor(Shape shape, std::vector<float> values) : shape_(std::move(shape)), values_(std::move(values)) {
+Tensor::Tensor(Shape shape, std::vector<float> values)
+    : shape_(std::move(shape)), values_(std::move(values)) {
   FT_CHECK(static_cast<int64_t>(values_.size()) == shape_.numel(), "tensor of shape {} given {} values",
            shape_.str(), values_.size());
 }

@@ -10,8 +10,12 @@ namespace {
 
 constexpr int kPool = 0;  // marks "M" in a VGG configuration
 
-std::string features(int index) { return fmt::format("features.{}", index); }
-std::string classifier(int index) { return fmt::format("classifier.{}", index); }
+std::string features(int index) {
+  return fmt::format("features.{}", index);
+}
+std::string classifier(int index) {
+  return fmt::format("classifier.{}", index);
+}
 
 // VGG-BN feature extractor: c -> Conv3x3(pad 1) -> BatchNorm2d -> ReLU, kPool -> MaxPool 2x2; module indices
 // advance as in torchvision's make_layers.
@@ -45,8 +49,10 @@ ModelSpec vgg16() {
   ModelSpec spec;
   spec.arch = "vgg16";
   spec.num_classes = 100;
-  add_vgg_features(spec, {64, 64, kPool, 128, 128, kPool, 256, 256, 256, kPool, 512, 512, 512, kPool, 512, 512, 512, kPool},
-                   true);
+  add_vgg_features(
+      spec,
+      {64, 64, kPool, 128, 128, kPool, 256, 256, 256, kPool, 512, 512, 512, kPool, 512, 512, 512, kPool},
+      true);
   spec.layers.push_back(linear_spec(classifier(0), 512, 4096));
   spec.layers.push_back(simple_spec(classifier(1), LayerType::relu));
   spec.layers.push_back(simple_spec(classifier(2), LayerType::dropout));
@@ -112,7 +118,9 @@ ModelSpec small() {
 
 }  // namespace
 
-std::vector<std::string> architecture_names() { return {"alexnet", "vgg11", "vgg16", "small"}; }
+std::vector<std::string> architecture_names() {
+  return {"alexnet", "vgg11", "vgg16", "small"};
+}
 
 ModelSpec build_architecture(const std::string& name) {
   if (name == "alexnet") return alexnet();

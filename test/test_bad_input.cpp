@@ -79,17 +79,21 @@ TEST_CASE("a file that is not HDF5 is named", "[bad-input]") {
 TEST_CASE("a missing dataset and a wrong shape are named", "[bad-input]") {
   test::TempDir dir;
   write_state_dict(dir.file("missing.h5"), "small", "features.5.running_var");
-  expect_one_line_error(run_ftcnn("info --model " + dir.file("missing.h5")), "missing dataset 'features.5.running_var'");
+  expect_one_line_error(run_ftcnn("info --model " + dir.file("missing.h5")),
+                        "missing dataset 'features.5.running_var'");
   write_state_dict(dir.file("shape.h5"), "small", "", "classifier.1.weight");
-  expect_one_line_error(run_ftcnn("info --model " + dir.file("shape.h5")), "dataset 'classifier.1.weight' has shape");
+  expect_one_line_error(run_ftcnn("info --model " + dir.file("shape.h5")),
+                        "dataset 'classifier.1.weight' has shape");
 }
 
 TEST_CASE("a model/architecture mismatch is named", "[bad-input]") {
   test::TempDir dir;
   write_state_dict(dir.file("noarch.h5"), "");
   expect_one_line_error(run_ftcnn("info --model " + dir.file("noarch.h5")), "needs --arch");
-  expect_one_line_error(run_ftcnn("info --model " + dir.file("noarch.h5") + " --arch vgg11"), "architecture 'vgg11' needs");
-  expect_one_line_error(run_ftcnn("info --model " + dir.file("noarch.h5") + " --arch resnet"), "unknown architecture 'resnet'");
+  expect_one_line_error(run_ftcnn("info --model " + dir.file("noarch.h5") + " --arch vgg11"),
+                        "architecture 'vgg11' needs");
+  expect_one_line_error(run_ftcnn("info --model " + dir.file("noarch.h5") + " --arch resnet"),
+                        "unknown architecture 'resnet'");
   write_state_dict(dir.file("small.h5"), "small");
   expect_one_line_error(run_ftcnn("info --model " + dir.file("small.h5") + " --arch alexnet"), "disagrees");
   CHECK(run_ftcnn("info --model " + dir.file("small.h5")).exit_code == 0);
@@ -105,14 +109,16 @@ TEST_CASE("truncated CIFAR files and labels out of range are named", "[bad-input
   expect_one_line_error(run_ftcnn("eval" + model + " --data " + dir.path()), "label 12 out of range");
   write_cifar10(dir.path(), 3, 9);
   CHECK(run_ftcnn("eval" + model + " --data " + dir.path()).exit_code == 0);
-  expect_one_line_error(run_ftcnn("eval" + model + " --data " + dir.file("nowhere")), "no CIFAR binary files");
+  expect_one_line_error(run_ftcnn("eval" + model + " --data " + dir.file("nowhere")),
+                        "no CIFAR binary files");
 }
 
 TEST_CASE("unknown flags and bad values are named", "[bad-input]") {
   test::TempDir dir;
   write_state_dict(dir.file("small.h5"), "small");
   expect_one_line_error(run_ftcnn("info --model " + dir.file("small.h5") + " --frobnicate"), "--frobnicate");
-  expect_one_line_error(run_ftcnn("eval --model " + dir.file("small.h5") + " --data x --device tpu"), "--device");
+  expect_one_line_error(run_ftcnn("eval --model " + dir.file("small.h5") + " --data x --device tpu"),
+                        "--device");
   expect_one_line_error(run_ftcnn("eval --model " + dir.file("small.h5") + " --data x --batch 0"), "--batch");
   expect_one_line_error(run_ftcnn("launch"), "launch");
 }

@@ -55,7 +55,8 @@ TEST_CASE("conv2d is exact on small integers against a naive reference", "[conv2
 
 TEST_CASE("conv2d rejects inputs that do not fit", "[conv2d]") {
   Conv2d conv(conv2d_spec("features.0", 3, 8, 5, 1, 0, true));
-  CHECK_THROWS_WITH(conv.output_shape(Shape{1, 4, 9, 9}), Catch::Contains("features.0") && Catch::Contains("[N, 3, H, W]"));
+  CHECK_THROWS_WITH(conv.output_shape(Shape{1, 4, 9, 9}),
+                    Catch::Contains("features.0") && Catch::Contains("[N, 3, H, W]"));
   CHECK_THROWS_WITH(conv.output_shape(Shape{1, 3, 4, 9}), Catch::Contains("smaller than the kernel"));
   CHECK(conv.output_shape(Shape{2, 3, 9, 7}) == Shape({2, 8, 5, 3}));
 }

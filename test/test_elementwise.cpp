@@ -24,7 +24,8 @@ TEST_CASE("relu keeps NaN and clamps -Inf", "[relu]") {
   spec.layers.push_back(simple_spec("relu", LayerType::relu));
   Graph graph(spec);
   const float inf = std::numeric_limits<float>::infinity();
-  const Tensor out = test::run_graph(graph, Device::cpu, Tensor(Shape{1, 4}, {std::nanf(""), -inf, inf, -2.0f}));
+  const Tensor out =
+      test::run_graph(graph, Device::cpu, Tensor(Shape{1, 4}, {std::nanf(""), -inf, inf, -2.0f}));
   CHECK(std::isnan(out[0]));
   CHECK(out[1] == 0.0f);
   CHECK(out[2] == inf);

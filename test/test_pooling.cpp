@@ -26,7 +26,8 @@ TEST_CASE("maxpool2d lets a NaN win its window", "[maxpool2d]") {
   spec.layers.push_back(pool_spec("pool", LayerType::maxpool2d, 2, 2));
   Graph graph(spec);
   const Tensor out =
-      test::run_graph(graph, Device::cpu, Tensor(Shape{1, 1, 2, 4}, {1.0f, std::nanf(""), 5.0f, 2.0f, 3.0f, 0.0f, 1.0f, 9.0f}));
+      test::run_graph(graph, Device::cpu,
+                      Tensor(Shape{1, 1, 2, 4}, {1.0f, std::nanf(""), 5.0f, 2.0f, 3.0f, 0.0f, 1.0f, 9.0f}));
   CHECK(std::isnan(out[0]));
   CHECK(out[1] == 9.0f);
 }

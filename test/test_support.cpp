@@ -10,9 +10,13 @@
 
 namespace ftcnn::test {
 
-std::string fixture_path(const std::string& name) { return std::string(FTCNN_SOURCE_DIR) + "/test/fixtures/" + name; }
+std::string fixture_path(const std::string& name) {
+  return std::string(FTCNN_SOURCE_DIR) + "/test/fixtures/" + name;
+}
 
-std::string shared_path(const std::string& name) { return std::string(FTCNN_SOURCE_DIR) + "/../shared/" + name; }
+std::string shared_path(const std::string& name) {
+  return std::string(FTCNN_SOURCE_DIR) + "/../shared/" + name;
+}
 
 bool exists(const std::string& path) {
   struct stat info {};
@@ -38,10 +42,12 @@ Comparison compare(const Tensor& actual, const Tensor& expected, double abs_tol,
     const float a = actual[i], e = expected[i];
     double excess;
     if (std::isnan(e) || std::isinf(e) || std::isnan(a) || std::isinf(a)) {
-      const bool same = (std::isnan(a) && std::isnan(e)) || (std::isinf(a) && std::isinf(e) && (a > 0) == (e > 0));
+      const bool same =
+          (std::isnan(a) && std::isnan(e)) || (std::isinf(a) && std::isinf(e) && (a > 0) == (e > 0));
       excess = same ? -1.0 : INFINITY;
     } else {
-      excess = std::fabs(static_cast<double>(a) - e) - (abs_tol + rel_tol * std::fabs(static_cast<double>(e)));
+      excess =
+          std::fabs(static_cast<double>(a) - e) - (abs_tol + rel_tol * std::fabs(static_cast<double>(e)));
     }
     if (result.worst_index < 0 || excess > result.worst_excess) {
       result.worst_index = i;
@@ -52,8 +58,9 @@ Comparison compare(const Tensor& actual, const Tensor& expected, double abs_tol,
   }
   if (result.worst_excess > 0) {
     result.ok = false;
-    result.message = fmt::format("worst element {}: got {:.9g}, expected {:.9g} (tolerance {} + {} * |expected|)",
-                                 result.worst_index, result.actual, result.expected, abs_tol, rel_tol);
+    result.message =
+        fmt::format("worst element {}: got {:.9g}, expected {:.9g} (tolerance {} + {} * |expected|)",
+                    result.worst_index, result.actual, result.expected, abs_tol, rel_tol);
   }
   return result;
 }

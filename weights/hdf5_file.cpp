@@ -10,18 +10,28 @@ namespace ftcnn {
 namespace {
 
 // HDF5 prints its error stack to stderr by default; ftcnn reports its own one-line errors instead.
-void silence_hdf5() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+void silence_hdf5() {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+}
 
 herr_t close_any(hid_t id) {
   switch (H5Iget_type(id)) {
-    case H5I_FILE: return H5Fclose(id);
-    case H5I_GROUP: return H5Gclose(id);
-    case H5I_DATASET: return H5Dclose(id);
-    case H5I_ATTR: return H5Aclose(id);
-    case H5I_DATATYPE: return H5Tclose(id);
-    case H5I_DATASPACE: return H5Sclose(id);
-    case H5I_GENPROP_LST: return H5Pclose(id);
-    default: return H5Idec_ref(id);
+    case H5I_FILE:
+      return H5Fclose(id);
+    case H5I_GROUP:
+      return H5Gclose(id);
+    case H5I_DATASET:
+      return H5Dclose(id);
+    case H5I_ATTR:
+      return H5Aclose(id);
+    case H5I_DATATYPE:
+      return H5Tclose(id);
+    case H5I_DATASPACE:
+      return H5Sclose(id);
+    case H5I_GENPROP_LST:
+      return H5Pclose(id);
+    default:
+      return H5Idec_ref(id);
   }
 }
 
@@ -36,7 +46,8 @@ Shape space_shape(hid_t space, const std::string& what) {
 }  // namespace
 
 H5Id::~H5Id() {
-  if (id_ >= 0 && close_any(id_) < 0) report_in_destructor(__FILE__, __LINE__, "closing an HDF5 object failed");
+  if (id_ >= 0 && close_any(id_) < 0)
+    report_in_destructor(__FILE__, __LINE__, "closing an HDF5 object failed");
 }
 
 H5Id& H5Id::operator=(H5Id&& other) noexcept {
@@ -66,7 +77,9 @@ H5File H5File::create(const std::string& path) {
   return H5File(path, id);
 }
 
-bool H5File::has_attribute(const std::string& name) const { return H5Aexists(root(), name.c_str()) > 0; }
+bool H5File::has_attribute(const std::string& name) const {
+  return H5Aexists(root(), name.c_str()) > 0;
+}
 
 std::optional<std::string> H5File::string_attribute(const std::string& name) const {
   if (!has_attribute(name)) return std::nullopt;
@@ -86,7 +99,8 @@ std::optional<std::string> H5File::string_attribute(const std::string& name) con
   }
   const size_t size = H5Tget_size(type.get());
   std::string buffer(size, '\0');
-  FT_CHECK(H5Aread(attr.get(), type.get(), buffer.data()) >= 0, "{}: cannot read attribute '{}'", path_, name);
+  FT_CHECK(H5Aread(attr.get(), type.get(), buffer.data()) >= 0, "{}: cannot read attribute '{}'", path_,
+           name);
   buffer.erase(std::find(buffer.begin(), buffer.end(), '\0'), buffer.end());  // fixed-length: NUL-padded
   return buffer;
 }
@@ -108,7 +122,8 @@ std::optional<double> H5File::float_attribute(const std::string& name) const {
   const H5T_class_t cls = H5Tget_class(type.get());
   FT_CHECK(cls == H5T_FLOAT || cls == H5T_INTEGER, "{}: attribute '{}' is not a number", path_, name);
   double value = 0;
-  FT_CHECK(H5Aread(attr.get(), H5T_NATIVE_DOUBLE, &value) >= 0, "{}: cannot read attribute '{}'", path_, name);
+  FT_CHECK(H5Aread(attr.get(), H5T_NATIVE_DOUBLE, &value) >= 0, "{}: cannot read attribute '{}'", path_,
+           name);
   return value;
 }
 
@@ -119,15 +134,15 @@ void H5File::write_string_attribute(const std::string& name, const std::string& 
   H5Id space(H5Screate(H5S_SCALAR));
   H5Id attr(H5Acreate2(root(), name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT));
   const char* text = value.c_str();
-  FT_CHECK(attr.valid() && H5Awrite(attr.get(), type.get(), &text) >= 0, "{}: cannot write attribute '{}'", path_,
-           name);
+  FT_CHECK(attr.valid() && H5Awrite(attr.get(), type.get(), &text) >= 0, "{}: cannot write attribute '{}'",
+           path_, name);
 }
 
 void H5File::write_int_attribute(const std::string& name, int64_t value) {
   H5Id space(H5Screate(H5S_SCALAR));
   H5Id attr(H5Acreate2(root(), name.c_str(), H5T_STD_I64LE, space.get(), H5P_DEFAULT, H5P_DEFAULT));
-  FT_CHECK(attr.valid() && H5Awrite(attr.get(), H5T_NATIVE_INT64, &value) >= 0, "{}: cannot write attribute '{}'",
-           path_, name);
+  FT_CHECK(attr.valid() && H5Awrite(attr.get(), H5T_NATIVE_INT64, &value) >= 0,
+           "{}: cannot write attribute '{}'", path_, name);
 }
 
 bool H5File::has_group(const std::string& path) const {
@@ -148,7 +163,8 @@ std::vector<std::string> H5File::dataset_names(const std::string& group) const {
   std::vector<std::string> names;
   auto visit = [](hid_t gid, const char* name, const H5L_info_t*, void* data) -> herr_t {
     H5O_info_t info{};
-    if (H5Oget_info_by_name2(gid, name, &info, H5O_INFO_BASIC, H5P_DEFAULT) >= 0 && info.type == H5O_TYPE_DATASET) {
+    if (H5Oget_info_by_name2(gid, name, &info, H5O_INFO_BASIC, H5P_DEFAULT) >= 0 &&
+        info.type == H5O_TYPE_DATASET) {
       static_cast<std::vector<std::string>*>(data)->emplace_back(name);
     }
     return 0;

@@ -30,7 +30,8 @@ std::vector<float> parse_float_list(const std::string& text, const std::string& 
   return values;
 }
 
-// Fills the graph's parameters from `group` ("/" or "parameters/" prefix), checking names and shapes both ways.
+// Fills the graph's parameters from `group` ("/" or "parameters/" prefix), checking names and shapes both
+// ways.
 void read_parameters(const H5File& file, const std::string& group, Graph& graph) {
   ParameterStore& store = graph.parameters();
   const std::string prefix = group == "/" ? "" : group + "/";
@@ -50,8 +51,8 @@ void read_parameters(const H5File& file, const std::string& group, Graph& graph)
     const bool bookkeeping = name.size() > 20 && name.rfind(".num_batches_tracked") == name.size() - 20;
     if (group == "/" && (name == "fixture_input" || name == "fixture_output")) continue;  // test fixtures
     FT_CHECK(bookkeeping || expected.count(name) == 1,
-             "{}: dataset '{}' is not a parameter of architecture '{}' (wrong --arch?)", file.path(), prefix + name,
-             graph.spec().arch);
+             "{}: dataset '{}' is not a parameter of architecture '{}' (wrong --arch?)", file.path(),
+             prefix + name, graph.spec().arch);
   }
 }
 
@@ -107,8 +108,8 @@ Model load_state_dict(const H5File& file, const std::string& arch_argument) {
     std::vector<float> values =
         text ? parse_float_list(*text, fmt::format("{}: attribute '{}'", file.path(), name))
              : std::vector<float>(static_cast<size_t>(channels), fallback);
-    FT_CHECK(static_cast<int64_t>(values.size()) == channels, "{}: attribute '{}' has {} values for {} channels",
-             file.path(), name, values.size(), channels);
+    FT_CHECK(static_cast<int64_t>(values.size()) == channels,
+             "{}: attribute '{}' has {} values for {} channels", file.path(), name, values.size(), channels);
     return values;
   };
   model.info.preprocessing.mean = channel_list("mean", 0.0f);
@@ -128,8 +129,9 @@ Model load_model(const std::string& path, const std::string& arch) {
   Model model;
   if (format == kFormatName) {
     model = load_ftcnn_model(file);
-    FT_CHECK(arch.empty() || arch == model.graph->spec().arch, "{}: --arch {} disagrees with the file's architecture '{}'",
-             path, arch, model.graph->spec().arch);
+    FT_CHECK(arch.empty() || arch == model.graph->spec().arch,
+             "{}: --arch {} disagrees with the file's architecture '{}'", path, arch,
+             model.graph->spec().arch);
   } else {
     FT_CHECK(format.empty(), "{}: unknown format attribute '{}'", path, format);
     model = load_state_dict(file, arch);
@@ -137,7 +139,8 @@ Model load_model(const std::string& path, const std::string& arch) {
   FT_CHECK(model.info.preprocessing.mean.size() == model.info.preprocessing.std.size(),
            "{}: preprocessing has {} mean but {} std values", path, model.info.preprocessing.mean.size(),
            model.info.preprocessing.std.size());
-  for (float s : model.info.preprocessing.std) FT_CHECK(s > 0.0f, "{}: preprocessing std must be positive", path);
+  for (float s : model.info.preprocessing.std)
+    FT_CHECK(s > 0.0f, "{}: preprocessing std must be positive", path);
   model.path = path;
   return model;
 }
@@ -162,7 +165,8 @@ void save_model(const std::string& path, const Graph& graph, const ModelInfo& in
       file.write_tensor("parameters/" + store.info(i).name, store.info(i).shape, store.host(i));
     }
   }
-  FT_CHECK(std::rename(temporary.c_str(), path.c_str()) == 0, "{}: cannot move the written file into place", path);
+  FT_CHECK(std::rename(temporary.c_str(), path.c_str()) == 0, "{}: cannot move the written file into place",
+           path);
 }
 
 std::vector<std::string> known_class_names(const std::string& dataset) {
@@ -170,17 +174,23 @@ std::vector<std::string> known_class_names(const std::string& dataset) {
     return {"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"};
   }
   if (dataset == "cifar100") {
-    return {"apple", "aquarium_fish", "baby", "bear", "beaver", "bed", "bee", "beetle", "bicycle", "bottle",
-            "bowl", "boy", "bridge", "bus", "butterfly", "camel", "can", "castle", "caterpillar", "cattle",
-            "chair", "chimpanzee", "clock", "cloud", "cockroach", "couch", "crab", "crocodile", "cup", "dinosaur",
-            "dolphin", "elephant", "flatfish", "forest", "fox", "girl", "hamster", "house", "kangaroo", "keyboard",
-            "lamp", "lawn_mower", "leopard", "lion", "lizard", "lobster", "man", "maple_tree", "motorcycle",
-            "mountain", "mouse", "mushroom", "oak_tree", "orange", "orchid", "otter", "palm_tree", "pear",
-            "pickup_truck", "pine_tree", "plain", "plate", "poppy", "porcupine", "possum", "rabbit", "raccoon",
-            "ray", "road", "rocket", "rose", "sea", "seal", "shark", "shrew", "skunk", "skyscraper", "snail",
-            "snake", "spider", "squirrel", "streetcar", "sunflower", "sweet_pepper", "table", "tank", "telephone",
-            "television", "tiger", "tractor", "train", "trout", "tulip", "turtle", "wardrobe", "whale",
-            "willow_tree", "wolf", "woman", "worm"};
+    return {"apple",       "aquarium_fish", "baby",      "bear",       "beaver",       "bed",
+            "bee",         "beetle",        "bicycle",   "bottle",     "bowl",         "boy",
+            "bridge",      "bus",           "butterfly", "camel",      "can",          "castle",
+            "caterpillar", "cattle",        "chair",     "chimpanzee", "clock",        "cloud",
+            "cockroach",   "couch",         "crab",      "crocodile",  "cup",          "dinosaur",
+            "dolphin",     "elephant",      "flatfish",  "forest",     "fox",          "girl",
+            "hamster",     "house",         "kangaroo",  "keyboard",   "lamp",         "lawn_mower",
+            "leopard",     "lion",          "lizard",    "lobster",    "man",          "maple_tree",
+            "motorcycle",  "mountain",      "mouse",     "mushroom",   "oak_tree",     "orange",
+            "orchid",      "otter",         "palm_tree", "pear",       "pickup_truck", "pine_tree",
+            "plain",       "plate",         "poppy",     "porcupine",  "possum",       "rabbit",
+            "raccoon",     "ray",           "road",      "rocket",     "rose",         "sea",
+            "seal",        "shark",         "shrew",     "skunk",      "skyscraper",   "snail",
+            "snake",       "spider",        "squirrel",  "streetcar",  "sunflower",    "sweet_pepper",
+            "table",       "tank",          "telephone", "television", "tiger",        "tractor",
+            "train",       "trout",         "tulip",     "turtle",     "wardrobe",     "whale",
+            "willow_tree", "wolf",          "woman",     "worm"};
   }
   return {};
 }

@@ -12,28 +12,30 @@ namespace ftcnn {
 const char* cublas_status_name(cublasStatus_t status);
 }  // namespace ftcnn
 
-#define FT_CUDA_CHECK(call)                                                                \
-  do {                                                                                     \
-    const cudaError_t ft_status_ = (call);                                                 \
+#define FT_CUDA_CHECK(call)                                                                          \
+  do {                                                                                               \
+    const cudaError_t ft_status_ = (call);                                                           \
     if (ft_status_ != cudaSuccess) FT_THROW("{} failed: {}", #call, cudaGetErrorString(ft_status_)); \
   } while (0)
 
-#define FT_CUBLAS_CHECK(call)                                                                         \
-  do {                                                                                                \
-    const cublasStatus_t ft_status_ = (call);                                                         \
-    if (ft_status_ != CUBLAS_STATUS_SUCCESS)                                                          \
-      FT_THROW("{} failed: {}", #call, ::ftcnn::cublas_status_name(ft_status_));                      \
+#define FT_CUBLAS_CHECK(call)                                                    \
+  do {                                                                           \
+    const cublasStatus_t ft_status_ = (call);                                    \
+    if (ft_status_ != CUBLAS_STATUS_SUCCESS)                                     \
+      FT_THROW("{} failed: {}", #call, ::ftcnn::cublas_status_name(ft_status_)); \
   } while (0)
 
-#define FT_CUDNN_CHECK(call)                                                                      \
-  do {                                                                                            \
-    const cudnnStatus_t ft_status_ = (call);                                                      \
-    if (ft_status_ != CUDNN_STATUS_SUCCESS) FT_THROW("{} failed: {}", #call, cudnnGetErrorString(ft_status_)); \
+#define FT_CUDNN_CHECK(call)                                             \
+  do {                                                                   \
+    const cudnnStatus_t ft_status_ = (call);                             \
+    if (ft_status_ != CUDNN_STATUS_SUCCESS)                              \
+      FT_THROW("{} failed: {}", #call, cudnnGetErrorString(ft_status_)); \
   } while (0)
 
 // After a kernel launch: catches launch-configuration errors at once, naming what was launched.
-#define FT_LAUNCH_CHECK(what)                                                                   \
-  do {                                                                                          \
-    const cudaError_t ft_status_ = cudaGetLastError();                                          \
-    if (ft_status_ != cudaSuccess) FT_THROW("launch of {} failed: {}", what, cudaGetErrorString(ft_status_)); \
+#define FT_LAUNCH_CHECK(what)                                                    \
+  do {                                                                           \
+    const cudaError_t ft_status_ = cudaGetLastError();                           \
+    if (ft_status_ != cudaSuccess)                                               \
+      FT_THROW("launch of {} failed: {}", what, cudaGetErrorString(ft_status_)); \
   } while (0)

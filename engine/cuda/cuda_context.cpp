@@ -2,7 +2,9 @@
 
 namespace ftcnn {
 
-const char* cublas_status_name(cublasStatus_t status) { return cublasGetStatusName(status); }
+const char* cublas_status_name(cublasStatus_t status) {
+  return cublasGetStatusName(status);
+}
 
 CudaContext::CudaContext(int device) : device_(device) {
   int count = 0;
@@ -37,8 +39,12 @@ CudaContext::~CudaContext() {
   }
 }
 
-void CudaContext::reserve_workspace(size_t bytes) { workspace_.resize(bytes); }
+void CudaContext::reserve_workspace(size_t bytes) {
+  workspace_.resize(bytes);
+}
 
-void CudaContext::synchronize() const { FT_CUDA_CHECK(cudaStreamSynchronize(stream_)); }
+void CudaContext::synchronize() const {
+  FT_CUDA_CHECK(cudaStreamSynchronize(stream_));
+}
 
 }  // namespace ftcnn

@@ -49,20 +49,19 @@ class CudaRunnerImpl final : public CudaRunner {
 
  private:
   void plan(int64_t batch) {
-    if (batch == planned_batch_) return;
-    shapes_ = graph_.prepare(ctx_, batch);
+    if (graph_.prepared_for(id_, batch)) return;
+    shapes_ = graph_.prepare(ctx_, batch, id_);
     const size_t size = static_cast<size_t>(max_activation(shapes_));
     for (auto& b : activations_) b.resize(size);
-    planned_batch_ = batch;
   }
 
   Graph& graph_;
+  int64_t id_ = graph_.new_runner_id();
   CudaContext cuda_;
   ExecContext ctx_;
   DeviceBuffer<float> parameters_;
   DeviceBuffer<float> activations_[2];
   DeviceBuffer<float> input_, output_;
-  int64_t planned_batch_ = -1;
   std::vector<Shape> shapes_;
 };
 

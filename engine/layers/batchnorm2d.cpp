@@ -7,7 +7,8 @@
 namespace ftcnn {
 
 BatchNorm2d::BatchNorm2d(LayerSpec spec) : Layer(std::move(spec)) {
-  if (spec_.in_channels <= 0 || spec_.in_channels != spec_.out_channels) fail("needs a positive channel count");
+  if (spec_.in_channels <= 0 || spec_.in_channels != spec_.out_channels)
+    fail("needs a positive channel count");
   if (!(spec_.eps > 0.0)) fail("eps must be positive");
 }
 

@@ -1,6 +1,7 @@
 // batchnorm2d: nn.BatchNorm2d in eval mode.
 //   input [N, C, H, W] -> same shape; y = (x - running_mean) / sqrt(running_var + eps) * weight + bias.
-//   parameters: "<name>.weight" (gamma), "<name>.bias" (beta), "<name>.running_mean", "<name>.running_var", [C].
+//   parameters: "<name>.weight" (gamma), "<name>.bias" (beta), "<name>.running_mean", "<name>.running_var",
+//   [C].
 // The four tensors stay separate parameters (each one is a fault-injection target); the per-channel scale
 // and shift are derived from them on every forward call, so a flipped bit takes effect at once.
 #pragma once

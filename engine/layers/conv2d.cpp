@@ -11,7 +11,8 @@ Conv2d::Conv2d(LayerSpec spec) : Layer(std::move(spec)) {
   const LayerSpec& s = spec_;
   if (s.in_channels <= 0 || s.out_channels <= 0) fail("channel counts must be positive");
   for (int i = 0; i < 2; ++i) {
-    if (s.kernel[i] <= 0 || s.stride[i] <= 0 || s.padding[i] < 0) fail("kernel and stride must be positive, padding >= 0");
+    if (s.kernel[i] <= 0 || s.stride[i] <= 0 || s.padding[i] < 0)
+      fail("kernel and stride must be positive, padding >= 0");
   }
 }
 
@@ -91,9 +92,9 @@ void Conv2d::forward_cpu(const Shape& input, const ParameterView& params, const 
       }
     }
 
-    blas_sgemm(false, false, static_cast<int>(s.out_channels), static_cast<int>(cols_width), static_cast<int>(k),
-               1.0f, weight, static_cast<int>(k), cols, static_cast<int>(cols_width), 0.0f, result,
-               static_cast<int>(cols_width));
+    blas_sgemm(false, false, static_cast<int>(s.out_channels), static_cast<int>(cols_width),
+               static_cast<int>(k), 1.0f, weight, static_cast<int>(k), cols, static_cast<int>(cols_width),
+               0.0f, result, static_cast<int>(cols_width));
 
     // result is [out, (b, oh, ow)]; NCHW wants [b, out, (oh, ow)]. Add the bias on the way.
 #pragma omp parallel for collapse(2) num_threads(ctx.threads()) schedule(static)

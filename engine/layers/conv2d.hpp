@@ -1,6 +1,6 @@
 // conv2d: 2-D convolution as nn.Conv2d (zero padding, no dilation, no groups).
-//   input [N, in, H, W] -> output [N, out, OH, OW], OH = (H + 2*pad_h - kh) / stride_h + 1 (floor), same for W.
-//   parameters: "<name>.weight" [out, in, kh, kw], "<name>.bias" [out] when spec.bias.
+//   input [N, in, H, W] -> output [N, out, OH, OW], OH = (H + 2*pad_h - kh) / stride_h + 1 (floor), same for
+//   W. parameters: "<name>.weight" [out, in, kh, kw], "<name>.bias" [out] when spec.bias.
 // CPU: batched im2col + one OpenBLAS sgemm per chunk of images. CUDA: cuDNN, strict fp32 (CUDNN_FMA_MATH),
 // algorithm chosen once in prepare.
 #pragma once

@@ -4,9 +4,12 @@
 
 namespace ftcnn {
 
-Shape Dropout::output_shape(const Shape& input) const { return input; }
+Shape Dropout::output_shape(const Shape& input) const {
+  return input;
+}
 
-void Dropout::forward_cpu(const Shape& input, const ParameterView&, const float* in, float* out, CpuContext&) {
+void Dropout::forward_cpu(const Shape& input, const ParameterView&, const float* in, float* out,
+                          CpuContext&) {
   if (in != out) std::copy(in, in + input.numel(), out);
 }
 

@@ -37,9 +37,9 @@ void Linear::forward_cpu(const Shape& input, const ParameterView& params, const 
     for (int64_t n = 0; n < batch; ++n) std::copy(bias, bias + out_features, out + n * out_features);
     beta = 1.0f;
   }
-  blas_sgemm(false, true, static_cast<int>(batch), static_cast<int>(out_features), static_cast<int>(in_features),
-             1.0f, in, static_cast<int>(in_features), params(weight_), static_cast<int>(in_features), beta, out,
-             static_cast<int>(out_features));
+  blas_sgemm(false, true, static_cast<int>(batch), static_cast<int>(out_features),
+             static_cast<int>(in_features), 1.0f, in, static_cast<int>(in_features), params(weight_),
+             static_cast<int>(in_features), beta, out, static_cast<int>(out_features));
 }
 
 }  // namespace ftcnn

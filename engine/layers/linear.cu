@@ -22,9 +22,9 @@ void Linear::forward_cuda(const Shape& input, const ParameterView& params, const
   try {
     const float alpha = 1.0f, beta = 0.0f;
     FT_CUBLAS_CHECK(cublasSgemm(ctx.cublas(), CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(out_features),
-                                static_cast<int>(batch), static_cast<int>(in_features), &alpha, params(weight_),
-                                static_cast<int>(in_features), in, static_cast<int>(in_features), &beta, out,
-                                static_cast<int>(out_features)));
+                                static_cast<int>(batch), static_cast<int>(in_features), &alpha,
+                                params(weight_), static_cast<int>(in_features), in,
+                                static_cast<int>(in_features), &beta, out, static_cast<int>(out_features)));
     if (bias_ >= 0) {
       kernels::launch_add_channel_bias(out, params(bias_), batch, out_features, 1, ctx.stream());
       FT_LAUNCH_CHECK("bias kernel");

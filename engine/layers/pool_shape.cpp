@@ -5,7 +5,8 @@ namespace ftcnn {
 std::string pooling_spec_problem(const LayerSpec& spec) {
   for (int i = 0; i < 2; ++i) {
     if (spec.kernel[i] <= 0 || spec.stride[i] <= 0) return "kernel and stride must be positive";
-    if (spec.padding[i] < 0 || 2 * spec.padding[i] > spec.kernel[i]) return "padding must be in [0, kernel / 2]";
+    if (spec.padding[i] < 0 || 2 * spec.padding[i] > spec.kernel[i])
+      return "padding must be in [0, kernel / 2]";
   }
   return "";
 }

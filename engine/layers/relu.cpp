@@ -4,7 +4,8 @@
 
 namespace ftcnn {
 
-void Relu::forward_cpu(const Shape& input, const ParameterView&, const float* in, float* out, CpuContext& ctx) {
+void Relu::forward_cpu(const Shape& input, const ParameterView&, const float* in, float* out,
+                       CpuContext& ctx) {
   const int64_t count = input.numel();
 #pragma omp parallel for num_threads(ctx.threads()) schedule(static)
   for (int64_t i = 0; i < count; ++i) out[i] = in[i] < 0.0f ? 0.0f : in[i];  // NaN compares false: kept

@@ -5,7 +5,8 @@
 
 namespace ftcnn {
 
-void Relu::forward_cuda(const Shape& input, const ParameterView&, const float* in, float* out, CudaContext& ctx) {
+void Relu::forward_cuda(const Shape& input, const ParameterView&, const float* in, float* out,
+                        CudaContext& ctx) {
   kernels::launch_relu(in, out, input.numel(), ctx.stream());
   FT_LAUNCH_CHECK(fmt::format("relu kernel of layer {}", name()));
 }

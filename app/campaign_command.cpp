@@ -1,0 +1,259 @@
+#include "app/campaign_command.hpp"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include "app/cli_common.hpp"
+#include "app/progress_bar.hpp"
+#include "engine/error.hpp"
+#include "engine/fault/campaign.hpp"
+#include "engine/fault/campaign_log.hpp"
+#include "engine/fault/campaign_report.hpp"
+
+namespace ftcnn::cli {
+namespace {
+
+struct CampaignOptions {
+  ModelOptions model;
+  std::string data;
+  std::string bers;
+  int64_t repetitions = 100;
+  uint64_t seed = 1;
+  std::string count = "paper";
+  int64_t images = 0;
+  std::string targets;
+  std::string out = "out/campaign";
+  std::string device = "cpu";
+  int64_t batch = 0;
+  int threads = 0;
+  bool log_faults = false;
+  bool verify_each = false;
+  bool json = false;
+};
+
+std::vector<double> parse_bers(const std::string& text) {
+  std::vector<double> bers;
+  std::stringstream stream(text);
+  std::string item;
+  while (std::getline(stream, item, ',')) {
+    size_t used = 0;
+    double value = 0;
+    try {
+      value = std::stod(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    FT_CHECK(used == item.size() && !item.empty(), "--ber: '{}' is not a number", item);
+    FT_CHECK(value >= 0.0 && value <= 1.0, "--ber: {} is outside [0, 1]", item);
+    bers.push_back(value);
+  }
+  FT_CHECK(!bers.empty(), "--ber: give at least one bit error rate");
+  return bers;
+}
+
+struct Setup {
+  Model model;
+  Dataset data;
+  std::unique_ptr<FaultTargets> targets;
+  std::unique_ptr<FaultEvaluator> evaluator;
+};
+
+Setup prepare(const ModelOptions& model_options, const std::string& data_dir, int64_t images,
+              const std::string& targets, const std::string& device, int64_t batch, int threads) {
+  Setup s;
+  s.model = load_model_from(model_options);
+  s.data = load_cifar(data_dir, "test", images);
+  FT_CHECK(s.data.count > 0, "{}: no images", data_dir);
+  s.targets = std::make_unique<FaultTargets>(s.model.graph->parameters(), parse_target_selection(targets));
+  const Preprocessing& pre = s.model.info.preprocessing;
+  s.evaluator = make_fault_evaluator(*s.model.graph, *s.targets, s.data, pre.scale, pre.mean, pre.std,
+                                     parse_device(device), EvaluatorOptions{batch, threads});
+  return s;
+}
+
+void run_campaign(const CampaignOptions& o) {
+  Setup s = prepare(o.model, o.data, o.images, o.targets, o.device, o.batch, o.threads);
+  CampaignConfig config;
+  config.bers = parse_bers(o.bers);
+  config.repetitions = o.repetitions;
+  config.seed = o.seed;
+  config.count = parse_count_model(o.count);
+  config.targets = s.targets->selection();
+  config.log_faults = o.log_faults;
+  config.verify_every_repetition = o.verify_each;
+  CampaignIdentity identity{s.model.path,
+                            fmt::format("{:016x}", s.model.graph->parameters().checksum()),
+                            s.model.graph->spec().arch,
+                            s.data.source,
+                            s.data.count,
+                            o.device,
+                            s.evaluator->description(),
+                            version()};
+  Campaign campaign(config, identity, s.model.graph->parameters(), *s.targets, *s.evaluator, o.out);
+  ProgressBar bar("campaign", static_cast<int64_t>(config.bers.size()) * config.repetitions, "rep");
+  const CampaignResult result = campaign.run([&](int64_t done, int64_t) { bar.update(done); });
+  bar.finish();
+  const int64_t ran = static_cast<int64_t>(result.records.size()) - result.resumed;
+  const double rate = result.seconds > 0 ? static_cast<double>(ran) / result.seconds : 0.0;
+  if (o.json) {
+    nlohmann::json rows = nlohmann::json::array();
+    for (const BerSummary& b : result.summary) rows.push_back(summary_to_json(b));
+    print_json({{"command", "campaign"},
+                {"out", o.out},
+                {"golden_accuracy",
+                 static_cast<double>(result.golden.correct) / static_cast<double>(result.golden.images)},
+                {"repetitions_run", ran},
+                {"repetitions_resumed", result.resumed},
+                {"seconds", result.seconds},
+                {"repetitions_per_second", rate},
+                {"per_ber", rows},
+                {"version", version()}});
+    return;
+  }
+  fmt::print("{} on {} images ({}), seed {}, {} count, targets {}\n", s.model.path, s.data.count,
+             s.evaluator->description(), o.seed, o.count, describe(config.targets));
+  fmt::print("golden accuracy {:.2f} %; {} repetitions run ({} resumed) in {:.1f} s, {:.2f} rep/s\n",
+             100.0 * static_cast<double>(result.golden.correct) / static_cast<double>(result.golden.images),
+             ran, result.resumed, result.seconds, rate);
+  fmt::print("{:>10} {:>6} {:>10} {:>24} {:>9} {:>9} {:>9}\n", "BER", "reps", "faults",
+             "accuracy drop [95% CI] (pp)", "masked", "SDC", "DUE");
+  for (const BerSummary& b : result.summary) {
+    const double trials = static_cast<double>(std::max<int64_t>(b.image_trials, 1));
+    fmt::print("{:>10.3g} {:>6} {:>10.1f} {:>8.3f} [{:>6.3f}, {:>6.3f}] {:>8.3f}% {:>8.3f}% {:>8.3f}%\n",
+               b.ber, b.repetitions, b.faults.mean, 100 * b.accuracy_drop.mean,
+               100 * b.accuracy_drop.ci95.low, 100 * b.accuracy_drop.ci95.high, 100 * b.masked / trials,
+               100 * b.sdc / trials, 100 * b.due / trials);
+  }
+  fmt::print("wrote {0}/runs.jsonl, {0}/summary.csv, {0}/summary.json, {0}/accuracy_drop.svg\n", o.out);
+}
+
+struct ReplayOptions {
+  ModelOptions model;
+  std::string data;
+  std::string faults;
+  double ber = -1;
+  int64_t repetition = -1;
+  int64_t images = 0;
+  std::string device = "cpu";
+  int64_t batch = 0;
+  int threads = 0;
+  bool json = false;
+};
+
+// The fault list to replay: a standalone fault file {"faults": [...]}, or one repetition of a campaign log
+// (--ber and --repetition choose it; the log's images come with it).
+nlohmann::json read_fault_list(const ReplayOptions& o, int64_t& images) {
+  std::ifstream in(o.faults);
+  FT_CHECK(in, "{}: no such file", o.faults);
+  std::string line;
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    nlohmann::json parsed;
+    try {
+      parsed = nlohmann::json::parse(line);
+    } catch (const nlohmann::json::exception&) {
+      // Not JSON lines: a whole-file JSON document.
+      in.clear();
+      in.seekg(0);
+      try {
+        const nlohmann::json doc = nlohmann::json::parse(in);
+        return doc.at("faults");
+      } catch (const nlohmann::json::exception& e) {
+        FT_THROW("{}: neither a campaign log nor a fault file: {}", o.faults, e.what());
+      }
+    }
+    if (number == 1 && parsed.value("type", "") == "campaign") {
+      if (images == 0) images = parsed.at("images").get<int64_t>();
+      continue;
+    }
+    if (number == 1 && parsed.contains("faults") && parsed.at("faults").is_array())
+      return parsed.at("faults");
+    if (parsed.value("type", "") == "repetition" && parsed.at("ber").get<double>() == o.ber &&
+        parsed.at("repetition").get<int64_t>() == o.repetition) {
+      FT_CHECK(parsed.contains("fault_list"),
+               "{}: the campaign ran without --log-faults; no fault list to replay", o.faults);
+      return parsed.at("fault_list");
+    }
+  }
+  FT_THROW("{}: no repetition {} at BER {} (give --ber and --repetition of a logged repetition)", o.faults,
+           o.repetition, o.ber);
+}
+
+void run_replay(const ReplayOptions& o) {
+  int64_t images = o.images;
+  const nlohmann::json list = read_fault_list(o, images);
+  Setup s = prepare(o.model, o.data, images, "", o.device, o.batch, o.threads);
+  const std::vector<FaultSite> sites = sites_from_json(list, s.model.graph->parameters(), o.faults);
+  const GoldenRun golden = s.evaluator->golden();
+  const uint64_t checksum = s.evaluator->parameter_checksum();
+  const OutcomeCounts outcome = s.evaluator->run_sites(sites);
+  FT_CHECK(s.evaluator->parameter_checksum() == checksum, "restore after replay failed");
+  const double n = static_cast<double>(golden.images);
+  if (o.json) {
+    print_json({{"command", "replay"},
+                {"faults", static_cast<int64_t>(sites.size())},
+                {"images", golden.images},
+                {"golden_accuracy", golden.correct / n},
+                {"accuracy", outcome.correct / n},
+                {"correct", outcome.correct},
+                {"masked", outcome.masked},
+                {"sdc", outcome.sdc},
+                {"due", outcome.due},
+                {"version", version()}});
+    return;
+  }
+  fmt::print("{} faults on {} images: accuracy {:.2f} % (golden {:.2f} %), masked {}, SDC {}, DUE {}\n",
+             sites.size(), golden.images, 100 * outcome.correct / n, 100 * golden.correct / n, outcome.masked,
+             outcome.sdc, outcome.due);
+}
+
+}  // namespace
+
+void register_campaign_command(CLI::App& app) {
+  auto o = std::make_shared<CampaignOptions>();
+  CLI::App* c = app.add_subcommand("campaign", "Repeated bit-flip fault injection over bit error rates");
+  add_model_options(*c, o->model);
+  c->add_option("--data", o->data, "directory of CIFAR binary files (test split)")->required();
+  c->add_option("--ber", o->bers, "comma-separated bit error rates, e.g. 1e-7,1e-6,1e-5")->required();
+  c->add_option("--reps", o->repetitions, "repetitions per bit error rate")->check(positive_integer());
+  c->add_option("--seed", o->seed, "campaign seed (every fault set derives from it)");
+  c->add_option("--count", o->count,
+                "faults per layer: paper = floor(BER x bits), binomial = Binomial(bits, BER)")
+      ->check(CLI::IsMember({"paper", "binomial"}));
+  c->add_option("--images", o->images, "use the first N test images (default: all)")
+      ->check(positive_integer());
+  c->add_option("--targets", o->targets,
+                "fault targets: layer=NAME|PREFIX.,kind=KIND,bits=all|sign|exponent|mantissa");
+  c->add_option("--out", o->out, "output directory (rerun the same command on it to resume)");
+  c->add_option("--device", o->device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
+  c->add_option("--batch", o->batch, "images per forward pass")->check(positive_integer());
+  c->add_option("--threads", o->threads, "CPU threads (default: all)")->check(non_negative_integer());
+  c->add_flag("--log-faults", o->log_faults, "log every repetition's fault list (for ftcnn replay)");
+  c->add_flag("--verify-each", o->verify_each, "check the parameter checksum after every repetition");
+  c->add_flag("--json", o->json, "print one JSON object on stdout");
+  c->callback([o] { run_campaign(*o); });
+}
+
+void register_replay_command(CLI::App& app) {
+  auto o = std::make_shared<ReplayOptions>();
+  CLI::App* c = app.add_subcommand("replay", "Re-evaluate a logged fault set");
+  add_model_options(*c, o->model);
+  c->add_option("--data", o->data, "directory of CIFAR binary files (test split)")->required();
+  c->add_option("--faults", o->faults, "a campaign's runs.jsonl or a fault file (docs/fault_format.md)")
+      ->required();
+  c->add_option("--ber", o->ber, "BER of the logged repetition to replay");
+  c->add_option("--repetition", o->repetition, "index of the logged repetition to replay");
+  c->add_option("--images", o->images, "use the first N test images (default: the campaign's)")
+      ->check(positive_integer());
+  c->add_option("--device", o->device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
+  c->add_option("--batch", o->batch, "images per forward pass")->check(positive_integer());
+  c->add_option("--threads", o->threads, "CPU threads (default: all)")->check(non_negative_integer());
+  c->add_flag("--json", o->json, "print one JSON object on stdout");
+  c->callback([o] { run_replay(*o); });
+}
+
+}  // namespace ftcnn::cli

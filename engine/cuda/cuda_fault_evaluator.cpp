@@ -1,0 +1,201 @@
+#include "engine/cuda/cuda_fault_evaluator.hpp"
+
+#include <fmt/format.h>
+
+#include "engine/cuda/cuda_context.hpp"
+#include "engine/cuda/cuda_runner.hpp"
+#include "kernels/classify.cuh"
+#include "kernels/fault_injection.cuh"
+
+namespace ftcnn {
+namespace {
+
+// Page-locked host memory, so that the per-repetition copies are truly asynchronous.
+template <typename T>
+class PinnedBuffer {
+ public:
+  explicit PinnedBuffer(size_t count) : count_(count) {
+    void* p = nullptr;
+    FT_CUDA_CHECK(cudaMallocHost(&p, count * sizeof(T)));
+    data_ = static_cast<T*>(p);
+  }
+  ~PinnedBuffer() {
+    if (data_ != nullptr && cudaFreeHost(data_) != cudaSuccess)
+      report_in_destructor(__FILE__, __LINE__, "cudaFreeHost failed");
+  }
+  PinnedBuffer(const PinnedBuffer&) = delete;
+  PinnedBuffer& operator=(const PinnedBuffer&) = delete;
+  T* data() { return data_; }
+  T& operator[](size_t i) { return data_[i]; }
+  size_t size() const { return count_; }
+
+ private:
+  T* data_ = nullptr;
+  size_t count_;
+};
+
+template <typename T>
+void upload(DeviceBuffer<T>& dst, const T* src, size_t count, cudaStream_t stream) {
+  dst.resize(std::max<size_t>(count, 1));
+  if (count > 0)
+    FT_CUDA_CHECK(cudaMemcpyAsync(dst.data(), src, count * sizeof(T), cudaMemcpyHostToDevice, stream));
+}
+
+class CudaFaultEvaluator final : public FaultEvaluator {
+ public:
+  CudaFaultEvaluator(Graph& graph, const FaultTargets& targets, const Dataset& data, float scale,
+                     const std::vector<float>& mean, const std::vector<float>& std,
+                     const EvaluatorOptions& options)
+      : graph_(graph),
+        targets_(targets),
+        runner_(make_cuda_runner(graph)),
+        batch_(options.batch > 0 ? options.batch : 1000),
+        images_(data.count),
+        classes_(graph.spec().num_classes),
+        offsets_host_(targets.groups().size() + 1),
+        counters_host_(kernels::kOutcomeCounters) {
+    cudaStream_t stream = runner_->context().stream();
+    std::vector<float> inputs(static_cast<size_t>(data.count * data.item.numel()));
+    preprocess_images(data, 0, data.count, scale, mean, std, inputs.data());
+    upload(inputs_, inputs.data(), inputs.size(), stream);
+    upload(labels_, data.labels.data(), data.labels.size(), stream);
+    upload(groups_, targets.groups().data(), targets.groups().size(), stream);
+    upload(tensors_, targets.tensors().data(), targets.tensors().size(), stream);
+    offsets_.resize(offsets_host_.size());
+    golden_.resize(static_cast<size_t>(images_));
+    counters_.resize(kernels::kOutcomeCounters);
+    logits_.resize(static_cast<size_t>(std::min(batch_, images_) * classes_));
+    runner_->context().synchronize();  // `inputs` leaves scope
+  }
+
+  std::string description() const override { return runner_->description(); }
+
+  GoldenRun golden() override {
+    cudaStream_t stream = runner_->context().stream();
+    const int64_t item = graph_.spec().input.numel();
+    for (int64_t first = 0; first < images_; first += batch_) {
+      const int64_t count = std::min(batch_, images_ - first);
+      runner_->forward_device(inputs_.data() + first * item, count, logits_.data());
+      kernels::launch_top1(logits_.data(), count, classes_, golden_.data() + first, stream);
+      FT_LAUNCH_CHECK("top1");
+    }
+    std::vector<int32_t> predictions(static_cast<size_t>(images_)), labels(static_cast<size_t>(images_));
+    FT_CUDA_CHECK(cudaMemcpyAsync(predictions.data(), golden_.data(), predictions.size() * sizeof(int32_t),
+                                  cudaMemcpyDeviceToHost, stream));
+    FT_CUDA_CHECK(cudaMemcpyAsync(labels.data(), labels_.data(), labels.size() * sizeof(int32_t),
+                                  cudaMemcpyDeviceToHost, stream));
+    runner_->context().synchronize();
+    GoldenRun run;
+    run.images = images_;
+    for (size_t i = 0; i < predictions.size(); ++i) {
+      if (predictions[i] < 0) ++run.non_finite;
+      if (predictions[i] == labels[i]) ++run.correct;
+    }
+    have_golden_ = true;
+    return run;
+  }
+
+  OutcomeCounts run_repetition(const FaultKey& key, const std::vector<int64_t>& counts) override {
+    FT_CHECK(have_golden_, "run a golden pass before repetitions");
+    cudaStream_t stream = runner_->context().stream();
+    offsets_host_[0] = 0;
+    for (size_t g = 0; g < counts.size(); ++g) offsets_host_[g + 1] = offsets_host_[g] + counts[g];
+    const int64_t total = offsets_host_[counts.size()];
+    FT_CUDA_CHECK(cudaMemcpyAsync(offsets_.data(), offsets_host_.data(),
+                                  offsets_host_.size() * sizeof(int64_t), cudaMemcpyHostToDevice, stream));
+    auto flip = [&] {
+      kernels::launch_flip_repetition(runner_->device_parameters(), groups_.data(), tensors_.data(),
+                                      offsets_.data(), static_cast<int>(counts.size()), total,
+                                      targets_.bit_first(), targets_.bit_count(), key, stream);
+      FT_LAUNCH_CHECK("flip_repetition");
+    };
+    flip();
+    const OutcomeCounts outcome = classify_and_compare();
+    flip();  // restore: the same sites again
+    return outcome;
+  }
+
+  OutcomeCounts run_sites(const std::vector<FaultSite>& sites) override {
+    FT_CHECK(have_golden_, "run a golden pass before repetitions");
+    cudaStream_t stream = runner_->context().stream();
+    std::vector<int64_t> elements;
+    std::vector<uint32_t> bits;
+    for (const FaultSite& s : sites) {
+      elements.push_back(s.element);
+      bits.push_back(s.bit);
+    }
+    DeviceBuffer<int64_t> d_elements;
+    DeviceBuffer<uint32_t> d_bits;
+    upload(d_elements, elements.data(), elements.size(), stream);
+    upload(d_bits, bits.data(), bits.size(), stream);
+    auto flip = [&] {
+      kernels::launch_flip_list(runner_->device_parameters(), d_elements.data(), d_bits.data(),
+                                static_cast<int64_t>(sites.size()), stream);
+      FT_LAUNCH_CHECK("flip_list");
+    };
+    flip();
+    const OutcomeCounts outcome = classify_and_compare();
+    flip();
+    runner_->context().synchronize();  // d_elements and d_bits leave scope
+    return outcome;
+  }
+
+  uint64_t parameter_checksum() override {
+    std::vector<float> arena(graph_.parameters().arena().size());
+    FT_CUDA_CHECK(cudaMemcpyAsync(arena.data(), runner_->device_parameters(), arena.size() * sizeof(float),
+                                  cudaMemcpyDeviceToHost, runner_->context().stream()));
+    runner_->context().synchronize();
+    return graph_.parameters().checksum(arena.data());
+  }
+
+ private:
+  OutcomeCounts classify_and_compare() {
+    cudaStream_t stream = runner_->context().stream();
+    FT_CUDA_CHECK(
+        cudaMemsetAsync(counters_.data(), 0, kernels::kOutcomeCounters * sizeof(unsigned long long), stream));
+    const int64_t item = graph_.spec().input.numel();
+    for (int64_t first = 0; first < images_; first += batch_) {
+      const int64_t count = std::min(batch_, images_ - first);
+      runner_->forward_device(inputs_.data() + first * item, count, logits_.data());
+      kernels::launch_compare_with_golden(logits_.data(), count, classes_, golden_.data() + first,
+                                          labels_.data() + first, counters_.data(), stream);
+      FT_LAUNCH_CHECK("compare_with_golden");
+    }
+    FT_CUDA_CHECK(cudaMemcpyAsync(counters_host_.data(), counters_.data(),
+                                  kernels::kOutcomeCounters * sizeof(unsigned long long),
+                                  cudaMemcpyDeviceToHost, stream));
+    runner_->context().synchronize();
+    OutcomeCounts outcome;
+    outcome.correct = static_cast<int64_t>(counters_host_[kernels::kCorrect]);
+    outcome.masked = static_cast<int64_t>(counters_host_[kernels::kMasked]);
+    outcome.sdc = static_cast<int64_t>(counters_host_[kernels::kSdc]);
+    outcome.due = static_cast<int64_t>(counters_host_[kernels::kDue]);
+    return outcome;
+  }
+
+  Graph& graph_;
+  const FaultTargets& targets_;
+  std::unique_ptr<CudaRunner> runner_;
+  int64_t batch_, images_, classes_;
+  DeviceBuffer<float> inputs_, logits_;
+  DeviceBuffer<int32_t> labels_, golden_;
+  DeviceBuffer<TargetGroup> groups_;
+  DeviceBuffer<TargetTensor> tensors_;
+  DeviceBuffer<int64_t> offsets_;
+  DeviceBuffer<unsigned long long> counters_;
+  PinnedBuffer<int64_t> offsets_host_;
+  PinnedBuffer<unsigned long long> counters_host_;
+  bool have_golden_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<FaultEvaluator> make_cuda_fault_evaluator(Graph& graph, const FaultTargets& targets,
+                                                          const Dataset& data, float scale,
+                                                          const std::vector<float>& mean,
+                                                          const std::vector<float>& std,
+                                                          const EvaluatorOptions& options) {
+  return std::make_unique<CudaFaultEvaluator>(graph, targets, data, scale, mean, std, options);
+}
+
+}  // namespace ftcnn

@@ -1,0 +1,118 @@
+#include "engine/fault/campaign.hpp"
+
+#include <sys/stat.h>
+
+#include <chrono>
+#include <map>
+
+#include "engine/error.hpp"
+#include "engine/fault/campaign_log.hpp"
+#include "engine/fault/campaign_report.hpp"
+
+namespace ftcnn {
+
+Campaign::Campaign(CampaignConfig config, CampaignIdentity identity, const ParameterStore& store,
+                   const FaultTargets& targets, FaultEvaluator& evaluator, std::string out_dir)
+    : config_(std::move(config)),
+      identity_(std::move(identity)),
+      store_(store),
+      targets_(targets),
+      evaluator_(evaluator),
+      out_dir_(std::move(out_dir)) {
+  FT_CHECK(!config_.bers.empty(), "--ber: give at least one bit error rate");
+  for (double ber : config_.bers) FT_CHECK(ber >= 0.0 && ber <= 1.0, "--ber: {} is outside [0, 1]", ber);
+  FT_CHECK(config_.repetitions > 0, "--reps must be positive");
+}
+
+CampaignResult Campaign::run(const std::function<void(int64_t, int64_t)>& progress) {
+  CampaignResult result;
+  const uint64_t golden_checksum = evaluator_.parameter_checksum();
+  result.golden = evaluator_.golden();
+  const nlohmann::json header = campaign_header(config_, identity_, result.golden);
+
+  if (mkdir(out_dir_.c_str(), 0755) != 0 && errno != EEXIST)
+    FT_THROW("--out {}: cannot create directory", out_dir_);
+  const std::string log_path = out_dir_ + "/runs.jsonl";
+  LogContents log = read_campaign_log(log_path);
+  // Repetitions already done, by (BER, repetition); a log from another campaign is never touched.
+  std::map<std::pair<double, int64_t>, RepetitionRecord> done;
+  if (log.exists) {
+    const std::string mismatch = header_mismatch(log.header, header);
+    FT_CHECK(mismatch.empty(), "--out {}: holds a different campaign ({}); choose another --out", out_dir_,
+             mismatch);
+    for (const RepetitionRecord& r : log.records) done[{r.ber, r.repetition}] = r;
+    result.resumed = static_cast<int64_t>(done.size());
+  }
+  LogWriter writer(log_path, log.exists ? log.complete_bytes : -1);
+  if (!log.exists) writer.append(header);
+
+  const int64_t total = static_cast<int64_t>(config_.bers.size()) * config_.repetitions;
+  int64_t completed = 0;
+  const auto start = std::chrono::steady_clock::now();
+  for (double ber : config_.bers) {
+    for (int64_t rep = 0; rep < config_.repetitions; ++rep) {
+      auto found = done.find({ber, rep});
+      if (found != done.end()) {
+        result.records.push_back(found->second);
+      } else {
+        const FaultKey key{config_.seed, ber_hash(ber), static_cast<uint32_t>(rep)};
+        const std::vector<int64_t> counts = fault_counts(targets_, config_.count, ber, key);
+        RepetitionRecord record;
+        record.ber = ber;
+        record.repetition = rep;
+        for (int64_t c : counts) record.faults += c;
+        record.outcome = evaluator_.run_repetition(key, counts);
+        if (config_.verify_every_repetition) {
+          FT_CHECK(evaluator_.parameter_checksum() == golden_checksum,
+                   "parameters differ from the golden state after BER {} repetition {}: restore failed", ber,
+                   rep);
+        }
+        std::vector<FaultSite> sites;
+        if (config_.log_faults) sites = fault_sites(targets_, counts, key);
+        writer.append(record_to_json(record, config_.log_faults ? &sites : nullptr, store_));
+        result.records.push_back(record);
+      }
+      ++completed;
+      if (progress) progress(completed, total);
+    }
+  }
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  FT_CHECK(evaluator_.parameter_checksum() == golden_checksum,
+           "parameters differ from the golden state at the end of the campaign: restore failed");
+  result.summary = summarize_campaign(config_.bers, result.golden, result.records);
+  write_campaign_report(out_dir_, header, result);
+  return result;
+}
+
+std::vector<BerSummary> summarize_campaign(const std::vector<double>& bers, const GoldenRun& golden,
+                                           const std::vector<RepetitionRecord>& records) {
+  std::vector<BerSummary> summary;
+  const double images = static_cast<double>(golden.images);
+  const double golden_accuracy = static_cast<double>(golden.correct) / images;
+  for (double ber : bers) {
+    BerSummary s;
+    s.ber = ber;
+    std::vector<double> accuracy, drop, faults;
+    for (const RepetitionRecord& r : records) {
+      if (r.ber != ber) continue;
+      const double a = static_cast<double>(r.outcome.correct) / images;
+      accuracy.push_back(a);
+      drop.push_back(golden_accuracy - a);
+      faults.push_back(static_cast<double>(r.faults));
+      s.masked += r.outcome.masked;
+      s.sdc += r.outcome.sdc;
+      s.due += r.outcome.due;
+      s.image_trials += golden.images;
+    }
+    s.repetitions = static_cast<int64_t>(accuracy.size());
+    s.accuracy = summarize(accuracy);
+    s.accuracy_drop = summarize(drop);
+    s.faults = summarize(faults);
+    s.sdc_ci = wilson95(s.sdc, s.image_trials);
+    s.due_ci = wilson95(s.due, s.image_trials);
+    summary.push_back(s);
+  }
+  return summary;
+}
+
+}  // namespace ftcnn

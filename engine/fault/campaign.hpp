@@ -1,0 +1,82 @@
+// A fault-injection campaign: a golden run, then for every bit error rate and repetition: inject, classify,
+// compare with the golden predictions, restore. Every repetition is appended to a JSON-lines log as it
+// completes, so a killed campaign rerun with the same configuration and output directory resumes after the
+// last completed repetition; the summary is always computed from the log, so it equals an uninterrupted
+// run's bit for bit. See docs/campaigns.md.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "engine/fault/fault_counts.hpp"
+#include "engine/fault/fault_evaluator.hpp"
+#include "engine/fault/statistics.hpp"
+
+namespace ftcnn {
+
+struct CampaignConfig {
+  std::vector<double> bers;
+  int64_t repetitions = 0;
+  uint64_t seed = 1;
+  CountModel count = CountModel::paper;
+  TargetSelection targets;
+  bool log_faults = false;
+  bool verify_every_repetition = false;
+};
+
+// What identifies the campaign's inputs (recorded in the log header, compared on resume).
+struct CampaignIdentity {
+  std::string model_path, model_checksum, arch;
+  std::string data_source;
+  int64_t images = 0;
+  std::string device, device_name, version;
+};
+
+struct RepetitionRecord {
+  double ber = 0;
+  int64_t repetition = 0;
+  int64_t faults = 0;
+  OutcomeCounts outcome;
+};
+
+struct BerSummary {
+  double ber = 0;
+  int64_t repetitions = 0;
+  SampleSummary accuracy;       // fraction correct, per repetition
+  SampleSummary accuracy_drop;  // golden accuracy - accuracy, per repetition
+  SampleSummary faults;         // faults injected per repetition
+  int64_t image_trials = 0;     // repetitions x images
+  int64_t masked = 0, sdc = 0, due = 0;
+  Interval sdc_ci, due_ci;  // Wilson 95 % over image trials
+};
+
+struct CampaignResult {
+  GoldenRun golden;
+  std::vector<RepetitionRecord> records;  // in (BER, repetition) order
+  std::vector<BerSummary> summary;
+  int64_t resumed = 0;  // repetitions found in the log at start
+  double seconds = 0;   // wall time of the repetitions run now
+};
+
+class Campaign {
+ public:
+  Campaign(CampaignConfig config, CampaignIdentity identity, const ParameterStore& store,
+           const FaultTargets& targets, FaultEvaluator& evaluator, std::string out_dir);
+  // progress(done, total) after every repetition (done counts resumed ones too).
+  CampaignResult run(const std::function<void(int64_t, int64_t)>& progress = {});
+
+ private:
+  CampaignConfig config_;
+  CampaignIdentity identity_;
+  const ParameterStore& store_;
+  const FaultTargets& targets_;
+  FaultEvaluator& evaluator_;
+  std::string out_dir_;
+};
+
+std::vector<BerSummary> summarize_campaign(const std::vector<double>& bers, const GoldenRun& golden,
+                                           const std::vector<RepetitionRecord>& records);
+
+}  // namespace ftcnn

@@ -1,0 +1,122 @@
+// The CPU FaultEvaluator: flips bits in the host parameter arena, classifies with the CPU runner.
+#include <fmt/format.h>
+
+#include "engine/error.hpp"
+#include "engine/evaluate.hpp"
+#include "engine/fault/fault_evaluator.hpp"
+
+#ifdef FTCNN_WITH_CUDA
+#include "engine/cuda/cuda_fault_evaluator.hpp"
+#endif
+
+namespace ftcnn {
+namespace {
+
+class CpuFaultEvaluator final : public FaultEvaluator {
+ public:
+  CpuFaultEvaluator(Graph& graph, const FaultTargets& targets, const Dataset& data, float scale,
+                    const std::vector<float>& mean, const std::vector<float>& std,
+                    const EvaluatorOptions& options)
+      : graph_(graph),
+        targets_(targets),
+        labels_(data.labels),
+        runner_(make_runner(graph, Device::cpu, options.threads)),
+        batch_(options.batch > 0 ? options.batch : 128) {
+    images_ = data.count;
+    classes_ = graph.spec().num_classes;
+    inputs_.resize(static_cast<size_t>(data.count * data.item.numel()));
+    preprocess_images(data, 0, data.count, scale, mean, std, inputs_.data());
+    logits_.resize(static_cast<size_t>(std::min(batch_, images_) * classes_));
+  }
+
+  std::string description() const override { return runner_->description(); }
+
+  GoldenRun golden() override {
+    golden_ = classify();
+    GoldenRun run;
+    run.images = images_;
+    for (int64_t i = 0; i < images_; ++i) {
+      if (golden_[static_cast<size_t>(i)] == kNoPrediction) ++run.non_finite;
+      if (golden_[static_cast<size_t>(i)] == labels_[static_cast<size_t>(i)]) ++run.correct;
+    }
+    return run;
+  }
+
+  OutcomeCounts run_repetition(const FaultKey& key, const std::vector<int64_t>& counts) override {
+    return run_sites(fault_sites(targets_, counts, key));
+  }
+
+  OutcomeCounts run_sites(const std::vector<FaultSite>& sites) override {
+    FT_CHECK(!golden_.empty(), "run a golden pass before repetitions");
+    float* arena = graph_.parameters().arena().data();
+    flip_bits(arena, sites);
+    OutcomeCounts counts;
+    try {
+      const std::vector<int32_t> predictions = classify();
+      for (int64_t i = 0; i < images_; ++i) {
+        const int32_t p = predictions[static_cast<size_t>(i)], g = golden_[static_cast<size_t>(i)];
+        if (p == kNoPrediction)
+          ++counts.due;
+        else if (p == g)
+          ++counts.masked;
+        else
+          ++counts.sdc;
+        if (p == labels_[static_cast<size_t>(i)]) ++counts.correct;
+      }
+    } catch (...) {
+      flip_bits(arena, sites);  // never leave faults behind
+      throw;
+    }
+    flip_bits(arena, sites);
+    return counts;
+  }
+
+  uint64_t parameter_checksum() override { return graph_.parameters().checksum(); }
+
+ private:
+  std::vector<int32_t> classify() {
+    std::vector<int32_t> predictions(static_cast<size_t>(images_));
+    const int64_t item = graph_.spec().input.numel();
+    for (int64_t first = 0; first < images_; first += batch_) {
+      const int64_t count = std::min(batch_, images_ - first);
+      runner_->forward(inputs_.data() + first * item, count, logits_.data());
+      for (int64_t i = 0; i < count; ++i)
+        predictions[static_cast<size_t>(first + i)] = top1(logits_.data() + i * classes_, classes_);
+    }
+    return predictions;
+  }
+
+  Graph& graph_;
+  const FaultTargets& targets_;
+  std::vector<int32_t> labels_;
+  std::unique_ptr<Runner> runner_;
+  int64_t batch_, images_ = 0, classes_ = 0;
+  std::vector<float> inputs_, logits_;
+  std::vector<int32_t> golden_;
+};
+
+}  // namespace
+
+std::unique_ptr<FaultEvaluator> make_fault_evaluator(Graph& graph, const FaultTargets& targets,
+                                                     const Dataset& data, float scale,
+                                                     const std::vector<float>& mean,
+                                                     const std::vector<float>& std, Device device,
+                                                     const EvaluatorOptions& options) {
+  FT_CHECK(graph.spec().input == data.item, "model '{}' takes inputs {} but {} holds images {}",
+           graph.spec().arch, graph.spec().input.str(), data.source, data.item.str());
+  FT_CHECK(graph.spec().num_classes == data.num_classes, "model '{}' has {} classes but {} has {}",
+           graph.spec().arch, graph.spec().num_classes, data.source, data.num_classes);
+  switch (device) {
+    case Device::cpu:
+      return std::make_unique<CpuFaultEvaluator>(graph, targets, data, scale, mean, std, options);
+    case Device::cuda:
+#ifdef FTCNN_WITH_CUDA
+      return make_cuda_fault_evaluator(graph, targets, data, scale, mean, std, options);
+#else
+      FT_THROW("--device cuda: this build of ftcnn has no CUDA backend (nvcc was not found at build time)");
+#endif
+  }
+  return nullptr;
+}
+
+}  // namespace ftcnn

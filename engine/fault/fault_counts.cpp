@@ -1,0 +1,88 @@
+#include "engine/fault/fault_counts.hpp"
+
+#include <cmath>
+#include <cstring>
+
+#include "engine/error.hpp"
+
+namespace ftcnn {
+
+const char* count_model_name(CountModel model) {
+  switch (model) {
+    case CountModel::paper:
+      return "paper";
+    case CountModel::binomial:
+      return "binomial";
+  }
+  return "?";
+}
+
+CountModel parse_count_model(const std::string& text) {
+  if (text == "paper") return CountModel::paper;
+  if (text == "binomial") return CountModel::binomial;
+  FT_THROW("--count: unknown model '{}' (paper or binomial)", text);
+}
+
+int64_t binomial_draw(uint64_t n, double p, const FaultKey& key, uint32_t group) {
+  if (n == 0 || p <= 0.0) return 0;
+  if (p >= 1.0) return static_cast<int64_t>(n);
+  // The gap before the next success of a Bernoulli(p) sequence is geometric: floor(log(U) / log(1 - p)).
+  const double log_q = std::log1p(-p);
+  int64_t successes = 0;
+  uint64_t position = 0;  // index of the next trial
+  for (uint32_t draw = 0;; ++draw) {
+    const PhiloxCounter r = fault_random(key, group | kCountStream, draw);
+    // U in (0, 1]: 53 random bits, never 0, so log(U) is finite.
+    const uint64_t bits = ((static_cast<uint64_t>(r.word[0]) << 32) | r.word[1]) >> 11;
+    const double u = (static_cast<double>(bits) + 1.0) * 0x1.0p-53;
+    const double gap = std::floor(std::log(u) / log_q);
+    if (gap >= static_cast<double>(n - position)) break;
+    position += static_cast<uint64_t>(gap) + 1;
+    ++successes;
+    if (position >= n) break;
+  }
+  return successes;
+}
+
+std::vector<int64_t> fault_counts(const FaultTargets& targets, CountModel model, double ber,
+                                  const FaultKey& key) {
+  FT_CHECK(ber >= 0.0 && ber <= 1.0, "bit error rate {} outside [0, 1]", ber);
+  std::vector<int64_t> counts;
+  for (size_t g = 0; g < targets.groups().size(); ++g) {
+    const uint64_t bits = targets.groups()[g].bits;
+    switch (model) {
+      case CountModel::paper:
+        counts.push_back(static_cast<int64_t>(std::floor(ber * static_cast<double>(bits))));
+        break;
+      case CountModel::binomial:
+        counts.push_back(binomial_draw(bits, ber, key, static_cast<uint32_t>(g)));
+        break;
+    }
+  }
+  return counts;
+}
+
+std::vector<FaultSite> fault_sites(const FaultTargets& targets, const std::vector<int64_t>& counts,
+                                   const FaultKey& key) {
+  FT_CHECK(counts.size() == targets.groups().size(), "{} counts for {} groups", counts.size(),
+           targets.groups().size());
+  std::vector<FaultSite> sites;
+  for (size_t g = 0; g < counts.size(); ++g) {
+    for (int64_t i = 0; i < counts[g]; ++i) {
+      sites.push_back(fault_site(key, targets.groups().data(), targets.tensors().data(), targets.bit_first(),
+                                 targets.bit_count(), static_cast<uint32_t>(g), static_cast<uint32_t>(i)));
+    }
+  }
+  return sites;
+}
+
+void flip_bits(float* arena, const std::vector<FaultSite>& sites) {
+  for (const FaultSite& s : sites) {
+    uint32_t word;
+    std::memcpy(&word, arena + s.element, sizeof word);  // the float's bit pattern, without aliasing tricks
+    word ^= 1u << s.bit;
+    std::memcpy(arena + s.element, &word, sizeof word);
+  }
+}
+
+}  // namespace ftcnn

@@ -1,0 +1,197 @@
+// Campaigns: outcome classification, resume after an interruption (in process and with a real SIGKILL)
+// giving the same summary bit for bit, and NaN/Inf logits counted as DUE.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "engine/fault/campaign.hpp"
+#include "models/architectures.hpp"
+#include "test/test_support.hpp"
+#include "weights/model_file.hpp"
+
+using namespace ftcnn;
+
+namespace {
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+int count_lines(const std::string& path) {
+  const std::string text = read_file(path);
+  return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
+}
+
+// A CIFAR-10 test file of `images` pseudo-random images.
+void write_cifar10(const std::string& dir, int images) {
+  std::ofstream out(dir + "/test_batch.bin", std::ios::binary);
+  uint32_t state = 12345;
+  for (int r = 0; r < images; ++r) {
+    out.put(static_cast<char>(r % 10));
+    for (int i = 0; i < 3072; ++i) {
+      state = state * 1664525u + 1013904223u;
+      out.put(static_cast<char>(state >> 24));
+    }
+  }
+}
+
+// Fails after `limit` repetitions, as a crash would.
+class CrashingEvaluator final : public FaultEvaluator {
+ public:
+  CrashingEvaluator(FaultEvaluator& inner, int limit) : inner_(inner), limit_(limit) {}
+  std::string description() const override { return inner_.description(); }
+  GoldenRun golden() override { return inner_.golden(); }
+  OutcomeCounts run_repetition(const FaultKey& key, const std::vector<int64_t>& counts) override {
+    if (limit_-- == 0) throw std::runtime_error("simulated crash");
+    return inner_.run_repetition(key, counts);
+  }
+  OutcomeCounts run_sites(const std::vector<FaultSite>& sites) override { return inner_.run_sites(sites); }
+  uint64_t parameter_checksum() override { return inner_.parameter_checksum(); }
+
+ private:
+  FaultEvaluator& inner_;
+  int limit_;
+};
+
+struct Fixture {
+  test::TempDir dir;
+  Model model = load_model(test::fixture_path("model_small.h5"));
+  Dataset data;
+  std::unique_ptr<FaultTargets> targets;
+  std::unique_ptr<FaultEvaluator> evaluator;
+  CampaignConfig config;
+  CampaignIdentity identity;
+
+  Fixture() {
+    write_cifar10(dir.path(), 24);
+    data = load_cifar(dir.path());
+    targets = std::make_unique<FaultTargets>(model.graph->parameters(), TargetSelection{});
+    const Preprocessing& pre = model.info.preprocessing;
+    evaluator =
+        make_fault_evaluator(*model.graph, *targets, data, pre.scale, pre.mean, pre.std, Device::cpu, {});
+    config.bers = {1e-5, 1e-4, 1e-3};
+    config.repetitions = 6;
+    config.seed = 11;
+    config.count = CountModel::binomial;
+    config.verify_every_repetition = true;
+    identity =
+        CampaignIdentity{"model_small.h5", "x", "small", data.source, data.count, "cpu", "cpu", "test"};
+  }
+
+  CampaignResult run(const std::string& out, FaultEvaluator& evaluator_to_use) {
+    Campaign campaign(config, identity, model.graph->parameters(), *targets, evaluator_to_use, out);
+    return campaign.run();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("every image of every repetition is masked, SDC or DUE", "[campaign]") {
+  Fixture f;
+  const CampaignResult r = f.run(f.dir.file("plain"), *f.evaluator);
+  REQUIRE(r.records.size() == 18);
+  for (const RepetitionRecord& rec : r.records) {
+    CHECK(rec.outcome.masked + rec.outcome.sdc + rec.outcome.due == f.data.count);
+  }
+  // At BER 1e-3 (about 11,000 flips in this model) exponent flips make Inf/NaN logits: DUEs must appear.
+  CHECK(r.summary.back().due > 0);
+  CHECK(r.summary.front().faults.mean < r.summary.back().faults.mean);
+}
+
+TEST_CASE("a crashed campaign resumes to the identical summary, even with a torn last line", "[campaign]") {
+  Fixture f;
+  f.run(f.dir.file("whole"), *f.evaluator);
+  CrashingEvaluator crashing(*f.evaluator, 7);
+  CHECK_THROWS_WITH(f.run(f.dir.file("resumed"), crashing), Catch::Contains("simulated crash"));
+  CHECK(count_lines(f.dir.file("resumed/runs.jsonl")) == 1 + 7);
+  std::ofstream(f.dir.file("resumed/runs.jsonl"), std::ios::app)
+      << "{\"type\":\"repetition\",\"ber\":1e-";  // torn
+  const CampaignResult resumed = f.run(f.dir.file("resumed"), *f.evaluator);
+  CHECK(resumed.resumed == 7);
+  CHECK(read_file(f.dir.file("resumed/summary.json")) == read_file(f.dir.file("whole/summary.json")));
+  CHECK(read_file(f.dir.file("resumed/summary.csv")) == read_file(f.dir.file("whole/summary.csv")));
+  CHECK(read_file(f.dir.file("resumed/runs.jsonl")) == read_file(f.dir.file("whole/runs.jsonl")));
+}
+
+TEST_CASE("a campaign directory of another configuration is refused, untouched", "[campaign]") {
+  Fixture f;
+  f.run(f.dir.file("a"), *f.evaluator);
+  const std::string before = read_file(f.dir.file("a/runs.jsonl"));
+  f.config.seed = 12;
+  CHECK_THROWS_WITH(f.run(f.dir.file("a"), *f.evaluator), Catch::Contains("seed differs"));
+  CHECK(read_file(f.dir.file("a/runs.jsonl")) == before);
+}
+
+TEST_CASE("a campaign killed with SIGKILL resumes to the identical summary", "[campaign]") {
+  test::TempDir dir;
+  write_cifar10(dir.path(), 64);
+  const std::string args = "campaign --model " + test::fixture_path("model_small.h5") + " --data " +
+                           dir.path() +
+                           " --ber 1e-5,1e-4 --reps 40 --seed 3 --count binomial --threads 1 --out ";
+  REQUIRE(std::system(
+              (std::string(FTCNN_BINARY) + " " + args + dir.file("whole") + " > /dev/null").c_str()) == 0);
+
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    const std::string command = std::string(FTCNN_BINARY) + " " + args + dir.file("killed") + " > /dev/null";
+    execl("/bin/sh", "sh", "-c", ("exec " + command).c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Kill it once some repetitions, but not all, are logged.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (count_lines(dir.file("killed/runs.jsonl")) < 6 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  kill(child, SIGKILL);
+  int status = 0;
+  waitpid(child, &status, 0);
+  const int logged = count_lines(dir.file("killed/runs.jsonl"));
+  INFO("lines logged before the kill: " << logged);
+  CHECK(logged < 81);
+  REQUIRE(std::system(
+              (std::string(FTCNN_BINARY) + " " + args + dir.file("killed") + " > /dev/null").c_str()) == 0);
+  CHECK(read_file(dir.file("killed/summary.json")) == read_file(dir.file("whole/summary.json")));
+  CHECK(read_file(dir.file("killed/summary.csv")) == read_file(dir.file("whole/summary.csv")));
+}
+
+TEST_CASE("NaN and Inf logits count as DUE, never as a prediction", "[campaign]") {
+  // A linear classifier whose one weight, turned to NaN or Inf by a flip, poisons the logits.
+  ModelSpec spec;
+  spec.arch = "test";
+  spec.input = Shape{3, 32, 32};
+  spec.num_classes = 10;
+  spec.layers.push_back(simple_spec("flatten", LayerType::flatten));
+  spec.layers.push_back(linear_spec("fc", 3072, 10, true));
+  Graph graph(spec);
+  ParameterStore& store = graph.parameters();
+  float* weight = store.host(store.find("fc.weight"));
+  for (int64_t i = 0; i < 3072 * 10; ++i) weight[i] = 1e-3f * static_cast<float>((i * 7) % 13 - 6);
+  test::TempDir dir;
+  write_cifar10(dir.path(), 20);
+  const Dataset data = load_cifar(dir.path());
+  // A weight of exactly 2.0 (0x40000000) becomes +Inf (0x7f800000) when exponent bits 23..29 flip.
+  weight[0] = 2.0f;
+  FaultTargets targets(store, TargetSelection{});
+  auto evaluator = make_fault_evaluator(graph, targets, data, 1.0f / 255, {0.5f, 0.5f, 0.5f},
+                                        {0.25f, 0.25f, 0.25f}, Device::cpu, {});
+  evaluator->golden();
+  std::vector<FaultSite> to_inf;
+  for (uint32_t bit = 23; bit < 30; ++bit)
+    to_inf.push_back(FaultSite{store.info(store.find("fc.weight")).offset, bit, 0});
+  const OutcomeCounts inf = evaluator->run_sites(to_inf);
+  CHECK(inf.due == 20);  // every image sees an Inf (or Inf - Inf = NaN) logit in row 0
+  CHECK(inf.correct == 0);
+  CHECK(inf.masked == 0);
+  CHECK(weight[0] == 2.0f);  // restored
+}

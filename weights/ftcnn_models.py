@@ -1,0 +1,282 @@
+"""The CNN architectures ftcnn runs, as architecture JSON and as PyTorch modules.
+
+An architecture is described once, as the JSON dict that ftcnn model files store (docs/model_format.md).
+Every PyTorch module here is built *from that JSON* by `build_module`, so a file whose architecture was
+edited (pruned channel counts, say) loads exactly as the C++ engine will read it, and the module's
+state_dict keys are the layer names of the JSON ("features.0.weight", ...).
+"""
+
+import copy
+from collections import OrderedDict
+
+import torch
+from torch import nn
+
+ARCHITECTURES = ("small", "alexnet", "vgg11", "vgg16")
+
+# The dataset each architecture is trained on in the paper, which fixes its default number of classes.
+DEFAULT_NUM_CLASSES = {"small": 10, "alexnet": 10, "vgg11": 10, "vgg16": 100}
+
+# The JSON has no dropout probability (it is the identity at inference), so training takes it from here.
+DROPOUT_P = {"small": 0.3}
+DEFAULT_DROPOUT_P = 0.5
+
+# VGG feature stacks: a number is Conv3x3 -> BatchNorm -> ReLU with that many channels, "M" a 2x2 max pool.
+VGG_CONFIGS = {
+    "vgg11": [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
+    "vgg16": [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"],
+}
+
+
+# ---- layer descriptions (key order as in docs/model_format.md) ----
+
+def conv2d(name, in_ch, out_ch, kernel, stride=1, padding=0, bias=True):
+    return {"name": name, "type": "conv2d", "in": in_ch, "out": out_ch, "kernel": _pair(kernel),
+            "stride": _pair(stride), "padding": _pair(padding), "bias": bias}
+
+
+def linear(name, in_features, out_features, bias=True):
+    return {"name": name, "type": "linear", "in": in_features, "out": out_features, "bias": bias}
+
+
+def batchnorm2d(name, channels, eps=1e-5):
+    return {"name": name, "type": "batchnorm2d", "in": channels, "out": channels, "eps": eps}
+
+
+def pool2d(name, kind, kernel, stride, padding=0):
+    assert kind in ("maxpool2d", "avgpool2d")
+    return {"name": name, "type": kind, "kernel": _pair(kernel), "stride": _pair(stride),
+            "padding": _pair(padding)}
+
+
+def simple(name, kind):
+    assert kind in ("relu", "flatten", "dropout")
+    return {"name": name, "type": kind}
+
+
+def _pair(value):
+    return [value, value] if isinstance(value, int) else [int(v) for v in value]
+
+
+# ---- the four architectures ----
+
+def architecture(arch, num_classes=None):
+    """The architecture JSON (a dict) of a named architecture; `num_classes` defaults to its paper dataset's."""
+    if arch not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture '{arch}' (known: {', '.join(ARCHITECTURES)})")
+    num_classes = DEFAULT_NUM_CLASSES[arch] if num_classes is None else int(num_classes)
+    if arch == "small":
+        layers = _small_layers(num_classes)
+    elif arch == "alexnet":
+        layers = _alexnet_layers(num_classes)
+    else:
+        layers = _vgg_layers(arch, num_classes)
+    return {"arch": arch, "input": [3, 32, 32], "num_classes": num_classes, "layers": layers}
+
+
+def _small_layers(num_classes):
+    f = []
+    channels = [3, 32, 64, 128]
+    for block in range(3):
+        i = 4 * block
+        f += [conv2d(f"features.{i}", channels[block], channels[block + 1], 3, 1, 1, bias=False),
+              batchnorm2d(f"features.{i + 1}", channels[block + 1]),
+              simple(f"features.{i + 2}", "relu"),
+              # The last block averages instead of taking the maximum, so that the engine's avgpool runs
+              # in the bundled default model too.
+              pool2d(f"features.{i + 3}", "avgpool2d" if block == 2 else "maxpool2d", 2, 2)]
+    return f + [simple("flatten", "flatten"),
+                simple("classifier.0", "dropout"),
+                linear("classifier.1", 128 * 4 * 4, 128),
+                simple("classifier.2", "relu"),
+                linear("classifier.3", 128, num_classes)]
+
+
+def _alexnet_layers(num_classes):
+    return [conv2d("features.0", 3, 96, 11, 4, 5), simple("features.1", "relu"),
+            pool2d("features.2", "maxpool2d", 2, 2),
+            conv2d("features.3", 96, 256, 5, 1, 2), simple("features.4", "relu"),
+            pool2d("features.5", "maxpool2d", 2, 2),
+            conv2d("features.6", 256, 384, 3, 1, 1), simple("features.7", "relu"),
+            conv2d("features.8", 384, 384, 3, 1, 1), simple("features.9", "relu"),
+            conv2d("features.10", 384, 256, 3, 1, 1), simple("features.11", "relu"),
+            pool2d("features.12", "maxpool2d", 2, 2),
+            simple("flatten", "flatten"),
+            simple("classifier.0", "dropout"), linear("classifier.1", 256, 4096), simple("classifier.2", "relu"),
+            simple("classifier.3", "dropout"), linear("classifier.4", 4096, 4096), simple("classifier.5", "relu"),
+            linear("classifier.6", 4096, num_classes)]
+
+
+def _vgg_layers(arch, num_classes):
+    conv_bias = arch == "vgg16"  # the trained VGG-11 has bias-free convolutions, VGG-16 has biases
+    layers, index, channels = [], 0, 3
+    for entry in VGG_CONFIGS[arch]:
+        if entry == "M":
+            layers.append(pool2d(f"features.{index}", "maxpool2d", 2, 2))
+            index += 1
+            continue
+        layers += [conv2d(f"features.{index}", channels, entry, 3, 1, 1, bias=conv_bias),
+                   batchnorm2d(f"features.{index + 1}", entry),
+                   simple(f"features.{index + 2}", "relu")]
+        index += 3
+        channels = entry
+    layers.append(simple("flatten", "flatten"))
+    if arch == "vgg11":
+        return layers + [linear("classifier.0", 512, num_classes)]
+    return layers + [linear("classifier.0", 512, 4096), simple("classifier.1", "relu"),
+                     simple("classifier.2", "dropout"),
+                     linear("classifier.3", 4096, 4096), simple("classifier.4", "relu"),
+                     simple("classifier.5", "dropout"),
+                     linear("classifier.6", 4096, num_classes)]
+
+
+# ---- generic JSON -> shapes / module ----
+
+def infer_shapes(arch):
+    """Per-item output shape of every layer, checking that each layer fits its input.
+
+    Raises ValueError naming the first layer that does not fit, so a hand-edited (pruned) architecture
+    fails here rather than deep inside PyTorch or the engine."""
+    shape = list(arch["input"])
+    shapes = []
+    names = set()
+    for layer in arch["layers"]:
+        name, kind = layer["name"], layer["type"]
+        if name in names:
+            raise ValueError(f"layer name '{name}' appears twice")
+        names.add(name)
+        where = f"layer '{name}' ({kind}) on input {shape}"
+        if kind in ("conv2d", "maxpool2d", "avgpool2d"):
+            if len(shape) != 3:
+                raise ValueError(f"{where}: needs a [C, H, W] input")
+            if kind == "conv2d" and shape[0] != layer["in"]:
+                raise ValueError(f"{where}: expects {layer['in']} input channels")
+            (kh, kw), (sh, sw), (ph, pw) = layer["kernel"], layer["stride"], layer["padding"]
+            h, w = (shape[1] + 2 * ph - kh) // sh + 1, (shape[2] + 2 * pw - kw) // sw + 1
+            if h < 1 or w < 1:
+                raise ValueError(f"{where}: window does not fit")
+            shape = [layer["out"] if kind == "conv2d" else shape[0], h, w]
+        elif kind == "batchnorm2d":
+            if len(shape) != 3 or shape[0] != layer["in"] or layer["in"] != layer["out"]:
+                raise ValueError(f"{where}: expects {layer['in']} channels")
+        elif kind == "linear":
+            if len(shape) != 1 or shape[0] != layer["in"]:
+                raise ValueError(f"{where}: expects {layer['in']} features (flatten first)")
+            shape = [layer["out"]]
+        elif kind == "flatten":
+            shape = [_product(shape)]
+        elif kind not in ("relu", "dropout"):
+            raise ValueError(f"layer '{name}': unknown type '{kind}'")
+        shapes.append(list(shape))
+    if arch["num_classes"] and shape != [arch["num_classes"]]:
+        raise ValueError(f"the last layer gives {shape}, not num_classes = {arch['num_classes']}")
+    return shapes
+
+
+def parameter_shapes(arch):
+    """The tensors an architecture declares: {state_dict key: shape}, in layer order (no num_batches_tracked)."""
+    shapes = OrderedDict()
+    for layer in arch["layers"]:
+        name, kind = layer["name"], layer["type"]
+        if kind == "conv2d":
+            shapes[f"{name}.weight"] = (layer["out"], layer["in"], *layer["kernel"])
+        elif kind == "linear":
+            shapes[f"{name}.weight"] = (layer["out"], layer["in"])
+        elif kind == "batchnorm2d":
+            for key in ("weight", "bias", "running_mean", "running_var"):
+                shapes[f"{name}.{key}"] = (layer["in"],)
+        if kind in ("conv2d", "linear") and layer["bias"]:
+            shapes[f"{name}.bias"] = (layer["out"],)
+    return shapes
+
+
+def count_parameters(arch):
+    """Trainable parameters (weights and biases; BatchNorm's running statistics are not parameters)."""
+    return sum(_product(shape) for key, shape in parameter_shapes(arch).items() if "running_" not in key)
+
+
+class FtcnnNet(nn.Module):
+    """Runs the layers of an architecture JSON in order.
+
+    Each layer is registered under its dotted name ("features.0" becomes `self.features[0]`, inside an
+    nn.Sequential group), which gives the state_dict keys the files use. The layers run from `_sequence`,
+    so the order is the JSON's even where groups interleave."""
+
+    def __init__(self, arch, dropout_p=None):
+        super().__init__()
+        infer_shapes(arch)
+        self.arch = copy.deepcopy(arch)
+        if dropout_p is None:
+            dropout_p = DROPOUT_P.get(arch["arch"], DEFAULT_DROPOUT_P)
+        self._sequence = []  # plain list: the modules are registered in their groups, not twice
+        for layer in arch["layers"]:
+            module = _make_layer(layer, dropout_p)
+            *groups, leaf = layer["name"].split(".")
+            parent = self
+            for group in groups:
+                if group not in parent._modules:
+                    parent.add_module(group, nn.Sequential())
+                parent = parent._modules[group]
+            parent.add_module(leaf, module)
+            self._sequence.append(module)
+
+    def forward(self, x):
+        for module in self._sequence:
+            x = module(x)
+        return x
+
+
+def _make_layer(layer, dropout_p):
+    kind = layer["type"]
+    if kind == "conv2d":
+        return nn.Conv2d(layer["in"], layer["out"], tuple(layer["kernel"]), tuple(layer["stride"]),
+                         tuple(layer["padding"]), bias=layer["bias"])
+    if kind == "linear":
+        return nn.Linear(layer["in"], layer["out"], bias=layer["bias"])
+    if kind == "batchnorm2d":
+        return nn.BatchNorm2d(layer["in"], eps=layer["eps"])
+    if kind == "maxpool2d":
+        return nn.MaxPool2d(tuple(layer["kernel"]), tuple(layer["stride"]), tuple(layer["padding"]))
+    if kind == "avgpool2d":
+        return nn.AvgPool2d(tuple(layer["kernel"]), tuple(layer["stride"]), tuple(layer["padding"]),
+                            count_include_pad=True)
+    if kind == "relu":
+        return nn.ReLU()
+    if kind == "flatten":
+        return nn.Flatten(1)
+    if kind == "dropout":
+        return nn.Dropout(dropout_p)
+    raise ValueError(f"layer '{layer['name']}': unknown type '{kind}'")
+
+
+def build_module(arch, dropout_p=None):
+    """A freshly initialised PyTorch module for an architecture JSON dict (or a named architecture)."""
+    if isinstance(arch, str):
+        arch = architecture(arch)
+    return FtcnnNet(arch, dropout_p)
+
+
+def _product(values):
+    result = 1
+    for v in values:
+        result *= v
+    return result
+
+
+def _self_check():
+    """Parameter counts against weights/README, and module keys against parameter_shapes."""
+    expected = {"alexnet": 21_622_154, "vgg11": 9_228_362, "vgg16": 34_015_396}
+    for name in ARCHITECTURES:
+        arch = architecture(name)
+        module = build_module(arch)
+        keys = {k: tuple(v.shape) for k, v in module.state_dict().items() if not k.endswith("num_batches_tracked")}
+        assert keys == dict(parameter_shapes(arch)), name
+        total = sum(p.numel() for p in module.parameters())
+        assert total == count_parameters(arch), name
+        assert name not in expected or total == expected[name], (name, total)
+        assert module(torch.zeros(2, 3, 32, 32)).shape == (2, arch["num_classes"]), name
+        print(f"{name:8s} {total:>12,d} parameters, {len(arch['layers'])} layers")
+
+
+if __name__ == "__main__":
+    _self_check()
