@@ -5,7 +5,7 @@
 # The CUDA toolkit and cuDNN are not Debian packages here: CMake builds the CUDA backend when nvcc is found.
 set -euo pipefail
 
-packages=(build-essential cmake pkg-config libhdf5-dev libfmt-dev catch2 libopenblas-dev libcli11-dev
+packages=(build-essential cmake pkg-config libhdf5-dev libfmt-dev catch2 libopenblas-openmp-dev libcli11-dev
           nlohmann-json3-dev python3-numpy python3-pil)
 if [[ "${1:-}" == "--python" ]]; then
   packages+=(python3-torch python3-h5py python3-matplotlib)
