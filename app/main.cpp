@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "app/bench_command.hpp"
 #include "app/campaign_command.hpp"
 #include "app/cli_common.hpp"
 #include "app/devices_command.hpp"
@@ -20,6 +21,7 @@ int main(int argc, char** argv) {
   ftcnn::cli::register_campaign_command(app);
   ftcnn::cli::register_replay_command(app);
   ftcnn::cli::register_devices_command(app);
+  ftcnn::cli::register_bench_command(app);
   const auto is_subcommand = [&app](const std::string& name) {
     for (const CLI::App* sub : app.get_subcommands({})) {
       if (sub->get_name() == name) return true;

@@ -17,6 +17,7 @@
 #include "weights/model_file.hpp"
 
 using namespace ftcnn;
+using Approx = Catch::Detail::Approx;
 
 namespace {
 
@@ -194,4 +195,32 @@ TEST_CASE("NaN and Inf logits count as DUE, never as a prediction", "[campaign]"
   CHECK(inf.correct == 0);
   CHECK(inf.masked == 0);
   CHECK(weight[0] == 2.0f);  // restored
+}
+
+TEST_CASE("1000 repetitions at three BERs on the bundled model: accuracy drop grows with BER", "[campaign]") {
+  // The full statistics path, with few images so that it stays CI-friendly.
+  test::TempDir dir;
+  Model model = load_model(std::string(FTCNN_SOURCE_DIR) + "/data/default/small_cifar10.h5");
+  const Dataset data =
+      load_cifar(std::string(FTCNN_SOURCE_DIR) + "/data/default/cifar10-test-slice", "test", 20);
+  FaultTargets targets(model.graph->parameters(), TargetSelection{});
+  const Preprocessing& pre = model.info.preprocessing;
+  auto evaluator =
+      make_fault_evaluator(*model.graph, targets, data, pre.scale, pre.mean, pre.std, Device::cpu, {});
+  CampaignConfig config;
+  config.bers = {1e-7, 1e-6, 1e-5};
+  config.repetitions = 1000;
+  config.count = CountModel::binomial;
+  const CampaignIdentity identity{"small_cifar10.h5", "x",   "small", data.source,
+                                  data.count,         "cpu", "cpu",   "test"};
+  Campaign campaign(config, identity, model.graph->parameters(), targets, *evaluator, dir.path());
+  const CampaignResult r = campaign.run();
+  REQUIRE(r.summary.size() == 3);
+  for (const BerSummary& s : r.summary) CHECK(s.repetitions == 1000);
+  CHECK(r.summary[0].accuracy_drop.mean < r.summary[1].accuracy_drop.mean);
+  CHECK(r.summary[1].accuracy_drop.mean < r.summary[2].accuracy_drop.mean);
+  // The intervals separate too: 1000 repetitions are plenty at these rates.
+  CHECK(r.summary[1].accuracy_drop.ci95.high < r.summary[2].accuracy_drop.ci95.low);
+  // Binomial counts: about BER x 32 x 357,034 bits per repetition.
+  CHECK(r.summary[2].faults.mean == Approx(1e-5 * 32 * 357034 + 1e-5 * 32 * 448).epsilon(0.02));
 }

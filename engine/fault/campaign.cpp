@@ -1,8 +1,7 @@
 #include "engine/fault/campaign.hpp"
 
-#include <sys/stat.h>
-
 #include <chrono>
+#include <filesystem>
 #include <map>
 
 #include "engine/error.hpp"
@@ -30,8 +29,9 @@ CampaignResult Campaign::run(const std::function<void(int64_t, int64_t)>& progre
   result.golden = evaluator_.golden();
   const nlohmann::json header = campaign_header(config_, identity_, result.golden);
 
-  if (mkdir(out_dir_.c_str(), 0755) != 0 && errno != EEXIST)
-    FT_THROW("--out {}: cannot create directory", out_dir_);
+  std::error_code error;
+  std::filesystem::create_directories(out_dir_, error);
+  FT_CHECK(!error, "--out {}: cannot create directory: {}", out_dir_, error.message());
   const std::string log_path = out_dir_ + "/runs.jsonl";
   LogContents log = read_campaign_log(log_path);
   // Repetitions already done, by (BER, repetition); a log from another campaign is never touched.

@@ -44,6 +44,9 @@ std::string svg_plot(const PlotSpec& spec, const std::vector<PlotSeries>& series
   }
   if (!std::isfinite(x_min)) x_min = 0, x_max = 1;
   if (x_max - x_min < 1e-12) x_min -= 0.5, x_max += 0.5;
+  const double x_pad = 0.05 * (x_max - x_min);  // keep the end points and their error bars off the frame
+  x_min -= x_pad;
+  x_max += x_pad;
   if (y_max - y_min < 1e-12) y_max = y_min + 1;
   const double pad = 0.05 * (y_max - y_min);
   y_min -= pad;

@@ -1,0 +1,464 @@
+#include "app/bench_command.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <sstream>
+#include <thread>
+
+#include "app/cli_common.hpp"
+#include "engine/cuda/cuda_versions.hpp"
+#include "engine/error.hpp"
+#include "engine/evaluate.hpp"
+#include "engine/fault/fault_counts.hpp"
+#include "engine/fault/fault_evaluator.hpp"
+
+#ifdef FTCNN_WITH_CUDA
+#include "engine/cuda/cuda_context.hpp"
+#include "engine/cuda/cuda_runner.hpp"
+#endif
+
+namespace ftcnn::cli {
+namespace {
+
+struct BenchOptions {
+  ModelOptions model;
+  std::string data;
+  std::string device = "cpu";
+  std::string batches = "1000";
+  int warmup = 2;
+  int repeats = 5;
+  int64_t images = 0;
+  int threads = 0;
+  int64_t campaign_reps = 0;
+  double ber = 1e-5;
+  std::string count = "paper";
+  uint64_t seed = 1;
+  bool json = false;
+};
+
+// Median, min and max of a set of timings (milliseconds); the median of an even count is the mean of the
+// two middle values.
+struct Timing {
+  std::vector<double> runs;
+  double median = 0, min = 0, max = 0;
+};
+
+Timing summarize_ms(std::vector<double> runs) {
+  Timing t;
+  t.runs = runs;
+  if (runs.empty()) return t;
+  std::sort(runs.begin(), runs.end());
+  const size_t n = runs.size();
+  t.median = n % 2 == 1 ? runs[n / 2] : 0.5 * (runs[n / 2 - 1] + runs[n / 2]);
+  t.min = runs.front();
+  t.max = runs.back();
+  return t;
+}
+
+nlohmann::json timing_json(const Timing& t) {
+  return {{"median", t.median}, {"min", t.min}, {"max", t.max}, {"runs", t.runs}};
+}
+
+std::vector<int64_t> parse_batches(const std::string& text) {
+  std::vector<int64_t> batches;
+  std::stringstream stream(text);
+  std::string item;
+  while (std::getline(stream, item, ',')) {
+    size_t used = 0;
+    long long value = 0;
+    try {
+      value = std::stoll(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    FT_CHECK(used == item.size() && !item.empty() && value > 0,
+             "--batch: '{}' is not a positive integer (give e.g. 1000 or 1000,256)", item);
+    batches.push_back(value);
+  }
+  FT_CHECK(!batches.empty(), "--batch: give at least one batch size");
+  return batches;
+}
+
+std::string utc_now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
+}
+
+// "model name" of /proc/cpuinfo ("" where there is none).
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      const size_t colon = line.find(':');
+      if (colon != std::string::npos) return line.substr(line.find_first_not_of(" \t", colon + 1));
+    }
+  }
+  return "";
+}
+
+double load_average() {
+  double load[1] = {-1.0};
+  return getloadavg(load, 1) == 1 ? load[0] : -1.0;
+}
+
+// One inference measurement: all `images` in batches of `batch`.
+struct InferenceResult {
+  int64_t batch = 0;
+  Timing ms;
+  int64_t correct = 0;
+  int64_t non_finite = 0;
+};
+
+// Images in a last, smaller batch (0 when every batch is full or there is only one). Layers hold one plan
+// each, so such a batch makes every layer re-plan (cuDNN algorithm search included) twice per pass.
+int64_t tail_batch(int64_t images, int64_t batch) {
+  return images > batch ? images % batch : 0;
+}
+
+// Top-1 against the labels over host logits [images, classes].
+void score(const std::vector<float>& logits, const Dataset& data, int64_t classes, InferenceResult& r) {
+  for (int64_t i = 0; i < data.count; ++i) {
+    const int32_t predicted = top1(logits.data() + i * classes, classes);
+    if (predicted == kNoPrediction) ++r.non_finite;
+    if (predicted == data.labels[static_cast<size_t>(i)]) ++r.correct;
+  }
+}
+
+// The CPU: inputs preprocessed once in host memory, Runner::forward per batch, a steady clock around each
+// whole pass.
+std::vector<InferenceResult> bench_cpu(Graph& graph, const Dataset& data, const Preprocessing& pre,
+                                       const std::vector<int64_t>& batches, const BenchOptions& o,
+                                       std::string& description) {
+  auto runner = make_runner(graph, Device::cpu, o.threads);
+  description = runner->description();
+  const int64_t item = data.item.numel(), classes = graph.spec().num_classes;
+  std::vector<float> inputs(static_cast<size_t>(data.count * item));
+  preprocess_images(data, 0, data.count, pre.scale, pre.mean, pre.std, inputs.data());
+  std::vector<float> logits(static_cast<size_t>(data.count * classes));
+  std::vector<InferenceResult> results;
+  for (int64_t batch : batches) {
+    const auto pass = [&] {
+      for (int64_t first = 0; first < data.count; first += batch) {
+        const int64_t count = std::min(batch, data.count - first);
+        runner->forward(inputs.data() + first * item, count, logits.data() + first * classes);
+      }
+    };
+    for (int i = 0; i < o.warmup; ++i) pass();
+    std::vector<double> runs;
+    for (int i = 0; i < o.repeats; ++i) {
+      const auto start = std::chrono::steady_clock::now();
+      pass();
+      runs.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    }
+    InferenceResult r;
+    r.batch = batch;
+    r.ms = summarize_ms(runs);
+    score(logits, data, classes, r);
+    results.push_back(r);
+  }
+  return results;
+}
+
+#ifdef FTCNN_WITH_CUDA
+// Move-only owner of a CUDA event.
+class CudaEvent {
+ public:
+  CudaEvent() { FT_CUDA_CHECK(cudaEventCreate(&event_)); }
+  ~CudaEvent() {
+    if (event_ != nullptr && cudaEventDestroy(event_) != cudaSuccess)
+      report_in_destructor(__FILE__, __LINE__, "cudaEventDestroy failed");
+  }
+  CudaEvent(const CudaEvent&) = delete;
+  CudaEvent& operator=(const CudaEvent&) = delete;
+  cudaEvent_t get() const { return event_; }
+
+ private:
+  cudaEvent_t event_ = nullptr;
+};
+
+// CUDA: inputs preprocessed on the host once, uploaded once; CudaRunner::forward_device per batch, logits
+// into one device buffer; CUDA events on the runner's stream around each whole pass.
+std::vector<InferenceResult> bench_cuda(Graph& graph, const Dataset& data, const Preprocessing& pre,
+                                        const std::vector<int64_t>& batches, const BenchOptions& o,
+                                        std::string& description) {
+  auto runner = make_cuda_runner(graph);
+  description = runner->description();
+  CudaContext& cuda = runner->context();
+  const int64_t item = data.item.numel(), classes = graph.spec().num_classes;
+  DeviceBuffer<float> inputs(static_cast<size_t>(data.count * item));
+  DeviceBuffer<float> logits(static_cast<size_t>(data.count * classes));
+  {
+    std::vector<float> host(static_cast<size_t>(data.count * item));
+    preprocess_images(data, 0, data.count, pre.scale, pre.mean, pre.std, host.data());
+    FT_CUDA_CHECK(cudaMemcpyAsync(inputs.data(), host.data(), host.size() * sizeof(float),
+                                  cudaMemcpyHostToDevice, cuda.stream()));
+    cuda.synchronize();
+  }
+  CudaEvent start, stop;
+  std::vector<InferenceResult> results;
+  for (int64_t batch : batches) {
+    const auto pass = [&] {
+      for (int64_t first = 0; first < data.count; first += batch) {
+        const int64_t count = std::min(batch, data.count - first);
+        runner->forward_device(inputs.data() + first * item, count, logits.data() + first * classes);
+      }
+    };
+    for (int i = 0; i < o.warmup; ++i) pass();
+    cuda.synchronize();
+    std::vector<double> runs;
+    for (int i = 0; i < o.repeats; ++i) {
+      FT_CUDA_CHECK(cudaEventRecord(start.get(), cuda.stream()));
+      pass();
+      FT_CUDA_CHECK(cudaEventRecord(stop.get(), cuda.stream()));
+      FT_CUDA_CHECK(cudaEventSynchronize(stop.get()));
+      float ms = 0;
+      FT_CUDA_CHECK(cudaEventElapsedTime(&ms, start.get(), stop.get()));
+      runs.push_back(ms);
+    }
+    InferenceResult r;
+    r.batch = batch;
+    r.ms = summarize_ms(runs);
+    std::vector<float> host(static_cast<size_t>(data.count * classes));
+    FT_CUDA_CHECK(cudaMemcpyAsync(host.data(), logits.data(), host.size() * sizeof(float),
+                                  cudaMemcpyDeviceToHost, cuda.stream()));
+    cuda.synchronize();
+    score(host, data, classes, r);
+    results.push_back(r);
+  }
+  return results;
+}
+#endif
+
+struct CampaignBench {
+  int64_t batch = 0;
+  double faults_mean = 0;
+  double accuracy_mean = 0;
+  double golden_accuracy = 0;
+  Timing repetition_ms, eval_only_ms;
+  int64_t eval_only_mismatches = 0;  // images not masked in a zero-fault repetition (must be 0)
+};
+
+// `ftcnn campaign`'s repetition without its files: warm-up, R timed repetitions at the BER (repetitions
+// 0..R-1 of the seed, the very fault sets `ftcnn campaign --seed S` draws), R timed zero-fault repetitions.
+CampaignBench bench_campaign(Graph& graph, const Dataset& data, const Preprocessing& pre, Device device,
+                             int64_t batch, const BenchOptions& o) {
+  CampaignBench c;
+  c.batch = batch;
+  const FaultTargets targets(graph.parameters(), parse_target_selection(""));
+  auto evaluator = make_fault_evaluator(graph, targets, data, pre.scale, pre.mean, pre.std, device,
+                                        EvaluatorOptions{batch, o.threads});
+  const uint64_t checksum = evaluator->parameter_checksum();
+  const GoldenRun golden = evaluator->golden();
+  const double images = static_cast<double>(golden.images);
+  c.golden_accuracy = static_cast<double>(golden.correct) / images;
+  const CountModel model = parse_count_model(o.count);
+  const uint32_t hash = ber_hash(o.ber);
+  const auto timed = [](const std::function<OutcomeCounts()>& body, OutcomeCounts& outcome) {
+    const auto start = std::chrono::steady_clock::now();
+    outcome = body();
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  };
+  const auto repetition = [&](int64_t rep, int64_t& faults) {
+    const FaultKey key{o.seed, hash, static_cast<uint32_t>(rep)};
+    const std::vector<int64_t> counts = fault_counts(targets, model, o.ber, key);
+    faults = 0;
+    for (int64_t n : counts) faults += n;
+    return evaluator->run_repetition(key, counts);
+  };
+  OutcomeCounts outcome;
+  int64_t faults = 0, total_faults = 0, total_correct = 0;
+  repetition(o.campaign_reps, faults);  // warm-up, outside the timed fault sets
+  std::vector<double> runs;
+  for (int64_t rep = 0; rep < o.campaign_reps; ++rep) {
+    runs.push_back(timed([&] { return repetition(rep, faults); }, outcome));
+    total_faults += faults;
+    total_correct += outcome.correct;
+  }
+  c.repetition_ms = summarize_ms(runs);
+  c.faults_mean = static_cast<double>(total_faults) / static_cast<double>(o.campaign_reps);
+  c.accuracy_mean = static_cast<double>(total_correct) / (images * static_cast<double>(o.campaign_reps));
+
+  const std::vector<int64_t> zero(targets.groups().size(), 0);
+  const FaultKey none{o.seed, hash, 0};
+  evaluator->run_repetition(none, zero);  // warm-up
+  runs.clear();
+  for (int64_t rep = 0; rep < o.campaign_reps; ++rep) {
+    runs.push_back(timed([&] { return evaluator->run_repetition(none, zero); }, outcome));
+    c.eval_only_mismatches += golden.images - outcome.masked;
+  }
+  c.eval_only_ms = summarize_ms(runs);
+  FT_CHECK(evaluator->parameter_checksum() == checksum,
+           "parameters differ from the golden state after the campaign benchmark: restore failed");
+  return c;
+}
+
+nlohmann::json versions_json(Device device) {
+  if (device != Device::cuda) return nullptr;
+  const CudaVersions v = cuda_versions();
+  return {{"driver", v.driver},
+          {"runtime", v.runtime},
+          {"runtime_compiled", v.runtime_compiled},
+          {"cudnn", v.cudnn},
+          {"cudnn_compiled", v.cudnn_compiled},
+          {"cublas", v.cublas},
+          {"cublas_compiled", v.cublas_compiled}};
+}
+
+void run_bench(const BenchOptions& o) {
+  const Device device = parse_device(o.device);
+  const std::vector<int64_t> batches = parse_batches(o.batches);
+  FT_CHECK(o.repeats > 0, "--repeats must be positive");
+  FT_CHECK(o.ber >= 0.0 && o.ber <= 1.0, "--ber: {} is outside [0, 1]", o.ber);
+  const double load = load_average();
+  const std::string date = utc_now();
+  Model model = load_model_from(o.model);
+  Graph& graph = *model.graph;
+  const Dataset data = load_cifar(o.data, "test", o.images);
+  FT_CHECK(data.count > 0, "{}: no images", o.data);
+  FT_CHECK(graph.spec().input == data.item, "model '{}' takes inputs {} but {} holds images {}",
+           graph.spec().arch, graph.spec().input.str(), data.source, data.item.str());
+  FT_CHECK(graph.spec().num_classes == data.num_classes, "model '{}' has {} classes but {} has {}",
+           graph.spec().arch, graph.spec().num_classes, data.source, data.num_classes);
+  const Preprocessing& pre = model.info.preprocessing;
+  const std::string checksum = fmt::format("{:016x}", graph.parameters().checksum());
+
+  std::string description;
+  std::vector<InferenceResult> inference;
+  if (device == Device::cpu) {
+    inference = bench_cpu(graph, data, pre, batches, o, description);
+  } else {
+#ifdef FTCNN_WITH_CUDA
+    inference = bench_cuda(graph, data, pre, batches, o, description);
+#else
+    FT_THROW("--device cuda: this build of ftcnn has no CUDA backend (nvcc was not found at build time)");
+#endif
+  }
+  // The inference runner is gone: the evaluator brings its own (and its own copy of the images).
+  std::unique_ptr<CampaignBench> campaign;
+  if (o.campaign_reps > 0)
+    campaign = std::make_unique<CampaignBench>(bench_campaign(graph, data, pre, device, batches.front(), o));
+
+  const double n = static_cast<double>(data.count);
+  if (o.json) {
+    nlohmann::json rows = nlohmann::json::array();
+    for (const InferenceResult& r : inference) {
+      rows.push_back({{"batch", r.batch},
+                      {"tail_batch", tail_batch(data.count, r.batch)},
+                      {"ms", timing_json(r.ms)},
+                      {"images_per_second", r.ms.median > 0 ? n / (r.ms.median / 1000.0) : 0.0},
+                      {"accuracy", r.correct / n},
+                      {"non_finite", r.non_finite}});
+    }
+    nlohmann::json campaign_json = nullptr;
+    if (campaign) {
+      const CampaignBench& c = *campaign;
+      campaign_json = {
+          {"ber", o.ber},
+          {"count", o.count},
+          {"seed", o.seed},
+          {"targets", "all"},
+          {"batch", c.batch},
+          {"warmup", 1},
+          {"repetitions", o.campaign_reps},
+          {"faults_per_repetition", c.faults_mean},
+          {"golden_accuracy", c.golden_accuracy},
+          {"accuracy_mean", c.accuracy_mean},
+          {"repetition_ms", timing_json(c.repetition_ms)},
+          {"repetitions_per_second", c.repetition_ms.median > 0 ? 1000.0 / c.repetition_ms.median : 0.0},
+          {"eval_only_ms", timing_json(c.eval_only_ms)},
+          {"eval_only_mismatches", c.eval_only_mismatches},
+          {"injection_restore_overhead",
+           c.eval_only_ms.median > 0 ? c.repetition_ms.median / c.eval_only_ms.median - 1.0 : 0.0}};
+    }
+    print_json({{"command", "bench"},
+                {"engine", "ftcnn"},
+                {"version", version()},
+                {"date", date},
+                {"device", device_name(device)},
+                {"device_name", description},
+                {"cpu_model", cpu_model()},
+                {"hardware_threads", std::thread::hardware_concurrency()},
+                {"load_average_1min", load},
+                {"cuda", versions_json(device)},
+                {"model", model.path},
+                {"arch", graph.spec().arch},
+                {"model_checksum", checksum},
+                {"parameters", graph.parameters().total_elements()},
+                {"macs_per_image", graph.macs_per_item()},
+                {"data", data.source},
+                {"images", data.count},
+                {"batches", batches},
+                {"warmup", o.warmup},
+                {"repeats", o.repeats},
+                {"inference", rows},
+                {"campaign", campaign_json}});
+    return;
+  }
+  fmt::print("ftcnn {} bench, {}: {} ({}, checksum {}) on {} images of {}\n", version(), description, model.path,
+             graph.spec().arch, checksum, data.count, data.source);
+  if (device == Device::cuda) {
+    const CudaVersions v = cuda_versions();
+    fmt::print("driver {}, runtime {}, cuDNN {}, cuBLAS {}\n", v.driver, v.runtime, v.cudnn, v.cublas);
+  }
+  fmt::print("{} warm-up and {} timed runs per batch size; milliseconds for all {} images\n", o.warmup, o.repeats,
+             data.count);
+  fmt::print("{:>7} {:>10} {:>10} {:>10} {:>12} {:>9}\n", "batch", "median", "min", "max", "images/s", "accuracy");
+  for (const InferenceResult& r : inference) {
+    fmt::print("{:>7} {:>10.2f} {:>10.2f} {:>10.2f} {:>12.0f} {:>8.2f}%\n", r.batch, r.ms.median, r.ms.min, r.ms.max,
+               n / (r.ms.median / 1000.0), 100.0 * r.correct / n);
+    if (tail_batch(data.count, r.batch) > 0)
+      fmt::print("        (last batch of {} images: the engine re-plans every layer twice per pass)\n",
+                 tail_batch(data.count, r.batch));
+  }
+  if (campaign) {
+    const CampaignBench& c = *campaign;
+    fmt::print("campaign at BER {:g} ({} count, {:.0f} faults/rep), batch {}, {} timed repetitions:\n", o.ber,
+               o.count, c.faults_mean, c.batch, o.campaign_reps);
+    fmt::print("  repetition {:.2f} ms median ({:.2f} rep/s); evaluation alone {:.2f} ms; "
+               "injection + restore overhead {:.1f} %\n",
+               c.repetition_ms.median, 1000.0 / c.repetition_ms.median, c.eval_only_ms.median,
+               100.0 * (c.repetition_ms.median / c.eval_only_ms.median - 1.0));
+    if (c.eval_only_mismatches > 0)
+      fmt::print("  warning: {} image results changed in zero-fault repetitions (non-deterministic evaluation)\n",
+                 c.eval_only_mismatches);
+  }
+}
+
+}  // namespace
+
+void register_bench_command(CLI::App& app) {
+  auto o = std::make_shared<BenchOptions>();
+  CLI::App* c = app.add_subcommand("bench", "Time inference and campaign repetitions (docs/performance.md)");
+  add_model_options(*c, o->model);
+  c->add_option("--data", o->data, "directory of CIFAR binary files (test split)")->required();
+  c->add_option("--device", o->device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
+  c->add_option("--batch", o->batches, "comma-separated batch sizes (default 1000)");
+  c->add_option("--warmup", o->warmup, "untimed runs before the timed ones (default 2)")
+      ->check(non_negative_integer());
+  c->add_option("--repeats", o->repeats, "timed runs per batch size (default 5)")->check(positive_integer());
+  c->add_option("--images", o->images, "use the first N test images (default: all)")->check(positive_integer());
+  c->add_option("--threads", o->threads, "CPU threads (default: all)")->check(non_negative_integer());
+  c->add_option("--campaign-reps", o->campaign_reps,
+                "also time R campaign repetitions, and R without faults (default 0: no campaign)")
+      ->check(non_negative_integer());
+  c->add_option("--ber", o->ber, "bit error rate of the campaign repetitions (default 1e-5)");
+  c->add_option("--count", o->count, "faults per layer: paper or binomial (default paper)")
+      ->check(CLI::IsMember({"paper", "binomial"}));
+  c->add_option("--seed", o->seed, "campaign seed (default 1)");
+  c->add_flag("--json", o->json, "print one JSON object on stdout");
+  c->callback([o] { run_bench(*o); });
+}
+
+}  // namespace ftcnn::cli
