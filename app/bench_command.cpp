@@ -160,7 +160,8 @@ std::vector<InferenceResult> bench_cpu(Graph& graph, const Dataset& data, const 
     for (int i = 0; i < o.repeats; ++i) {
       const auto start = std::chrono::steady_clock::now();
       pass();
-      runs.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+      runs.push_back(
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
     }
     InferenceResult r;
     r.batch = batch;
@@ -406,18 +407,19 @@ void run_bench(const BenchOptions& o) {
                 {"campaign", campaign_json}});
     return;
   }
-  fmt::print("ftcnn {} bench, {}: {} ({}, checksum {}) on {} images of {}\n", version(), description, model.path,
-             graph.spec().arch, checksum, data.count, data.source);
+  fmt::print("ftcnn {} bench, {}: {} ({}, checksum {}) on {} images of {}\n", version(), description,
+             model.path, graph.spec().arch, checksum, data.count, data.source);
   if (device == Device::cuda) {
     const CudaVersions v = cuda_versions();
     fmt::print("driver {}, runtime {}, cuDNN {}, cuBLAS {}\n", v.driver, v.runtime, v.cudnn, v.cublas);
   }
-  fmt::print("{} warm-up and {} timed runs per batch size; milliseconds for all {} images\n", o.warmup, o.repeats,
-             data.count);
-  fmt::print("{:>7} {:>10} {:>10} {:>10} {:>12} {:>9}\n", "batch", "median", "min", "max", "images/s", "accuracy");
+  fmt::print("{} warm-up and {} timed runs per batch size; milliseconds for all {} images\n", o.warmup,
+             o.repeats, data.count);
+  fmt::print("{:>7} {:>10} {:>10} {:>10} {:>12} {:>9}\n", "batch", "median", "min", "max", "images/s",
+             "accuracy");
   for (const InferenceResult& r : inference) {
-    fmt::print("{:>7} {:>10.2f} {:>10.2f} {:>10.2f} {:>12.0f} {:>8.2f}%\n", r.batch, r.ms.median, r.ms.min, r.ms.max,
-               n / (r.ms.median / 1000.0), 100.0 * r.correct / n);
+    fmt::print("{:>7} {:>10.2f} {:>10.2f} {:>10.2f} {:>12.0f} {:>8.2f}%\n", r.batch, r.ms.median, r.ms.min,
+               r.ms.max, n / (r.ms.median / 1000.0), 100.0 * r.correct / n);
     if (tail_batch(data.count, r.batch) > 0)
       fmt::print("        (last batch of {} images: the engine re-plans every layer twice per pass)\n",
                  tail_batch(data.count, r.batch));
@@ -426,13 +428,15 @@ void run_bench(const BenchOptions& o) {
     const CampaignBench& c = *campaign;
     fmt::print("campaign at BER {:g} ({} count, {:.0f} faults/rep), batch {}, {} timed repetitions:\n", o.ber,
                o.count, c.faults_mean, c.batch, o.campaign_reps);
-    fmt::print("  repetition {:.2f} ms median ({:.2f} rep/s); evaluation alone {:.2f} ms; "
-               "injection + restore overhead {:.1f} %\n",
-               c.repetition_ms.median, 1000.0 / c.repetition_ms.median, c.eval_only_ms.median,
-               100.0 * (c.repetition_ms.median / c.eval_only_ms.median - 1.0));
+    fmt::print(
+        "  repetition {:.2f} ms median ({:.2f} rep/s); evaluation alone {:.2f} ms; "
+        "injection + restore overhead {:.1f} %\n",
+        c.repetition_ms.median, 1000.0 / c.repetition_ms.median, c.eval_only_ms.median,
+        100.0 * (c.repetition_ms.median / c.eval_only_ms.median - 1.0));
     if (c.eval_only_mismatches > 0)
-      fmt::print("  warning: {} image results changed in zero-fault repetitions (non-deterministic evaluation)\n",
-                 c.eval_only_mismatches);
+      fmt::print(
+          "  warning: {} image results changed in zero-fault repetitions (non-deterministic evaluation)\n",
+          c.eval_only_mismatches);
   }
 }
 
@@ -448,7 +452,8 @@ void register_bench_command(CLI::App& app) {
   c->add_option("--warmup", o->warmup, "untimed runs before the timed ones (default 2)")
       ->check(non_negative_integer());
   c->add_option("--repeats", o->repeats, "timed runs per batch size (default 5)")->check(positive_integer());
-  c->add_option("--images", o->images, "use the first N test images (default: all)")->check(positive_integer());
+  c->add_option("--images", o->images, "use the first N test images (default: all)")
+      ->check(positive_integer());
   c->add_option("--threads", o->threads, "CPU threads (default: all)")->check(non_negative_integer());
   c->add_option("--campaign-reps", o->campaign_reps,
                 "also time R campaign repetitions, and R without faults (default 0: no campaign)")

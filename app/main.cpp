@@ -9,7 +9,10 @@
 #include "app/cli_common.hpp"
 #include "app/devices_command.hpp"
 #include "app/eval_command.hpp"
+#include "app/harden_command.hpp"
 #include "app/info_command.hpp"
+#include "app/profile_command.hpp"
+#include "app/vuln_command.hpp"
 #include "engine/error.hpp"
 
 int main(int argc, char** argv) {
@@ -22,6 +25,9 @@ int main(int argc, char** argv) {
   ftcnn::cli::register_replay_command(app);
   ftcnn::cli::register_devices_command(app);
   ftcnn::cli::register_bench_command(app);
+  ftcnn::cli::register_vuln_command(app);
+  ftcnn::cli::register_profile_command(app);
+  ftcnn::cli::register_harden_command(app);
   const auto is_subcommand = [&app](const std::string& name) {
     for (const CLI::App* sub : app.get_subcommands({})) {
       if (sub->get_name() == name) return true;

@@ -3,10 +3,11 @@
 
   bench/compare.py out/bench/*.json [--markdown]
 
-Reads every JSON file given (each one object with "engine": "ftcnn" or "pytorch"), pairs the two engines'
-results by model file, device and batch size, and prints:
+Reads every bench result in the JSON files given (a file holds one result object with "engine": "ftcnn" or
+"pytorch", or any JSON with such objects nested, as scripts/gpu_check.sh's results.json), pairs the two
+engines' results by model file name, device and batch size, and prints:
   inference  median milliseconds for the whole image set, each engine, and ftcnn / PyTorch (< 1: ftcnn
-             faster)
+             faster); both top-1 accuracies (the same images and weights: they should agree closely)
   campaign   repetitions per second, each engine, ftcnn / PyTorch (> 1: ftcnn faster), and each engine's
              injection + restore overhead (repetition time / evaluation-alone time - 1)
 A pair measured on different device names or image counts is marked, since its ratio compares nothing.
@@ -19,6 +20,17 @@ import os
 import sys
 
 
+def bench_objects(node):
+    """Every bench result inside a JSON value: the value itself, or any object nested in it."""
+    if isinstance(node, dict):
+        if node.get("command") == "bench" and node.get("engine") in ("ftcnn", "pytorch"):
+            return [node]
+        node = list(node.values())
+    if isinstance(node, list):
+        return [r for item in node for r in bench_objects(item)]
+    return []
+
+
 def load(paths):
     results = []
     for path in paths:
@@ -29,11 +41,10 @@ def load(paths):
         except json.JSONDecodeError:
             # A log with other lines around the object: take the outermost {...}.
             data = json.loads(text[text.index("{"):text.rindex("}") + 1])
-        if data.get("command") != "bench" or data.get("engine") not in ("ftcnn", "pytorch"):
-            print(f"compare: {path}: not a bench result, skipped", file=sys.stderr)
-            continue
-        data["_path"] = path
-        results.append(data)
+        found = bench_objects(data)
+        if not found:
+            print(f"compare: {path}: holds no bench result, skipped", file=sys.stderr)
+        results += found
     return results
 
 
@@ -93,9 +104,11 @@ def main():
                 continue
             fm, tm = r["ms"]["median"], t["ms"]["median"]
             rows.append([model, f["device_name"], f["images"], r["batch"], f"{fm:.2f}", f"{tm:.2f}",
-                         f"{fm / tm:.2f}" + (" *" if note else "")])
+                         f"{fm / tm:.2f}" + (" *" if note else ""),
+                         f"{100 * r['accuracy']:.2f} / {100 * t['accuracy']:.2f}"])
     print("inference: median ms for all images (ftcnn / PyTorch < 1: ftcnn faster)")
-    table(["model", "device", "images", "batch", "ftcnn ms", "PyTorch ms", "ftcnn/PyTorch"], rows, args.markdown)
+    table(["model", "device", "images", "batch", "ftcnn ms", "PyTorch ms", "ftcnn/PyTorch", "top-1 % ftcnn / PyTorch"],
+          rows, args.markdown)
 
     rows = []
     for (model, device), f, p in matched:

@@ -4,10 +4,12 @@
 #include "engine/layers/batchnorm2d.hpp"
 #include "engine/layers/conv2d.hpp"
 #include "engine/layers/dropout.hpp"
+#include "engine/layers/edac.hpp"
 #include "engine/layers/flatten.hpp"
 #include "engine/layers/linear.hpp"
 #include "engine/layers/maxpool2d.hpp"
 #include "engine/layers/relu.hpp"
+#include "engine/layers/tmr_vote.hpp"
 
 namespace ftcnn {
 
@@ -31,6 +33,10 @@ std::unique_ptr<Layer> make_layer(const LayerSpec& spec) {
       return std::make_unique<Flatten>(spec);
     case LayerType::dropout:
       return std::make_unique<Dropout>(spec);
+    case LayerType::edac:
+      return std::make_unique<Edac>(spec);
+    case LayerType::tmr_vote:
+      return std::make_unique<TmrVote>(spec);
   }
   return nullptr;
 }

@@ -7,16 +7,23 @@
 namespace ftcnn {
 namespace {
 
-constexpr LayerType kAllLayerTypes[] = {LayerType::conv2d,  LayerType::linear,    LayerType::batchnorm2d,
-                                        LayerType::relu,    LayerType::maxpool2d, LayerType::avgpool2d,
-                                        LayerType::flatten, LayerType::dropout};
+constexpr LayerType kAllLayerTypes[] = {
+    LayerType::conv2d,    LayerType::linear,  LayerType::batchnorm2d, LayerType::relu, LayerType::maxpool2d,
+    LayerType::avgpool2d, LayerType::flatten, LayerType::dropout,     LayerType::edac, LayerType::tmr_vote};
+constexpr EdacMode kAllEdacModes[] = {EdacMode::edac, EdacMode::dup_only};
 
 bool has_window(LayerType type) {
   return type == LayerType::conv2d || type == LayerType::maxpool2d || type == LayerType::avgpool2d;
 }
 
 bool has_channels(LayerType type) {
-  return type == LayerType::conv2d || type == LayerType::linear || type == LayerType::batchnorm2d;
+  return type == LayerType::conv2d || type == LayerType::linear || type == LayerType::batchnorm2d ||
+         type == LayerType::edac || type == LayerType::tmr_vote;
+}
+
+// The JSON key of a hardening layer's list of copied channels.
+const char* copied_key(LayerType type) {
+  return type == LayerType::edac ? "duplicated" : "triplicated";
 }
 
 }  // namespace
@@ -39,6 +46,10 @@ const char* layer_type_name(LayerType type) {
       return "flatten";
     case LayerType::dropout:
       return "dropout";
+    case LayerType::edac:
+      return "edac";
+    case LayerType::tmr_vote:
+      return "tmr_vote";
   }
   return "?";
 }
@@ -48,6 +59,23 @@ LayerType layer_type_from_name(const std::string& name) {
     if (name == layer_type_name(type)) return type;
   }
   FT_THROW("unknown layer type '{}'", name);
+}
+
+const char* edac_mode_name(EdacMode mode) {
+  switch (mode) {
+    case EdacMode::edac:
+      return "edac";
+    case EdacMode::dup_only:
+      return "dup-only";
+  }
+  return "?";
+}
+
+EdacMode edac_mode_from_name(const std::string& name) {
+  for (EdacMode mode : kAllEdacModes) {
+    if (name == edac_mode_name(mode)) return mode;
+  }
+  FT_THROW("unknown edac mode '{}' (edac, dup-only)", name);
 }
 
 std::string model_spec_to_json(const ModelSpec& spec) {
@@ -65,6 +93,8 @@ std::string model_spec_to_json(const ModelSpec& spec) {
     }
     if (l.type == LayerType::conv2d || l.type == LayerType::linear) j["bias"] = l.bias;
     if (l.type == LayerType::batchnorm2d) j["eps"] = l.eps;
+    if (l.type == LayerType::edac) j["mode"] = edac_mode_name(l.edac_mode);
+    if (l.type == LayerType::edac || l.type == LayerType::tmr_vote) j[copied_key(l.type)] = l.copied;
     layers.push_back(std::move(j));
   }
   nlohmann::json root = {{"arch", spec.arch},
@@ -98,6 +128,10 @@ ModelSpec model_spec_from_json(const std::string& text, const std::string& origi
       }
       if (l.type == LayerType::conv2d || l.type == LayerType::linear) l.bias = j.at("bias").get<bool>();
       if (l.type == LayerType::batchnorm2d) l.eps = j.at("eps").get<double>();
+      if (l.type == LayerType::edac) l.edac_mode = edac_mode_from_name(j.at("mode").get<std::string>());
+      if (l.type == LayerType::edac || l.type == LayerType::tmr_vote) {
+        l.copied = j.at(copied_key(l.type)).get<std::vector<int64_t>>();
+      }
       spec.layers.push_back(std::move(l));
     }
     return spec;
@@ -156,6 +190,27 @@ LayerSpec simple_spec(std::string name, LayerType type) {
   LayerSpec l;
   l.name = std::move(name);
   l.type = type;
+  return l;
+}
+
+LayerSpec edac_spec(std::string name, int64_t channels, std::vector<int64_t> duplicated, EdacMode mode) {
+  LayerSpec l;
+  l.name = std::move(name);
+  l.type = LayerType::edac;
+  l.in_channels = channels + static_cast<int64_t>(duplicated.size());
+  l.out_channels = channels;
+  l.copied = std::move(duplicated);
+  l.edac_mode = mode;
+  return l;
+}
+
+LayerSpec tmr_vote_spec(std::string name, int64_t channels, std::vector<int64_t> triplicated) {
+  LayerSpec l;
+  l.name = std::move(name);
+  l.type = LayerType::tmr_vote;
+  l.in_channels = channels + 2 * static_cast<int64_t>(triplicated.size());
+  l.out_channels = channels;
+  l.copied = std::move(triplicated);
   return l;
 }
 

@@ -14,11 +14,30 @@
 
 namespace ftcnn {
 
-enum class LayerType { conv2d, linear, batchnorm2d, relu, maxpool2d, avgpool2d, flatten, dropout };
+enum class LayerType {
+  conv2d,
+  linear,
+  batchnorm2d,
+  relu,
+  maxpool2d,
+  avgpool2d,
+  flatten,
+  dropout,
+  edac,  // hardening: error detection and correction after a duplicated conv2d / linear (docs/hardening.md)
+  tmr_vote,  // hardening: majority voter after a triplicated conv2d / linear
+};
 
 const char* layer_type_name(LayerType type);
 // Throws naming the text when it is not a layer type.
 LayerType layer_type_from_name(const std::string& name);
+
+// How an edac layer corrects (docs/hardening.md): `edac` is the paper's layer with per-channel detection
+// intervals; `dup_only` is the Sec. III-C baseline "duplication + EDAC without intervals".
+enum class EdacMode { edac, dup_only };
+
+const char* edac_mode_name(EdacMode mode);  // "edac", "dup-only"
+// Throws naming the text when it is not a mode.
+EdacMode edac_mode_from_name(const std::string& name);
 
 struct LayerSpec {
   std::string name;
@@ -32,6 +51,10 @@ struct LayerSpec {
   std::array<int64_t, 2> padding{0, 0};
   bool bias = true;   // conv2d / linear
   double eps = 1e-5;  // batchnorm2d
+  // edac / tmr_vote: in_channels = out_channels + copies x copied.size(). `copied` lists the original
+  // channels that have copies, in copy order (JSON "duplicated" for edac, "triplicated" for tmr_vote).
+  std::vector<int64_t> copied;
+  EdacMode edac_mode = EdacMode::edac;  // edac
 };
 
 struct ModelSpec {
@@ -52,5 +75,9 @@ LayerSpec linear_spec(std::string name, int64_t in, int64_t out, bool bias = tru
 LayerSpec batchnorm2d_spec(std::string name, int64_t channels, double eps = 1e-5);
 LayerSpec pool_spec(std::string name, LayerType type, int64_t kernel, int64_t stride, int64_t padding = 0);
 LayerSpec simple_spec(std::string name, LayerType type);
+// An edac layer over `channels` outputs whose channels `duplicated` have one copy each.
+LayerSpec edac_spec(std::string name, int64_t channels, std::vector<int64_t> duplicated, EdacMode mode);
+// A voter over `channels` outputs whose channels `triplicated` have two copies each.
+LayerSpec tmr_vote_spec(std::string name, int64_t channels, std::vector<int64_t> triplicated);
 
 }  // namespace ftcnn

@@ -20,6 +20,10 @@ const char* param_kind_name(ParamKind kind) {
       return "bn_running_mean";
     case ParamKind::bn_running_var:
       return "bn_running_var";
+    case ParamKind::edac_lower:
+      return "edac_lower";
+    case ParamKind::edac_upper:
+      return "edac_upper";
   }
   return "?";
 }
@@ -41,7 +45,19 @@ int ParameterStore::find(const std::string& name) const {
 }
 
 bool is_trainable(ParamKind kind) {
-  return kind != ParamKind::bn_running_mean && kind != ParamKind::bn_running_var;
+  switch (kind) {
+    case ParamKind::weight:
+    case ParamKind::bias:
+    case ParamKind::bn_weight:
+    case ParamKind::bn_bias:
+      return true;
+    case ParamKind::bn_running_mean:
+    case ParamKind::bn_running_var:
+    case ParamKind::edac_lower:  // profiled, not trained
+    case ParamKind::edac_upper:
+      return false;
+  }
+  return false;
 }
 
 int64_t ParameterStore::trainable_parameters() const {

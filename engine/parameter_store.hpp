@@ -23,11 +23,13 @@ enum class ParamKind {
   bn_bias,          // BatchNorm beta
   bn_running_mean,  // BatchNorm running mean
   bn_running_var,   // BatchNorm running variance
+  edac_lower,       // EDAC detection interval, lower bounds (docs/hardening.md)
+  edac_upper,       // EDAC detection interval, upper bounds
 };
 
 const char* param_kind_name(ParamKind kind);
-// Trainable parameters are what PyTorch's model.parameters() counts; BatchNorm running statistics are
-// buffers. Both are float32 memory and both are fault-injection targets.
+// Trainable parameters are what PyTorch's model.parameters() counts; BatchNorm running statistics and EDAC
+// interval bounds are buffers. All are float32 memory and all are fault-injection targets.
 bool is_trainable(ParamKind kind);
 
 struct ParameterInfo {

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "engine/fault/campaign.hpp"
+#include "engine/fault/campaign_log.hpp"
 #include "models/architectures.hpp"
 #include "test/test_support.hpp"
 #include "weights/model_file.hpp"
@@ -223,4 +224,27 @@ TEST_CASE("1000 repetitions at three BERs on the bundled model: accuracy drop gr
   CHECK(r.summary[1].accuracy_drop.ci95.high < r.summary[2].accuracy_drop.ci95.low);
   // Binomial counts: about BER x 32 x 357,034 bits per repetition.
   CHECK(r.summary[2].faults.mean == Approx(1e-5 * 32 * 357034 + 1e-5 * 32 * 448).epsilon(0.02));
+}
+
+TEST_CASE("replaying a logged fault list reproduces the repetition", "[campaign]") {
+  Fixture f;
+  f.config.log_faults = true;
+  const CampaignResult r = f.run(f.dir.file("logged"), *f.evaluator);
+  const LogContents log = read_campaign_log(f.dir.file("logged/runs.jsonl"));
+  REQUIRE(log.records.size() == r.records.size());
+  std::ifstream in(f.dir.file("logged/runs.jsonl"));
+  std::string line;
+  std::getline(in, line);  // header
+  for (const RepetitionRecord& expected : r.records) {
+    std::getline(in, line);
+    const nlohmann::json parsed = nlohmann::json::parse(line);
+    const std::vector<FaultSite> sites =
+        sites_from_json(parsed.at("fault_list"), f.model.graph->parameters(), "log");
+    CHECK(static_cast<int64_t>(sites.size()) == expected.faults);
+    const OutcomeCounts replayed = f.evaluator->run_sites(sites);
+    CHECK(replayed.correct == expected.outcome.correct);
+    CHECK(replayed.masked == expected.outcome.masked);
+    CHECK(replayed.sdc == expected.outcome.sdc);
+    CHECK(replayed.due == expected.outcome.due);
+  }
 }

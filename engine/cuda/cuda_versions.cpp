@@ -17,7 +17,8 @@ std::string cuda_version_text(int version) {
 // cuDNN 9 encodes 10000 * major + 100 * minor + patch (91400 -> "9.14.0"); cuDNN 8 used 1000 * major.
 std::string cudnn_version_text(size_t version) {
   if (version == 0) return "";
-  if (version >= 90000) return fmt::format("{}.{}.{}", version / 10000, (version % 10000) / 100, version % 100);
+  if (version >= 90000)
+    return fmt::format("{}.{}.{}", version / 10000, (version % 10000) / 100, version % 100);
   return fmt::format("{}.{}.{}", version / 1000, (version % 1000) / 100, version % 100);
 }
 

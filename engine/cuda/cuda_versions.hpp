@@ -10,14 +10,14 @@
 namespace ftcnn {
 
 struct CudaVersions {
-  bool compiled = false;        // this build contains the CUDA backend
-  std::string driver;           // "13.0" (the newest CUDA the driver supports); "" without a driver
-  std::string runtime;          // CUDA runtime loaded, "13.0"
-  std::string runtime_compiled; // CUDA runtime headers at build time
-  std::string cudnn;            // cuDNN loaded, "9.14.0"
-  std::string cudnn_compiled;   // cuDNN headers at build time
-  std::string cublas;           // cuBLAS loaded, "13.1.0"
-  std::string cublas_compiled;  // cuBLAS headers at build time
+  bool compiled = false;         // this build contains the CUDA backend
+  std::string driver;            // "13.0" (the newest CUDA the driver supports); "" without a driver
+  std::string runtime;           // CUDA runtime loaded, "13.0"
+  std::string runtime_compiled;  // CUDA runtime headers at build time
+  std::string cudnn;             // cuDNN loaded, "9.14.0"
+  std::string cudnn_compiled;    // cuDNN headers at build time
+  std::string cublas;            // cuBLAS loaded, "13.1.0"
+  std::string cublas_compiled;   // cuBLAS headers at build time
 };
 
 #ifdef FTCNN_WITH_CUDA

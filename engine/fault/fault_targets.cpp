@@ -9,9 +9,9 @@
 namespace ftcnn {
 namespace {
 
-constexpr ParamKind kAllKinds[] = {ParamKind::weight,          ParamKind::bias,
-                                   ParamKind::bn_weight,       ParamKind::bn_bias,
-                                   ParamKind::bn_running_mean, ParamKind::bn_running_var};
+constexpr ParamKind kAllKinds[] = {
+    ParamKind::weight,          ParamKind::bias,           ParamKind::bn_weight,  ParamKind::bn_bias,
+    ParamKind::bn_running_mean, ParamKind::bn_running_var, ParamKind::edac_lower, ParamKind::edac_upper};
 constexpr BitRange kAllRanges[] = {BitRange::all, BitRange::sign, BitRange::exponent, BitRange::mantissa};
 
 bool layer_selected(const std::vector<std::string>& wanted, const std::string& layer) {
@@ -82,10 +82,10 @@ TargetSelection parse_target_selection(const std::string& text) {
     } else if (key == "kind") {
       auto it = std::find_if(std::begin(kAllKinds), std::end(kAllKinds),
                              [&](ParamKind k) { return value == param_kind_name(k); });
-      FT_CHECK(
-          it != std::end(kAllKinds),
-          "--targets: unknown kind '{}' (weight, bias, bn_weight, bn_bias, bn_running_mean, bn_running_var)",
-          value);
+      FT_CHECK(it != std::end(kAllKinds),
+               "--targets: unknown kind '{}' (weight, bias, bn_weight, bn_bias, bn_running_mean, "
+               "bn_running_var, edac_lower, edac_upper)",
+               value);
       selection.kinds.push_back(*it);
     } else if (key == "bits") {
       auto it = std::find_if(std::begin(kAllRanges), std::end(kAllRanges),

@@ -1,0 +1,173 @@
+#include "app/vuln_command.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <memory>
+
+#include "app/cli_common.hpp"
+#include "app/progress_bar.hpp"
+#include "engine/cifar_dataset.hpp"
+#include "engine/vulnerability/vulnerability.hpp"
+#include "engine/vulnerability/vulnerability_file.hpp"
+
+namespace ftcnn::cli {
+namespace {
+
+struct VulnOptions {
+  ModelOptions model;
+  std::string data;
+  // The paper profiles its detection intervals on the training set and SentinelNN scores channels on a
+  // training batch, so vulnerability is profiled on training images too (docs/vulnerability.md).
+  std::string split = "train";
+  int64_t images = 256;
+  std::string method = "exact";
+  int64_t seed = 0;
+  int64_t batch = 0;
+  int threads = 0;
+  std::string out;
+  std::string csv;
+  bool json = false;
+};
+
+// Up to `count` channels from the top of a ranking as "12 (3.1e+02)".
+std::string top_channels(const LayerVulnerability& layer, size_t count) {
+  std::string text;
+  for (size_t r = 0; r < std::min(count, layer.ranking.size()); ++r) {
+    const int64_t c = layer.ranking[r];
+    text += fmt::format("{}{} ({:.3g})", r > 0 ? ", " : "", c, layer.scores[static_cast<size_t>(c)]);
+  }
+  return text;
+}
+
+void run_vuln(const VulnOptions& options) {
+  VulnerabilityOptions settings;
+  settings.method = vulnerability_method_from_name(options.method);
+  settings.seed = static_cast<uint64_t>(options.seed);
+  settings.batch = options.batch;
+  settings.threads = options.threads;
+  const bool needs_data = uses_inputs(settings.method);
+  FT_CHECK(!needs_data || !options.data.empty(), "--data is required for --method {}", options.method);
+
+  Model model = load_model_from(options.model);
+  Graph& graph = *model.graph;
+  Dataset data;
+  int64_t count = 0;
+  if (needs_data) {
+    data = load_cifar(options.data, options.split);
+    FT_CHECK(data.count > 0, "{}: no images", options.data);
+    count = std::min(options.images, data.count);
+    FT_CHECK(graph.spec().input == data.item, "model '{}' takes inputs {} but {} holds images {}",
+             graph.spec().arch, graph.spec().input.str(), data.source, data.item.str());
+    FT_CHECK(graph.spec().num_classes == data.num_classes, "model '{}' has {} classes but {} has {}",
+             graph.spec().arch, graph.spec().num_classes, data.source, data.num_classes);
+  }
+  const Preprocessing& pre = model.info.preprocessing;
+  // Image k of the profile is image k * total / count of the split: evenly spaced, hence class-balanced
+  // also for files grouped by class (scripts/prepare_cifar without --limit keeps the packs' class order).
+  const auto image_index = [&](int64_t k) { return k * data.count / count; };
+  const int64_t item = graph.spec().input.numel();
+  ProgressBar bar("vuln", count, "img");
+  const VulnerabilityResult result = compute_vulnerability(
+      graph, count,
+      [&](int64_t first, int64_t n, float* out) {
+        for (int64_t k = 0; k < n; ++k) {
+          preprocess_images(data, image_index(first + k), 1, pre.scale, pre.mean, pre.std, out + k * item);
+        }
+      },
+      settings, [&](int64_t done) { bar.update(done); });
+  bar.finish();
+
+  VulnerabilityProvenance provenance;
+  provenance.model = model.path;
+  provenance.model_checksum = fmt::format("{:016x}", graph.parameters().checksum());
+  provenance.data = needs_data ? data.source : "";
+  provenance.split = needs_data ? options.split : "";
+  if (needs_data) provenance.selection = fmt::format("{} of {} images, evenly spaced", count, data.count);
+  provenance.version = version();
+  if (!options.out.empty()) write_vulnerability_h5(options.out, result, provenance);
+  if (!options.csv.empty()) write_vulnerability_csv(options.csv, result);
+
+  if (options.json) {
+    nlohmann::json layers = nlohmann::json::array();
+    for (const LayerVulnerability& layer : result.layers) {
+      const auto [low, high] = std::minmax_element(layer.scores.begin(), layer.scores.end());
+      std::vector<int64_t> top(layer.ranking.begin(),
+                               layer.ranking.begin() + std::min<size_t>(10, layer.ranking.size()));
+      layers.push_back({{"layer", layer.layer},
+                        {"type", layer_type_name(layer.type)},
+                        {"channels", layer.scores.size()},
+                        {"min_score", *low},
+                        {"max_score", *high},
+                        {"top10", top}});
+    }
+    print_json({{"command", "vuln"},
+                {"model", model.path},
+                {"arch", graph.spec().arch},
+                {"method", vulnerability_method_name(result.method)},
+                {"data", provenance.data},
+                {"split", provenance.split},
+                {"selection", provenance.selection},
+                {"images", result.images},
+                {"skipped", result.skipped},
+                {"zero_margins", result.zero_margins},
+                {"batch", result.batch},
+                {"seed", result.seed},
+                {"seconds", result.seconds},
+                {"out", options.out},
+                {"csv", options.csv},
+                {"layers", layers},
+                {"model_checksum", provenance.model_checksum},
+                {"version", version()}});
+    return;
+  }
+  if (needs_data) {
+    fmt::print("{} ({}): method {}, {} images of {} ({}, {}), batch {}, {:.2f} s\n", model.path,
+               graph.spec().arch, options.method, result.images, data.source, options.split,
+               provenance.selection, result.batch, result.seconds);
+  } else {
+    fmt::print("{} ({}): method {}{}\n", model.path, graph.spec().arch, options.method,
+               settings.method == VulnerabilityMethod::random ? fmt::format(", seed {}", options.seed) : "");
+  }
+  if (result.skipped > 0) fmt::print("{} images had NaN or Inf logits and were left out\n", result.skipped);
+  if (result.zero_margins > 0)
+    fmt::print("{} margins were exactly 0 and contributed nothing\n", result.zero_margins);
+  for (const LayerVulnerability& layer : result.layers) {
+    fmt::print("  {:<14} {:<7} {:>5} channels, most vulnerable: {}\n", layer.layer,
+               layer_type_name(layer.type), layer.scores.size(), top_channels(layer, 5));
+  }
+  if (!options.out.empty()) fmt::print("wrote {}\n", options.out);
+  if (!options.csv.empty()) fmt::print("wrote {}\n", options.csv);
+}
+
+}  // namespace
+
+void register_vuln_command(CLI::App& app) {
+  auto options = std::make_shared<VulnOptions>();
+  CLI::App* command = app.add_subcommand(
+      "vuln", "Per-channel vulnerability (Eq. 1) and rankings of every conv2d and linear layer");
+  add_model_options(*command, options->model);
+  command->add_option("--data", options->data, "directory of CIFAR binary files (exact and batch)");
+  command->add_option("--split", options->split, "train (default) or test")
+      ->check(CLI::IsMember({"test", "train"}));
+  command
+      ->add_option("--images", options->images, "profile N images evenly spaced over the split (default 256)")
+      ->check(positive_integer());
+  command->add_option("--method", options->method, "exact (default), batch, l1 or random")
+      ->check(CLI::IsMember({"exact", "batch", "l1", "random"}));
+  command->add_option("--seed", options->seed, "seed of --method random (default 0)")
+      ->check(non_negative_integer());
+  command
+      ->add_option("--batch", options->batch,
+                   "images per forward pass; for --method batch the batch whose margins are summed "
+                   "(default 32 for exact, 128 for batch)")
+      ->check(positive_integer());
+  command->add_option("--threads", options->threads, "CPU threads (default: all)")
+      ->check(non_negative_integer());
+  command->add_option("--out", options->out, "write scores and rankings to this HDF5 file");
+  command->add_option("--csv", options->csv, "write layer,channel,score,rank to this CSV file");
+  command->add_flag("--json", options->json, "print one JSON object on stdout");
+  command->callback([options] { run_vuln(*options); });
+}
+
+}  // namespace ftcnn::cli

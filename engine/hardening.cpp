@@ -1,0 +1,280 @@
+#include "engine/hardening.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <random>
+#include <set>
+
+#include "engine/error.hpp"
+#include "weights/hdf5_file.hpp"
+
+namespace ftcnn {
+namespace {
+
+constexpr HardenMode kAllModes[] = {HardenMode::edac, HardenMode::dup_only, HardenMode::tmr};
+
+// Copies of each copied channel a mode adds to the protected layer.
+int64_t copies_each(HardenMode mode) {
+  switch (mode) {
+    case HardenMode::edac:
+    case HardenMode::dup_only:
+      return 1;
+    case HardenMode::tmr:
+      return 2;
+  }
+  return 1;
+}
+
+std::string correction_layer_name(const std::string& layer, HardenMode mode) {
+  return layer + (mode == HardenMode::tmr ? ".vote" : ".edac");
+}
+
+// A one-dimensional integer dataset (any integer type), as int64.
+std::vector<int64_t> read_int_vector(const H5File& file, const std::string& path) {
+  FT_CHECK(file.has_dataset(path), "{}: missing dataset '{}'", file.path(), path);
+  H5Id dataset(H5Dopen2(file.root(), path.c_str(), H5P_DEFAULT));
+  FT_CHECK(dataset.valid(), "{}: cannot open dataset '{}'", file.path(), path);
+  H5Id type(H5Dget_type(dataset.get()));
+  FT_CHECK(H5Tget_class(type.get()) == H5T_INTEGER, "{}: dataset '{}' is not an integer dataset", file.path(),
+           path);
+  H5Id space(H5Dget_space(dataset.get()));
+  FT_CHECK(H5Sget_simple_extent_ndims(space.get()) == 1, "{}: dataset '{}' is not one-dimensional",
+           file.path(), path);
+  const hssize_t count = H5Sget_simple_extent_npoints(space.get());
+  FT_CHECK(count >= 0, "{}: cannot read the size of dataset '{}'", file.path(), path);
+  std::vector<int64_t> values(static_cast<size_t>(count));
+  FT_CHECK(count == 0 ||
+               H5Dread(dataset.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) >= 0,
+           "{}: cannot read dataset '{}'", file.path(), path);
+  return values;
+}
+
+// "" when `order` holds every index of [0, channels) once, else what is wrong.
+std::string permutation_problem(const std::vector<int64_t>& order, int64_t channels) {
+  if (static_cast<int64_t>(order.size()) != channels) {
+    return fmt::format("has {} entries for {} channels", order.size(), channels);
+  }
+  std::vector<bool> seen(static_cast<size_t>(channels), false);
+  for (int64_t c : order) {
+    if (c < 0 || c >= channels) return fmt::format("holds {}, not a channel in [0, {})", c, channels);
+    if (seen[static_cast<size_t>(c)]) return fmt::format("lists channel {} twice", c);
+    seen[static_cast<size_t>(c)] = true;
+  }
+  return "";
+}
+
+// Unbiased integer in [0, bound) from a 64-bit engine (rejection), identical on every platform, unlike
+// std::uniform_int_distribution.
+uint64_t uniform_below(std::mt19937_64& engine, uint64_t bound) {
+  const uint64_t limit = UINT64_MAX - UINT64_MAX % bound;
+  uint64_t draw;
+  do {
+    draw = engine();
+  } while (draw >= limit);
+  return draw % bound;
+}
+
+}  // namespace
+
+const char* harden_mode_name(HardenMode mode) {
+  switch (mode) {
+    case HardenMode::edac:
+      return "edac";
+    case HardenMode::dup_only:
+      return "dup-only";
+    case HardenMode::tmr:
+      return "tmr";
+  }
+  return "?";
+}
+
+HardenMode harden_mode_from_name(const std::string& name) {
+  for (HardenMode mode : kAllModes) {
+    if (name == harden_mode_name(mode)) return mode;
+  }
+  FT_THROW("--mode: unknown hardening mode '{}' (edac, dup-only, tmr)", name);
+}
+
+std::vector<const LayerSpec*> protected_layers(const ModelSpec& spec) {
+  std::vector<const LayerSpec*> layers;
+  for (const LayerSpec& l : spec.layers) {
+    FT_CHECK(l.type != LayerType::edac && l.type != LayerType::tmr_vote,
+             "layer {} is a {} layer: the model is hardened already", l.name, layer_type_name(l.type));
+    if (l.type == LayerType::conv2d || l.type == LayerType::linear) layers.push_back(&l);
+  }
+  FT_CHECK(!layers.empty(), "architecture '{}' has no conv2d or linear layer to harden", spec.arch);
+  return layers;
+}
+
+ChannelRankings rank_channels_l1(const Graph& graph) {
+  const ParameterStore& store = graph.parameters();
+  ChannelRankings rankings;
+  for (const LayerSpec* l : protected_layers(graph.spec())) {
+    const int index = store.find(l->name + ".weight");
+    FT_CHECK(index >= 0, "layer {} has no weight tensor", l->name);
+    const int64_t channels = l->out_channels, row = store.info(index).numel() / channels;
+    const float* weight = store.host(index);
+    std::vector<double> norm(static_cast<size_t>(channels), 0.0);
+    for (int64_t c = 0; c < channels; ++c) {
+      for (int64_t i = 0; i < row; ++i) norm[static_cast<size_t>(c)] += std::fabs(weight[c * row + i]);
+    }
+    std::vector<int64_t> order(static_cast<size_t>(channels));
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+      return norm[static_cast<size_t>(a)] > norm[static_cast<size_t>(b)];
+    });
+    rankings[l->name] = std::move(order);
+  }
+  return rankings;
+}
+
+ChannelRankings rank_channels_random(const Graph& graph, uint64_t seed) {
+  std::mt19937_64 engine(seed);
+  ChannelRankings rankings;
+  for (const LayerSpec* l : protected_layers(graph.spec())) {
+    std::vector<int64_t> order(static_cast<size_t>(l->out_channels));
+    std::iota(order.begin(), order.end(), 0);
+    for (size_t i = order.size(); i > 1; --i) {
+      std::swap(order[i - 1], order[uniform_below(engine, i)]);
+    }
+    rankings[l->name] = std::move(order);
+  }
+  return rankings;
+}
+
+ChannelRankings read_ranking_file(const std::string& path, const Graph& graph) {
+  const H5File file = H5File::open_read(path);
+  ChannelRankings rankings;
+  for (const LayerSpec* l : protected_layers(graph.spec())) {
+    const std::string dataset = l->name + "/ranking";
+    FT_CHECK(file.has_dataset(dataset), "{}: no ranking for layer '{}' (missing dataset '{}')", path, l->name,
+             dataset);
+    std::vector<int64_t> order = read_int_vector(file, dataset);
+    const std::string problem = permutation_problem(order, l->out_channels);
+    FT_CHECK(problem.empty(), "{}: dataset '{}' {}", path, dataset, problem);
+    rankings[l->name] = std::move(order);
+  }
+  return rankings;
+}
+
+int64_t copies_for_ratio(double ratio, int64_t channels) {
+  FT_CHECK(ratio >= 0.0 && ratio <= 1.0, "--ratio must be in [0, 1], got {}", ratio);
+  const double exact = ratio * static_cast<double>(channels);
+  const double nearest = std::round(exact);
+  const double count = std::fabs(exact - nearest) <= 1e-9 ? nearest : std::ceil(exact);
+  return std::min(channels, static_cast<int64_t>(count));
+}
+
+std::vector<LayerHardening> plan_hardening(const ModelSpec& spec, const ChannelRankings& rankings,
+                                           double ratio) {
+  const std::vector<const LayerSpec*> layers = protected_layers(spec);
+  std::vector<LayerHardening> plan;
+  for (const LayerSpec* l : layers) {
+    const bool output_layer = l == layers.back();  // always fully copied (paper, Sec. II-B2)
+    const auto it = rankings.find(l->name);
+    FT_CHECK(it != rankings.end(), "no channel ranking for layer '{}'", l->name);
+    const std::string problem = permutation_problem(it->second, l->out_channels);
+    FT_CHECK(problem.empty(), "the channel ranking of layer '{}' {}", l->name, problem);
+    const int64_t count = output_layer ? l->out_channels : copies_for_ratio(ratio, l->out_channels);
+    LayerHardening h{l->name, l->out_channels, {}};
+    h.copied.assign(it->second.begin(), it->second.begin() + count);
+    std::sort(h.copied.begin(), h.copied.end());
+    plan.push_back(std::move(h));
+  }
+  return plan;
+}
+
+std::unique_ptr<Graph> build_hardened_graph(const Graph& plain, const std::vector<LayerHardening>& plan,
+                                            HardenMode mode, const IntervalProfile* intervals) {
+  const ModelSpec& spec = plain.spec();
+  const int64_t each = copies_each(mode);
+  std::map<std::string, const LayerHardening*> by_layer;
+  for (const LayerHardening& h : plan) by_layer[h.layer] = &h;
+
+  // Intervals first, so a missing layer is named before anything is built.
+  std::map<std::string, const LayerInterval*> interval_of;  // by correction layer name
+  if (mode == HardenMode::edac) {
+    FT_CHECK(intervals != nullptr, "--mode edac needs detection intervals (--intervals, from ftcnn profile)");
+    const std::string source = intervals->source.empty() ? "the intervals" : intervals->source;
+    for (const LayerHardening& h : plan) {
+      const LayerInterval* interval = intervals->find(h.layer);
+      FT_CHECK(interval != nullptr, "{}: no intervals for layer '{}' (missing '{}/lower', '{}/upper')",
+               source, h.layer, h.layer, h.layer);
+      FT_CHECK(static_cast<int64_t>(interval->lower.size()) == h.channels,
+               "{}: layer '{}' has intervals for {} channels, the model {}", source, h.layer,
+               interval->lower.size(), h.channels);
+      interval_of[correction_layer_name(h.layer, mode)] = interval;
+    }
+  }
+
+  ModelSpec hardened = spec;
+  hardened.layers.clear();
+  std::set<std::string> names;
+  for (const LayerSpec& l : spec.layers) names.insert(l.name);
+  size_t used = 0;
+  for (const LayerSpec& l : spec.layers) {
+    const auto it = by_layer.find(l.name);
+    if (it == by_layer.end()) {
+      hardened.layers.push_back(l);
+      continue;
+    }
+    const LayerHardening& h = *it->second;
+    FT_CHECK(l.type == LayerType::conv2d || l.type == LayerType::linear,
+             "layer {} is a {} layer, not a conv2d or linear layer", l.name, layer_type_name(l.type));
+    FT_CHECK(h.channels == l.out_channels, "the hardening plan gives layer {} {} channels, the model {}",
+             l.name, h.channels, l.out_channels);
+    const std::string correction = correction_layer_name(l.name, mode);
+    FT_CHECK(names.count(correction) == 0, "the model already has a layer named '{}'", correction);
+    LayerSpec grown = l;
+    grown.out_channels = l.out_channels + each * static_cast<int64_t>(h.copied.size());
+    hardened.layers.push_back(std::move(grown));
+    hardened.layers.push_back(
+        mode == HardenMode::tmr ? tmr_vote_spec(correction, l.out_channels, h.copied)
+                                : edac_spec(correction, l.out_channels, h.copied,
+                                            mode == HardenMode::edac ? EdacMode::edac : EdacMode::dup_only));
+    ++used;
+  }
+  FT_CHECK(used == plan.size(), "the hardening plan names layers the model does not have");
+
+  auto graph = std::make_unique<Graph>(std::move(hardened));
+  ParameterStore& dst = graph->parameters();
+  const ParameterStore& src = plain.parameters();
+  for (int i = 0; i < dst.size(); ++i) {
+    const ParameterInfo& p = dst.info(i);
+    float* out = dst.host(i);
+    if (p.kind == ParamKind::edac_lower || p.kind == ParamKind::edac_upper) {
+      const LayerInterval& interval = *interval_of.at(p.layer);
+      const std::vector<float>& bounds = p.kind == ParamKind::edac_lower ? interval.lower : interval.upper;
+      std::copy(bounds.begin(), bounds.end(), out);
+      continue;
+    }
+    const int j = src.find(p.name);
+    FT_CHECK(j >= 0, "parameter '{}' of the hardened model has no source", p.name);
+    const ParameterInfo& q = src.info(j);
+    const float* in = src.host(j);
+    const auto it = by_layer.find(p.layer);
+    if (it == by_layer.end() || (p.kind != ParamKind::weight && p.kind != ParamKind::bias)) {
+      FT_CHECK(p.shape == q.shape, "parameter '{}': hardened shape {} differs from {}", p.name, p.shape.str(),
+               q.shape.str());
+      std::copy(in, in + q.numel(), out);
+      continue;
+    }
+    // Rows [0, C) are the originals; copy s of copied channel k is row C + s * D + k.
+    const LayerHardening& h = *it->second;
+    const int64_t channels = h.channels, copied = static_cast<int64_t>(h.copied.size());
+    const int64_t row = q.numel() / channels;
+    FT_CHECK(p.numel() == (channels + each * copied) * row, "parameter '{}': {} elements, expected {}",
+             p.name, p.numel(), (channels + each * copied) * row);
+    std::copy(in, in + q.numel(), out);
+    for (int64_t s = 0; s < each; ++s) {
+      for (int64_t k = 0; k < copied; ++k) {
+        const float* from = in + h.copied[static_cast<size_t>(k)] * row;
+        std::copy(from, from + row, out + (channels + s * copied + k) * row);
+      }
+    }
+  }
+  return graph;
+}
+
+}  // namespace ftcnn

@@ -1,0 +1,61 @@
+#include "engine/layers/edac.hpp"
+
+#include "engine/cpu_context.hpp"
+#include "engine/layers/channel_copies.hpp"
+#include "kernels/edac_rules.hpp"
+
+namespace ftcnn {
+
+Edac::Edac(LayerSpec spec) : Layer(std::move(spec)) {
+  const std::string problem = channel_copies_problem(spec_, 1);
+  if (!problem.empty()) fail(problem);
+  copy_index_ = copy_index_map(spec_);
+}
+
+void Edac::declare_parameters(ParameterStore& store) {
+  if (!with_intervals()) return;
+  const std::string& n = spec_.name;
+  lower_ = store.add(n + ".lower", n, ParamKind::edac_lower, Shape{spec_.out_channels});
+  upper_ = store.add(n + ".upper", n, ParamKind::edac_upper, Shape{spec_.out_channels});
+}
+
+Shape Edac::output_shape(const Shape& input) const {
+  Shape out = channel_copies_output_shape(spec_, input);
+  if (out.rank() == 0) {
+    fail(fmt::format("expects input [N, {} + {} copies, ...], got {}", spec_.out_channels,
+                     spec_.copied.size(), input.str()));
+  }
+  return out;
+}
+
+void Edac::forward_cpu(const Shape& input, const ParameterView& params, const float* in, float* out,
+                       CpuContext& ctx) {
+  const int64_t batch = input[0], channels = spec_.out_channels, in_channels = spec_.in_channels;
+  const int64_t inner = input.per_item() / in_channels;  // H * W, or 1 after a linear layer
+  const bool intervals = with_intervals();
+  const float* lower = intervals ? params(lower_) : nullptr;
+  const float* upper = intervals ? params(upper_) : nullptr;
+#pragma omp parallel for collapse(2) num_threads(ctx.threads()) schedule(static)
+  for (int64_t n = 0; n < batch; ++n) {
+    for (int64_t c = 0; c < channels; ++c) {
+      const int32_t k = copy_index_[static_cast<size_t>(c)];
+      const float* a = in + (n * in_channels + c) * inner;
+      const float* b = k < 0 ? nullptr : in + (n * in_channels + channels + k) * inner;
+      float* dst = out + (n * channels + c) * inner;
+      if (intervals) {
+        const float lo = lower[c], hi = upper[c];
+        if (b == nullptr) {
+          for (int64_t p = 0; p < inner; ++p) dst[p] = kernels::edac_single(a[p], lo, hi);
+        } else {
+          for (int64_t p = 0; p < inner; ++p) dst[p] = kernels::edac_pair(a[p], b[p], lo, hi);
+        }
+      } else if (b == nullptr) {
+        for (int64_t p = 0; p < inner; ++p) dst[p] = kernels::edac_scrub(a[p]);
+      } else {
+        for (int64_t p = 0; p < inner; ++p) dst[p] = kernels::dup_only_pair(a[p], b[p]);
+      }
+    }
+  }
+}
+
+}  // namespace ftcnn

@@ -1,0 +1,46 @@
+// edac on CUDA: one kernel (kernels/edac.cuh) applying the same per-element rules as the CPU body. The
+// per-channel copy table is uploaded once per prepare; the bounds are read from the parameter arena on every
+// call, so a flipped bound acts at once.
+#include <memory>
+
+#include "engine/cuda/cuda_context.hpp"
+#include "engine/layers/edac.hpp"
+#include "kernels/edac.cuh"
+
+namespace ftcnn {
+namespace {
+
+struct EdacCudaState final : LayerCudaState {
+  DeviceBuffer<int32_t> copy_index;
+};
+
+}  // namespace
+
+void Edac::prepare_cuda(const Shape&, CudaContext& ctx) {
+  cuda_state_.reset();
+  try {
+    auto state = std::make_unique<EdacCudaState>();
+    state->copy_index.resize(copy_index_.size());
+    FT_CUDA_CHECK(cudaMemcpyAsync(state->copy_index.data(), copy_index_.data(),
+                                  copy_index_.size() * sizeof(int32_t), cudaMemcpyHostToDevice,
+                                  ctx.stream()));
+    ctx.synchronize();  // the host table must outlive the copy; prepare may wait
+    cuda_state_ = std::move(state);
+  } catch (const Error& e) {
+    fail(e.what());
+  }
+}
+
+void Edac::forward_cuda(const Shape& input, const ParameterView& params, const float* in, float* out,
+                        CudaContext& ctx) {
+  const auto* state = dynamic_cast<const EdacCudaState*>(cuda_state_.get());
+  if (state == nullptr) fail("forward_cuda before prepare_cuda");
+  const bool intervals = with_intervals();
+  kernels::launch_edac(in, out, intervals ? params(lower_) : nullptr, intervals ? params(upper_) : nullptr,
+                       state->copy_index.data(), intervals, input[0], spec_.out_channels,
+                       static_cast<int64_t>(spec_.copied.size()), input.per_item() / spec_.in_channels,
+                       ctx.stream());
+  FT_LAUNCH_CHECK(fmt::format("edac kernel of layer {}", name()));
+}
+
+}  // namespace ftcnn

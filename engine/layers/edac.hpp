@@ -1,0 +1,46 @@
+// edac: the paper's error detection and correction layer (Sec. II-B2), placed right after a protected
+// conv2d / linear layer and before its BatchNorm. docs/hardening.md has the layout and the full tables.
+//   input [N, C + D, ...] (the protected layer computes its C channels, then one copy of each of the D
+//   channels listed in spec.copied, in that order) -> output [N, C, ...].
+//   parameters (mode edac only): "<name>.lower", "<name>.upper" [C], the per-channel detection intervals
+//   profiled on the training set. They are buffers, and fault targets like every other tensor.
+// Per element, NaN becomes 0 first; then mode edac: a channel without a copy keeps its value when inside
+// [lower, upper] and becomes 0 otherwise; a duplicated channel keeps a == b, the minimum of two differing
+// values both inside, the one inside, or 0. Mode dup-only (no intervals): a duplicated channel keeps a == b
+// or min(a, b); other channels pass. CPU and CUDA run the same rules (kernels/edac_rules.hpp), bit for bit.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "engine/layer.hpp"
+
+namespace ftcnn {
+
+class Edac final : public Layer {
+ public:
+  explicit Edac(LayerSpec spec);
+  void declare_parameters(ParameterStore& store) override;
+  Shape output_shape(const Shape& input) const override;
+  int lower_index() const { return lower_; }
+  int upper_index() const { return upper_; }
+
+ protected:
+  void forward_cpu(const Shape& input, const ParameterView& params, const float* in, float* out,
+                   CpuContext& ctx) override;
+#ifdef FTCNN_WITH_CUDA
+  void prepare_cuda(const Shape& input, CudaContext& ctx) override;
+  void forward_cuda(const Shape& input, const ParameterView& params, const float* in, float* out,
+                    CudaContext& ctx) override;
+#endif
+
+ private:
+  bool with_intervals() const {
+    return spec_.edac_mode == EdacMode::edac;
+  }
+
+  std::vector<int32_t> copy_index_;  // per channel: its copy's position among the D copies, or -1
+  int lower_ = -1, upper_ = -1;      // -1 in mode dup-only
+};
+
+}  // namespace ftcnn

@@ -1,0 +1,46 @@
+#include "engine/layers/tmr_vote.hpp"
+
+#include "engine/cpu_context.hpp"
+#include "engine/layers/channel_copies.hpp"
+#include "kernels/edac_rules.hpp"
+
+namespace ftcnn {
+
+TmrVote::TmrVote(LayerSpec spec) : Layer(std::move(spec)) {
+  const std::string problem = channel_copies_problem(spec_, 2);
+  if (!problem.empty()) fail(problem);
+  copy_index_ = copy_index_map(spec_);
+}
+
+Shape TmrVote::output_shape(const Shape& input) const {
+  Shape out = channel_copies_output_shape(spec_, input);
+  if (out.rank() == 0) {
+    fail(fmt::format("expects input [N, {} + 2 x {} copies, ...], got {}", spec_.out_channels,
+                     spec_.copied.size(), input.str()));
+  }
+  return out;
+}
+
+void TmrVote::forward_cpu(const Shape& input, const ParameterView&, const float* in, float* out,
+                          CpuContext& ctx) {
+  const int64_t batch = input[0], channels = spec_.out_channels, in_channels = spec_.in_channels;
+  const int64_t copies = static_cast<int64_t>(spec_.copied.size());
+  const int64_t inner = input.per_item() / in_channels;  // H * W, or 1 after a linear layer
+#pragma omp parallel for collapse(2) num_threads(ctx.threads()) schedule(static)
+  for (int64_t n = 0; n < batch; ++n) {
+    for (int64_t c = 0; c < channels; ++c) {
+      const int32_t k = copy_index_[static_cast<size_t>(c)];
+      const float* a = in + (n * in_channels + c) * inner;
+      float* dst = out + (n * channels + c) * inner;
+      if (k < 0) {
+        for (int64_t p = 0; p < inner; ++p) dst[p] = kernels::edac_scrub(a[p]);
+        continue;
+      }
+      const float* b = in + (n * in_channels + channels + k) * inner;
+      const float* d = in + (n * in_channels + channels + copies + k) * inner;
+      for (int64_t p = 0; p < inner; ++p) dst[p] = kernels::tmr_vote3(a[p], b[p], d[p]);
+    }
+  }
+}
+
+}  // namespace ftcnn

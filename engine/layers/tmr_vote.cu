@@ -1,0 +1,43 @@
+// tmr_vote on CUDA: one kernel (kernels/edac.cuh) applying the same per-element rules as the CPU body; the
+// per-channel copy table is uploaded once per prepare.
+#include <memory>
+
+#include "engine/cuda/cuda_context.hpp"
+#include "engine/layers/tmr_vote.hpp"
+#include "kernels/edac.cuh"
+
+namespace ftcnn {
+namespace {
+
+struct TmrVoteCudaState final : LayerCudaState {
+  DeviceBuffer<int32_t> copy_index;
+};
+
+}  // namespace
+
+void TmrVote::prepare_cuda(const Shape&, CudaContext& ctx) {
+  cuda_state_.reset();
+  try {
+    auto state = std::make_unique<TmrVoteCudaState>();
+    state->copy_index.resize(copy_index_.size());
+    FT_CUDA_CHECK(cudaMemcpyAsync(state->copy_index.data(), copy_index_.data(),
+                                  copy_index_.size() * sizeof(int32_t), cudaMemcpyHostToDevice,
+                                  ctx.stream()));
+    ctx.synchronize();  // the host table must outlive the copy; prepare may wait
+    cuda_state_ = std::move(state);
+  } catch (const Error& e) {
+    fail(e.what());
+  }
+}
+
+void TmrVote::forward_cuda(const Shape& input, const ParameterView&, const float* in, float* out,
+                           CudaContext& ctx) {
+  const auto* state = dynamic_cast<const TmrVoteCudaState*>(cuda_state_.get());
+  if (state == nullptr) fail("forward_cuda before prepare_cuda");
+  kernels::launch_tmr_vote(in, out, state->copy_index.data(), input[0], spec_.out_channels,
+                           static_cast<int64_t>(spec_.copied.size()), input.per_item() / spec_.in_channels,
+                           ctx.stream());
+  FT_LAUNCH_CHECK(fmt::format("tmr_vote kernel of layer {}", name()));
+}
+
+}  // namespace ftcnn

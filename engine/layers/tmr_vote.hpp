@@ -1,0 +1,37 @@
+// tmr_vote: the majority voter of the Sec. III-C baseline "triplication + voter", placed right after a
+// triplicated conv2d / linear layer (docs/hardening.md).
+//   input [N, C + 2 D, ...] (the protected layer computes its C channels, then a first copy of each of the D
+//   channels listed in spec.copied, then a second copy of each, in that order; full TMR is D = C with
+//   copied = 0..C-1, i.e. three whole copies [0, C), [C, 2C), [2C, 3C)) -> output [N, C, ...].
+//   no parameters.
+// Per element, NaN becomes 0 first; a triplicated channel then gives the value two copies agree on bit for
+// bit, or the minimum of three different values; a channel without copies passes. CPU and CUDA run the same
+// rules (kernels/edac_rules.hpp), bit for bit.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "engine/layer.hpp"
+
+namespace ftcnn {
+
+class TmrVote final : public Layer {
+ public:
+  explicit TmrVote(LayerSpec spec);
+  Shape output_shape(const Shape& input) const override;
+
+ protected:
+  void forward_cpu(const Shape& input, const ParameterView& params, const float* in, float* out,
+                   CpuContext& ctx) override;
+#ifdef FTCNN_WITH_CUDA
+  void prepare_cuda(const Shape& input, CudaContext& ctx) override;
+  void forward_cuda(const Shape& input, const ParameterView& params, const float* in, float* out,
+                    CudaContext& ctx) override;
+#endif
+
+ private:
+  std::vector<int32_t> copy_index_;  // per channel: its position among the D triplicated channels, or -1
+};
+
+}  // namespace ftcnn
