@@ -14,7 +14,8 @@ struct InfoOptions {
   bool json = false;
 };
 
-// Trainable parameters (PyTorch's count) and buffers (BatchNorm running statistics, EDAC bounds) of one layer.
+// Trainable parameters (PyTorch's count) and buffers (BatchNorm running statistics, EDAC bounds) of one
+// layer.
 std::pair<int64_t, int64_t> layer_parameters(const ParameterStore& store, const std::string& layer) {
   int64_t trainable = 0, buffers = 0;
   for (const ParameterInfo& p : store.infos()) {
@@ -71,8 +72,9 @@ void run_info(const InfoOptions& options) {
   }
   fmt::print("{:<48} {:>14} {:>16}\n", "total", group_digits(total_parameters), group_digits(total_macs));
   if (total_buffers > 0) {
-    fmt::print("plus {} buffer values (BatchNorm running statistics, EDAC interval bounds; fault targets too)\n",
-               group_digits(total_buffers));
+    fmt::print(
+        "plus {} buffer values (BatchNorm running statistics, EDAC interval bounds; fault targets too)\n",
+        group_digits(total_buffers));
   }
 }
 
