@@ -7,8 +7,9 @@
 // one buffer, no transfers. `--warmup` untimed runs, then `--repeats` timed runs (CUDA events on the
 // runner's stream; a steady clock on the CPU): median, min and max milliseconds for the whole set.
 // Campaign (--campaign-reps R > 0): the repetition of `ftcnn campaign` (make_fault_evaluator +
-// run_repetition) without its files: one warm-up, R timed repetitions at --ber, and R timed repetitions
-// with zero faults (evaluation alone), so that the injection + restore overhead is their ratio minus one.
+// run_repetition) without its files: R timed repetitions at --ber, each followed by a timed repetition with
+// zero faults (evaluation alone), after one warm-up of each; the injection + restore overhead is the ratio
+// of their medians minus one.
 #pragma once
 
 #include <CLI/CLI.hpp>

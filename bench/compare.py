@@ -5,7 +5,7 @@
 
 Reads every bench result in the JSON files given (a file holds one result object with "engine": "ftcnn" or
 "pytorch", or any JSON with such objects nested, as scripts/gpu_check.sh's results.json), pairs the two
-engines' results by model file name, device and batch size, and prints:
+engines' results by model file name, device, image count and batch size, and prints:
   inference  median milliseconds for the whole image set, each engine, and ftcnn / PyTorch (< 1: ftcnn
              faster); both top-1 accuracies (the same images and weights: they should agree closely)
   campaign   repetitions per second, each engine, ftcnn / PyTorch (> 1: ftcnn faster), and each engine's
@@ -40,7 +40,11 @@ def load(paths):
             data = json.loads(text)
         except json.JSONDecodeError:
             # A log with other lines around the object: take the outermost {...}.
-            data = json.loads(text[text.index("{"):text.rindex("}") + 1])
+            try:
+                data = json.loads(text[text.index("{"):text.rindex("}") + 1])
+            except ValueError:
+                print(f"compare: {path}: no JSON object, skipped", file=sys.stderr)
+                continue
         found = bench_objects(data)
         if not found:
             print(f"compare: {path}: holds no bench result, skipped", file=sys.stderr)
@@ -49,7 +53,7 @@ def load(paths):
 
 
 def key(result):
-    return os.path.basename(result["model"]), result["device"]
+    return os.path.basename(result["model"]), result["device"], result["images"]
 
 
 def pairs(results):
@@ -93,7 +97,7 @@ def main():
         return 1
 
     rows, notes = [], []
-    for (model, device), f, p in matched:
+    for (model, device, _), f, p in matched:
         note = caveat(f, p)
         if note:
             notes.append(f"{model} ({device}): {note}")
@@ -111,18 +115,18 @@ def main():
           rows, args.markdown)
 
     rows = []
-    for (model, device), f, p in matched:
+    for (model, device, _), f, p in matched:
         fc, pc = f.get("campaign"), p.get("campaign")
         if not fc or not pc:
             continue
-        rows.append([model, f["device_name"], f"{fc['ber']:g}", f"{fc['faults_per_repetition']:.0f}",
+        rows.append([model, f["device_name"], f["images"], f"{fc['ber']:g}", f"{fc['faults_per_repetition']:.0f}",
                      f"{fc['repetitions_per_second']:.2f}", f"{pc['repetitions_per_second']:.2f}",
                      f"{fc['repetitions_per_second'] / pc['repetitions_per_second']:.2f}",
                      f"{100 * fc['injection_restore_overhead']:.1f}", f"{100 * pc['injection_restore_overhead']:.1f}"])
     if rows:
         print()
         print("campaign: repetitions/s (ftcnn / PyTorch > 1: ftcnn faster); injection + restore overhead %")
-        table(["model", "device", "BER", "faults/rep", "ftcnn rep/s", "PyTorch rep/s", "ftcnn/PyTorch",
+        table(["model", "device", "images", "BER", "faults/rep", "ftcnn rep/s", "PyTorch rep/s", "ftcnn/PyTorch",
                "ftcnn ovh %", "PyTorch ovh %"], rows, args.markdown)
     for n in notes:
         print(f"* {n}")

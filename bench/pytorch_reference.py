@@ -20,8 +20,8 @@ BatchNorm gamma, beta and running statistics, as ftcnn's default targets). Per r
   evaluate batches of the first --batch over all images; argmax and finiteness compared with the golden
            predictions on the device (masked / SDC / DUE as ftcnn counts them); one .item() per repetition
   restore  the same XOR again (exact)
-Timed: R repetitions after one warm-up (per-rep ms, reps/s), R evaluations alone, and R inject + restore
-alone (synchronised). At the end the parameters are checked bit for bit against a copy taken at the start.
+Timed: R repetitions (per-rep ms, reps/s), each followed by an evaluation alone, after one warm-up of each;
+then R inject + restore alone (synchronised). At the end the parameters are checked bit for bit against a copy taken at the start.
 The fault sites are not ftcnn's (another generator): counts per layer match, sites do not.
 
 Output: a summary, or with --json one JSON object on stdout (torch and cuDNN versions, device, config,
@@ -182,18 +182,18 @@ def run_campaign(model, x, labels, batch, reps, ber, seed):
         injector.apply(flips)
         outcome = evaluate(model, x, labels, golden, batch)
         injector.apply(flips)
+        synchronize(device)  # the restore belongs to this repetition's time
         return outcome
 
-    repetition()  # warm-up
-    rep_ms, accuracy = [], []
+    # Faulty repetitions and evaluations alone alternate, so that a drift of the machine falls on both alike.
+    repetition()  # warm-ups
+    evaluate(model, x, labels, golden, batch)
+    rep_ms, accuracy, eval_ms, mismatches = [], [], [], 0
     for _ in range(reps):
         start = time.perf_counter()
         outcome = repetition()
         rep_ms.append(1000.0 * (time.perf_counter() - start))
         accuracy.append(outcome[0] / n)
-    eval_ms, mismatches = [], 0
-    evaluate(model, x, labels, golden, batch)  # warm-up
-    for _ in range(reps):
         start = time.perf_counter()
         outcome = evaluate(model, x, labels, golden, batch)
         eval_ms.append(1000.0 * (time.perf_counter() - start))
