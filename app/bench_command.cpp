@@ -5,24 +5,19 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
-#include <ctime>
-#include <fstream>
 #include <functional>
 #include <memory>
 #include <sstream>
 #include <thread>
 
+#include "app/bench_timing.hpp"
 #include "app/cli_common.hpp"
+#include "app/utc_time.hpp"
 #include "engine/cuda/cuda_versions.hpp"
 #include "engine/error.hpp"
 #include "engine/evaluate.hpp"
 #include "engine/fault/fault_counts.hpp"
 #include "engine/fault/fault_evaluator.hpp"
-
-#ifdef FTCNN_WITH_CUDA
-#include "engine/cuda/cuda_context.hpp"
-#include "engine/cuda/cuda_runner.hpp"
-#endif
 
 namespace ftcnn::cli {
 namespace {
@@ -42,29 +37,6 @@ struct BenchOptions {
   uint64_t seed = 1;
   bool json = false;
 };
-
-// Median, min and max of a set of timings (milliseconds); the median of an even count is the mean of the
-// two middle values.
-struct Timing {
-  std::vector<double> runs;
-  double median = 0, min = 0, max = 0;
-};
-
-Timing summarize_ms(std::vector<double> runs) {
-  Timing t;
-  t.runs = runs;
-  if (runs.empty()) return t;
-  std::sort(runs.begin(), runs.end());
-  const size_t n = runs.size();
-  t.median = n % 2 == 1 ? runs[n / 2] : 0.5 * (runs[n / 2 - 1] + runs[n / 2]);
-  t.min = runs.front();
-  t.max = runs.back();
-  return t;
-}
-
-nlohmann::json timing_json(const Timing& t) {
-  return {{"median", t.median}, {"min", t.min}, {"max", t.max}, {"runs", t.runs}};
-}
 
 std::vector<int64_t> parse_batches(const std::string& text) {
   std::vector<int64_t> batches;
@@ -86,33 +58,6 @@ std::vector<int64_t> parse_batches(const std::string& text) {
   return batches;
 }
 
-std::string utc_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
-}
-
-// "model name" of /proc/cpuinfo ("" where there is none).
-std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      const size_t colon = line.find(':');
-      if (colon != std::string::npos) return line.substr(line.find_first_not_of(" \t", colon + 1));
-    }
-  }
-  return "";
-}
-
-double load_average() {
-  double load[1] = {-1.0};
-  return getloadavg(load, 1) == 1 ? load[0] : -1.0;
-}
-
 // One inference measurement: all `images` in batches of `batch`.
 struct InferenceResult {
   int64_t batch = 0;
@@ -120,12 +65,6 @@ struct InferenceResult {
   int64_t correct = 0;
   int64_t non_finite = 0;
 };
-
-// Images in a last, smaller batch (0 when every batch is full or there is only one). Layers hold one plan
-// each, so such a batch makes every layer re-plan (cuDNN algorithm search included) twice per pass.
-int64_t tail_batch(int64_t images, int64_t batch) {
-  return images > batch ? images % batch : 0;
-}
 
 // Top-1 against the labels over host logits [images, classes].
 void score(const std::vector<float>& logits, const Dataset& data, int64_t classes, InferenceResult& r) {
@@ -136,111 +75,25 @@ void score(const std::vector<float>& logits, const Dataset& data, int64_t classe
   }
 }
 
-// The CPU: inputs preprocessed once in host memory, Runner::forward per batch, a steady clock around each
-// whole pass.
-std::vector<InferenceResult> bench_cpu(Graph& graph, const Dataset& data, const Preprocessing& pre,
-                                       const std::vector<int64_t>& batches, const BenchOptions& o,
-                                       std::string& description) {
-  auto runner = make_runner(graph, Device::cpu, o.threads);
-  description = runner->description();
-  const int64_t item = data.item.numel(), classes = graph.spec().num_classes;
-  std::vector<float> inputs(static_cast<size_t>(data.count * item));
-  preprocess_images(data, 0, data.count, pre.scale, pre.mean, pre.std, inputs.data());
-  std::vector<float> logits(static_cast<size_t>(data.count * classes));
+// Every batch size in turn: `--warmup` untimed passes, then `--repeats` timed passes over all images.
+std::vector<InferenceResult> bench_inference(Graph& graph, const Dataset& data, const Preprocessing& pre,
+                                             Device device, const std::vector<int64_t>& batches,
+                                             const BenchOptions& o, std::string& description) {
+  const std::unique_ptr<PassTimer> timer = make_pass_timer(graph, data, pre, device, o.threads);
+  description = timer->description();
   std::vector<InferenceResult> results;
   for (int64_t batch : batches) {
-    const auto pass = [&] {
-      for (int64_t first = 0; first < data.count; first += batch) {
-        const int64_t count = std::min(batch, data.count - first);
-        runner->forward(inputs.data() + first * item, count, logits.data() + first * classes);
-      }
-    };
-    for (int i = 0; i < o.warmup; ++i) pass();
+    for (int i = 0; i < o.warmup; ++i) timer->pass_ms(batch);
     std::vector<double> runs;
-    for (int i = 0; i < o.repeats; ++i) {
-      const auto start = std::chrono::steady_clock::now();
-      pass();
-      runs.push_back(
-          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
-    }
+    for (int i = 0; i < o.repeats; ++i) runs.push_back(timer->pass_ms(batch));
     InferenceResult r;
     r.batch = batch;
     r.ms = summarize_ms(runs);
-    score(logits, data, classes, r);
+    score(timer->logits(), data, graph.spec().num_classes, r);
     results.push_back(r);
   }
   return results;
 }
-
-#ifdef FTCNN_WITH_CUDA
-// Move-only owner of a CUDA event.
-class CudaEvent {
- public:
-  CudaEvent() { FT_CUDA_CHECK(cudaEventCreate(&event_)); }
-  ~CudaEvent() {
-    if (event_ != nullptr && cudaEventDestroy(event_) != cudaSuccess)
-      report_in_destructor(__FILE__, __LINE__, "cudaEventDestroy failed");
-  }
-  CudaEvent(const CudaEvent&) = delete;
-  CudaEvent& operator=(const CudaEvent&) = delete;
-  cudaEvent_t get() const { return event_; }
-
- private:
-  cudaEvent_t event_ = nullptr;
-};
-
-// CUDA: inputs preprocessed on the host once, uploaded once; CudaRunner::forward_device per batch, logits
-// into one device buffer; CUDA events on the runner's stream around each whole pass.
-std::vector<InferenceResult> bench_cuda(Graph& graph, const Dataset& data, const Preprocessing& pre,
-                                        const std::vector<int64_t>& batches, const BenchOptions& o,
-                                        std::string& description) {
-  auto runner = make_cuda_runner(graph);
-  description = runner->description();
-  CudaContext& cuda = runner->context();
-  const int64_t item = data.item.numel(), classes = graph.spec().num_classes;
-  DeviceBuffer<float> inputs(static_cast<size_t>(data.count * item));
-  DeviceBuffer<float> logits(static_cast<size_t>(data.count * classes));
-  {
-    std::vector<float> host(static_cast<size_t>(data.count * item));
-    preprocess_images(data, 0, data.count, pre.scale, pre.mean, pre.std, host.data());
-    FT_CUDA_CHECK(cudaMemcpyAsync(inputs.data(), host.data(), host.size() * sizeof(float),
-                                  cudaMemcpyHostToDevice, cuda.stream()));
-    cuda.synchronize();
-  }
-  CudaEvent start, stop;
-  std::vector<InferenceResult> results;
-  for (int64_t batch : batches) {
-    const auto pass = [&] {
-      for (int64_t first = 0; first < data.count; first += batch) {
-        const int64_t count = std::min(batch, data.count - first);
-        runner->forward_device(inputs.data() + first * item, count, logits.data() + first * classes);
-      }
-    };
-    for (int i = 0; i < o.warmup; ++i) pass();
-    cuda.synchronize();
-    std::vector<double> runs;
-    for (int i = 0; i < o.repeats; ++i) {
-      FT_CUDA_CHECK(cudaEventRecord(start.get(), cuda.stream()));
-      pass();
-      FT_CUDA_CHECK(cudaEventRecord(stop.get(), cuda.stream()));
-      FT_CUDA_CHECK(cudaEventSynchronize(stop.get()));
-      float ms = 0;
-      FT_CUDA_CHECK(cudaEventElapsedTime(&ms, start.get(), stop.get()));
-      runs.push_back(ms);
-    }
-    InferenceResult r;
-    r.batch = batch;
-    r.ms = summarize_ms(runs);
-    std::vector<float> host(static_cast<size_t>(data.count * classes));
-    FT_CUDA_CHECK(cudaMemcpyAsync(host.data(), logits.data(), host.size() * sizeof(float),
-                                  cudaMemcpyDeviceToHost, cuda.stream()));
-    cuda.synchronize();
-    score(host, data, classes, r);
-    results.push_back(r);
-  }
-  return results;
-}
-#endif
 
 struct CampaignBench {
   int64_t batch = 0;
@@ -304,18 +157,6 @@ CampaignBench bench_campaign(Graph& graph, const Dataset& data, const Preprocess
   return c;
 }
 
-nlohmann::json versions_json(Device device) {
-  if (device != Device::cuda) return nullptr;
-  const CudaVersions v = cuda_versions();
-  return {{"driver", v.driver},
-          {"runtime", v.runtime},
-          {"runtime_compiled", v.runtime_compiled},
-          {"cudnn", v.cudnn},
-          {"cudnn_compiled", v.cudnn_compiled},
-          {"cublas", v.cublas},
-          {"cublas_compiled", v.cublas_compiled}};
-}
-
 void run_bench(const BenchOptions& o) {
   const Device device = parse_device(o.device);
   const std::vector<int64_t> batches = parse_batches(o.batches);
@@ -327,24 +168,13 @@ void run_bench(const BenchOptions& o) {
   Graph& graph = *model.graph;
   const Dataset data = load_cifar(o.data, "test", o.images);
   FT_CHECK(data.count > 0, "{}: no images", o.data);
-  FT_CHECK(graph.spec().input == data.item, "model '{}' takes inputs {} but {} holds images {}",
-           graph.spec().arch, graph.spec().input.str(), data.source, data.item.str());
-  FT_CHECK(graph.spec().num_classes == data.num_classes, "model '{}' has {} classes but {} has {}",
-           graph.spec().arch, graph.spec().num_classes, data.source, data.num_classes);
+  check_model_fits_data(graph.spec(), data);
   const Preprocessing& pre = model.info.preprocessing;
   const std::string checksum = fmt::format("{:016x}", graph.parameters().checksum());
 
   std::string description;
-  std::vector<InferenceResult> inference;
-  if (device == Device::cpu) {
-    inference = bench_cpu(graph, data, pre, batches, o, description);
-  } else {
-#ifdef FTCNN_WITH_CUDA
-    inference = bench_cuda(graph, data, pre, batches, o, description);
-#else
-    FT_THROW("--device cuda: this build of ftcnn has no CUDA backend (nvcc was not found at build time)");
-#endif
-  }
+  const std::vector<InferenceResult> inference =
+      bench_inference(graph, data, pre, device, batches, o, description);
   // The inference runner is gone: the evaluator brings its own (and its own copy of the images).
   std::unique_ptr<CampaignBench> campaign;
   if (o.campaign_reps > 0)

@@ -16,15 +16,19 @@ int32_t top1(const float* logits, int64_t classes) {
   return best;
 }
 
+void check_model_fits_data(const ModelSpec& spec, const Dataset& data) {
+  FT_CHECK(spec.input == data.item, "model '{}' takes inputs {} but {} holds images {}", spec.arch,
+           spec.input.str(), data.source, data.item.str());
+  FT_CHECK(spec.num_classes == data.num_classes, "model '{}' has {} classes but {} has {}", spec.arch,
+           spec.num_classes, data.source, data.num_classes);
+}
+
 EvalResult evaluate(Runner& runner, const Graph& graph, const Dataset& data, float scale,
                     const std::vector<float>& mean, const std::vector<float>& std, int64_t batch,
                     bool keep_logits, const std::function<void(int64_t)>& progress) {
   FT_CHECK(batch > 0, "batch size must be positive, got {}", batch);
-  FT_CHECK(graph.spec().input == data.item, "model '{}' takes inputs {} but {} holds images {}",
-           graph.spec().arch, graph.spec().input.str(), data.source, data.item.str());
+  check_model_fits_data(graph.spec(), data);
   const int64_t classes = graph.spec().num_classes;
-  FT_CHECK(classes == data.num_classes, "model '{}' has {} classes but {} has {}", graph.spec().arch, classes,
-           data.source, data.num_classes);
   EvalResult result;
   result.images = data.count;
   result.predictions.resize(static_cast<size_t>(data.count));

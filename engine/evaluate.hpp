@@ -31,6 +31,9 @@ struct EvalResult {
 // (as torch.argmax).
 int32_t top1(const float* logits, int64_t classes);
 
+// Throws, naming both, unless the model takes the dataset's images and has its number of classes.
+void check_model_fits_data(const ModelSpec& spec, const Dataset& data);
+
 // `progress(done)` is called after every batch.
 EvalResult evaluate(Runner& runner, const Graph& graph, const Dataset& data, float scale,
                     const std::vector<float>& mean, const std::vector<float>& std, int64_t batch,

@@ -15,7 +15,9 @@
 #   4. per model (vgg11 real, alexnet synthetic, small real, vgg16 synthetic): ftcnn bench and
 #      bench/pytorch_reference.py on CUDA, 10,000 images, batch 1000 and 250, 2 warm-ups, 5 timed passes,
 #      GPU_CHECK_REPS (default 20) campaign repetitions at BER 1e-5 (paper count)
-#   5. the ratio table (bench/compare.py), printed last
+#   5. hardened variants of VGG-11, AlexNet and VGG-16 (scripts/hardening_overhead.sh: ftcnn bench-variants,
+#      batch 1000, interleaved rounds) and Eq. (1) on CUDA (ftcnn vuln, VGG-11, 256 images) with a CPU anchor
+#   6. the ratio table (bench/compare.py), printed last
 # Full output: $OUT/gpu_check.log, $OUT/results.json (every bench JSON, the environment and the step
 # statuses), $OUT/compare.md. Without $OUT they go to /tmp/ftcnn-gpu/out.
 #
@@ -31,7 +33,7 @@ DEVICE=${GPU_CHECK_DEVICE:-cuda}
 IMAGES=${GPU_CHECK_IMAGES:-}
 WORK=/tmp/ftcnn-gpu
 RESULTS=${OUT:-$WORK/out}
-mkdir -p "$WORK"/{lib,json,models} "$RESULTS"
+mkdir -p "$WORK"/{lib,json,models,variants} "$RESULTS"
 
 FT=gpu_carry/build/ftcnn
 TESTS=gpu_carry/build/ftcnn_tests
@@ -161,11 +163,33 @@ EOF
       >"$WORK/json/$name.pytorch.json"
   done
 
+  # Hardened variants against their model in one process (issue 4's execution-time ratios): intervals only,
+  # 15 %, 50 %, 100 % duplication + EDAC, dup-only, TMR; intervals profiled on 2,000 test images (only the
+  # test split travels), which sets the timing right and may clip a few test values.
+  for model in gpu_carry/models/vgg11_cifar10.h5 "$WORK/models/alexnet_synthetic.h5" "$WORK/models/vgg16_synthetic.h5"; do
+    name=$(basename "$model" .h5)
+    [[ -f "$model" ]] || continue
+    step "hardened variants $name" 150 "${FTENV[@]}" scripts/hardening_overhead.sh --model "$model" --data "$DATA" \
+      --device "$DEVICE" --batch 1000 --warmup 1 --repeats 3 --profile-images 2000 ${IMAGES:+--images "$IMAGES"} \
+      --ftcnn "$FT" --out "$WORK/variants/$name"
+  done
+  # Eq. (1) on the GPU: 256 test images of VGG-11, exact method, against the CPU's time for 16.
+  step "vulnerability vgg11 cuda" 90 "${FTENV[@]}" "$FT" vuln --model gpu_carry/models/vgg11_cifar10.h5 \
+    --data "$DATA" --split test --images 256 --method exact --device "$DEVICE" --out "$WORK/variants/vuln_cuda.h5" \
+    --json >"$WORK/variants/vuln_vgg11_cuda.json"
+  step "vulnerability vgg11 cpu (16 images)" 90 "${FTENV[@]}" "$FT" vuln --model gpu_carry/models/vgg11_cifar10.h5 \
+    --data "$DATA" --split test --images 16 --method exact --device cpu --json >"$WORK/variants/vuln_vgg11_cpu16.json"
+
   # Everything in one JSON file, then the table.
   python3 - "$RESULTS/results.json" "$WORK/json" "$RESULTS/gpu_check.log" "${STEPS[@]}" <<'EOF'
 import glob, json, os, sys
 out, folder, log, *steps = sys.argv[1:]
-results = []
+results, variants = [], []
+for path in sorted(glob.glob(os.path.join(os.path.dirname(folder), "variants", "**", "*.json"), recursive=True)):
+    try:
+        variants.append({"file": os.path.relpath(path, os.path.dirname(folder)), **json.load(open(path))})
+    except (OSError, ValueError) as e:
+        variants.append({"file": os.path.basename(path), "error": str(e)})
 for path in sorted(glob.glob(f"{folder}/*.json")):
     try:
         results.append(json.load(open(path)))
@@ -178,7 +202,7 @@ except OSError:
     environment = None
 json.dump({"manifest": manifest, "environment": environment,
            "steps": [dict(zip(("step", "status", "seconds"), s.split("|"))) for s in steps],
-           "results": results}, open(out, "w"), indent=1)
+           "results": results, "variants": variants}, open(out, "w"), indent=1)
 # Carried models must arrive intact: ftcnn's checksum there equals the one taken here.
 for r in results:
     expected = manifest["models"].get(r.get("model", ""), {}).get("checksum")

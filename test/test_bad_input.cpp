@@ -2,8 +2,6 @@
 // never a crash, a hang or a silent wrong answer. These tests run the real `ftcnn` binary.
 #include <catch2/catch.hpp>
 
-#include <sys/wait.h>
-
 #include <array>
 #include <cstdio>
 #include <fstream>
@@ -17,33 +15,10 @@ using namespace ftcnn;
 
 namespace {
 
-struct RunResult {
-  int exit_code = 0;
-  std::string output;  // stdout and stderr together
-};
-
-RunResult run_ftcnn(const std::string& arguments) {
-  const std::string command = std::string(FTCNN_BINARY) + " " + arguments + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  RunResult result;
-  std::array<char, 4096> buffer{};
-  size_t read;
-  while ((read = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.output.append(buffer.data(), read);
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-  return result;
-}
-
+using RunResult = ftcnn::test::CommandResult;
+using ftcnn::test::expect_one_line_error;
+using ftcnn::test::run_ftcnn;
 // A non-zero exit (not a crash), exactly one line of output, containing `needle`.
-void expect_one_line_error(const RunResult& r, const std::string& needle) {
-  INFO("output: " << r.output);
-  CHECK(r.exit_code != 0);
-  CHECK(r.exit_code < 128);
-  CHECK(std::count(r.output.begin(), r.output.end(), '\n') == 1);
-  CHECK(r.output.find(needle) != std::string::npos);
-}
-
 // A state_dict file for the small architecture with every tensor but `skip`, `reshape` given a wrong shape.
 void write_state_dict(const std::string& path, const std::string& arch, const std::string& skip = "",
                       const std::string& reshape = "") {

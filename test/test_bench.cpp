@@ -2,34 +2,18 @@
 // holds positive timings; a zero-fault repetition changes no result; bad flags are named.
 #include <catch2/catch.hpp>
 
-#include <sys/wait.h>
-
 #include <array>
 #include <cstdio>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
+#include "test/test_support.hpp"
+
 namespace {
 
-struct RunResult {
-  int exit_code = 0;
-  std::string out;  // stdout (stderr goes along only when asked)
-};
-
-RunResult run_ftcnn(const std::string& arguments, bool with_stderr = false) {
-  const std::string command = std::string(FTCNN_BINARY) + " " + arguments + (with_stderr ? " 2>&1" : "");
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  RunResult result;
-  std::array<char, 4096> buffer{};
-  size_t read;
-  while ((read = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.out.append(buffer.data(), read);
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-  return result;
-}
-
+using RunResult = ftcnn::test::CommandResult;
+using ftcnn::test::run_ftcnn;
 const std::string kDefault = std::string(" --model ") + FTCNN_SOURCE_DIR + "/data/default/small_cifar10.h5" +
                              " --data " + FTCNN_SOURCE_DIR + "/data/default/cifar10-test-slice";
 
@@ -42,11 +26,12 @@ void check_timing(const nlohmann::json& t) {
 
 nlohmann::json bench_json(const std::string& device) {
   const RunResult r = run_ftcnn("bench" + kDefault + " --device " + device +
-                                " --images 64 --batch 32,64 --repeats 1 --warmup 0 --threads 1"
-                                " --campaign-reps 1 --ber 1e-5 --json");
-  INFO("output: " << r.out);
+                                    " --images 64 --batch 32,64 --repeats 1 --warmup 0 --threads 1"
+                                    " --campaign-reps 1 --ber 1e-5 --json",
+                                false);
+  INFO("output: " << r.output);
   REQUIRE(r.exit_code == 0);
-  return nlohmann::json::parse(r.out);
+  return nlohmann::json::parse(r.output);
 }
 
 void check_bench(const nlohmann::json& j) {
@@ -91,6 +76,7 @@ TEST_CASE("ftcnn bench prints parseable JSON with positive timings (cpu)", "[ben
 }
 
 TEST_CASE("ftcnn bench prints parseable JSON with positive timings (cuda)", "[bench][cuda]") {
+  if (ftcnn::test::skip_without_gpu()) return;
   const nlohmann::json j = bench_json("cuda");
   check_bench(j);
   CHECK(j.at("device") == "cuda");
@@ -103,10 +89,57 @@ TEST_CASE("ftcnn bench prints parseable JSON with positive timings (cuda)", "[be
 
 TEST_CASE("ftcnn bench names bad flags", "[bench][bad-input]") {
   for (const char* flags : {" --batch 0", " --batch 100,x", " --repeats 0"}) {
-    const RunResult r = run_ftcnn("bench" + kDefault + flags, true);
-    INFO("flags:" << flags << " output: " << r.out);
+    const RunResult r = run_ftcnn("bench" + kDefault + flags);
+    INFO("flags:" << flags << " output: " << r.output);
     CHECK(r.exit_code != 0);
     CHECK(r.exit_code < 128);
-    CHECK(r.out.find(std::string(flags).substr(1, std::string(flags).find(' ', 1) - 1)) != std::string::npos);
+    CHECK(r.output.find(std::string(flags).substr(1, std::string(flags).find(' ', 1) - 1)) !=
+          std::string::npos);
   }
+}
+
+TEST_CASE("ftcnn bench-variants times a hardened variant against its model (cpu)", "[bench]") {
+  const ftcnn::test::TempDir dir;
+  const std::string hardened = dir.file("dup_only_50.h5");
+  const std::string model = std::string(FTCNN_SOURCE_DIR) + "/data/default/small_cifar10.h5";
+  REQUIRE(run_ftcnn("harden --model " + model + " --ratio 0.5 --mode dup-only --ranking-method l1 --out " +
+                        hardened,
+                    false)
+              .exit_code == 0);
+  const RunResult r = run_ftcnn("bench-variants" + kDefault + " --variant " + hardened +
+                                    " --images 64 --batch 32 --repeats 2 --warmup 0 --threads 1 --json",
+                                false);
+  INFO("output: " << r.output);
+  REQUIRE(r.exit_code == 0);
+  const nlohmann::json j = nlohmann::json::parse(r.output);
+  CHECK(j.at("command") == "bench-variants");
+  CHECK(j.at("images") == 64);
+  CHECK(j.at("repeats") == 2);
+  const auto& models = j.at("models");
+  REQUIRE(models.size() == 2);
+  const auto& base = models[0];
+  const auto& variant = models[1];
+  CHECK(base.at("time_ratio").get<double>() == 1.0);
+  CHECK(base.at("parameters_ratio").get<double>() == 1.0);
+  CHECK(base.at("top1_differs_from_base") == 0);
+  CHECK(variant.at("name") == "dup_only_50");
+  check_timing(variant.at("ms"));
+  CHECK(variant.at("ms").at("runs").size() == 2);
+  CHECK(variant.at("time_ratio").get<double>() > 0);
+  // Half of every layer's channels copied (all of the classifier's): more parameters and work, not double.
+  CHECK(variant.at("parameters_ratio").get<double>() > 1.3);
+  CHECK(variant.at("parameters_ratio").get<double>() < 2.0);
+  CHECK(variant.at("macs_ratio").get<double>() > 1.3);
+  CHECK(variant.at("macs_ratio").get<double>() < 2.0);
+  // Fault-free, duplication changes no prediction.
+  CHECK(variant.at("top1_differs_from_base") == 0);
+  CHECK(variant.at("accuracy") == base.at("accuracy"));
+}
+
+TEST_CASE("ftcnn bench-variants names a missing variant", "[bench][bad-input]") {
+  const RunResult r = run_ftcnn("bench-variants" + kDefault + " --variant /nonexistent/variant.h5");
+  INFO("output: " << r.output);
+  CHECK(r.exit_code != 0);
+  CHECK(r.exit_code < 128);
+  CHECK(r.output.find("/nonexistent/variant.h5") != std::string::npos);
 }

@@ -19,19 +19,9 @@
 
 using namespace ftcnn;
 
-namespace {
-
-bool gpu_present() {
-  if (cuda_device_count() > 0) return true;
-  std::cout << "no GPU: skipped" << std::endl;
-  return false;
-}
-
-}  // namespace
-
 #ifdef FTCNN_WITH_CUDA
 TEST_CASE("CUDA flips the same bits as the host for the same key, and restores exactly", "[cuda][fault]") {
-  if (!gpu_present()) return;
+  if (test::skip_without_gpu()) return;
   Graph graph(build_architecture("vgg11"));
   std::vector<float>& arena = graph.parameters().arena();
   for (size_t i = 0; i < arena.size(); ++i)
@@ -79,7 +69,7 @@ TEST_CASE("CUDA flips the same bits as the host for the same key, and restores e
 #endif
 
 TEST_CASE("a CUDA campaign repetition matches the CPU one and restores the parameters", "[cuda][fault]") {
-  if (!gpu_present()) return;
+  if (test::skip_without_gpu()) return;
   Model model = load_model(test::fixture_path("model_small.h5"));
   test::TempDir dir;
   {

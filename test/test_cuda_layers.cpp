@@ -26,11 +26,7 @@ using namespace ftcnn;
 
 namespace {
 
-bool skip_without_gpu() {
-  if (cuda_device_count() > 0) return false;
-  std::cout << "no GPU: skipped \"" << Catch::getResultCapture().getCurrentTestName() << "\"\n";
-  return true;
-}
+using ftcnn::test::skip_without_gpu;
 
 Tensor fixture_input(const std::string& name) {
   return H5File::open_read(test::fixture_path(name)).read_tensor("fixture_input");

@@ -20,11 +20,7 @@ namespace {
 const float kNaN = std::numeric_limits<float>::quiet_NaN();
 const float kInf = std::numeric_limits<float>::infinity();
 
-bool skip_without_gpu() {
-  if (cuda_device_count() > 0) return false;
-  std::cout << "no GPU: skipped \"" << Catch::getResultCapture().getCurrentTestName() << "\"\n";
-  return true;
-}
+using ftcnn::test::skip_without_gpu;
 
 uint32_t bits(float v) {
   uint32_t b;

@@ -3,8 +3,6 @@
 // file round trip, and the `profile` / `harden` commands with their bad-input errors (real binary).
 #include <catch2/catch.hpp>
 
-#include <sys/wait.h>
-
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -85,32 +83,9 @@ float* row_of(Graph& graph, const std::string& tensor, int64_t row) {
   return store.host(index) + row * (store.info(index).numel() / store.info(index).shape[0]);
 }
 
-struct RunResult {
-  int exit_code = 0;
-  std::string output;
-};
-
-RunResult run_ftcnn(const std::string& arguments) {
-  const std::string command = std::string(FTCNN_BINARY) + " " + arguments + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  RunResult result;
-  std::array<char, 4096> buffer{};
-  size_t read;
-  while ((read = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.output.append(buffer.data(), read);
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-  return result;
-}
-
-void expect_one_line_error(const RunResult& r, const std::string& needle) {
-  INFO("output: " << r.output);
-  CHECK(r.exit_code != 0);
-  CHECK(r.exit_code < 128);
-  CHECK(std::count(r.output.begin(), r.output.end(), '\n') == 1);
-  CHECK(r.output.find(needle) != std::string::npos);
-}
-
+using RunResult = ftcnn::test::CommandResult;
+using ftcnn::test::expect_one_line_error;
+using ftcnn::test::run_ftcnn;
 void write_int_dataset(H5File& file, const std::string& path, const std::vector<int64_t>& values) {
   const hsize_t dims[1] = {values.size()};
   H5Id space(H5Screate_simple(1, dims, nullptr));

@@ -1,14 +1,48 @@
 #include "test/test_support.hpp"
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <iostream>
 
 #include <fmt/format.h>
 
 namespace ftcnn::test {
+
+bool skip_without_gpu() {
+  if (cuda_device_count() > 0) return false;
+  std::cout << "no GPU: skipped \"" << Catch::getResultCapture().getCurrentTestName() << "\"\n";
+  return true;
+}
+
+CommandResult run_ftcnn(const std::string& arguments, bool with_stderr) {
+  const std::string command = std::string(FTCNN_BINARY) + " " + arguments + (with_stderr ? " 2>&1" : "");
+  FILE* pipe = popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  CommandResult result;
+  std::array<char, 4096> buffer{};
+  size_t read;
+  while ((read = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.output.append(buffer.data(), read);
+  const int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+  return result;
+}
+
+void expect_one_line_error(const CommandResult& r, const std::string& needle) {
+  INFO("output: " << r.output);
+  CHECK(r.exit_code != 0);
+  CHECK(r.exit_code < 128);
+  CHECK(std::count(r.output.begin(), r.output.end(), '\n') == 1);
+  CHECK(r.output.find(needle) != std::string::npos);
+}
 
 std::string fixture_path(const std::string& name) {
   return std::string(FTCNN_SOURCE_DIR) + "/test/fixtures/" + name;

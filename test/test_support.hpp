@@ -29,6 +29,23 @@ struct Comparison {
 Comparison compare(const Tensor& actual, const Tensor& expected, double abs_tol, double rel_tol);
 
 // A fresh temporary directory, removed with its contents at destruction.
+class TempDir;
+
+// True (after printing "no GPU: skipped <test>") when this machine has no usable GPU: [cuda] cases return
+// early then, so that running them by hand without a GPU passes instead of failing.
+bool skip_without_gpu();
+
+// Runs the ftcnn binary under test (FTCNN_BINARY) with `arguments`, a shell fragment. `output` is its stdout,
+// followed by its stderr when `with_stderr`.
+struct CommandResult {
+  int exit_code = 0;
+  std::string output;
+};
+CommandResult run_ftcnn(const std::string& arguments, bool with_stderr = true);
+
+// Checks a refused command: exit status 1..127 (no crash), exactly one line of output, naming `needle`.
+void expect_one_line_error(const CommandResult& r, const std::string& needle);
+
 class TempDir {
  public:
   TempDir();

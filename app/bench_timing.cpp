@@ -1,0 +1,181 @@
+#include "app/bench_timing.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+
+#include "engine/cuda/cuda_versions.hpp"
+#include "engine/error.hpp"
+#include "engine/runner.hpp"
+
+#ifdef FTCNN_WITH_CUDA
+#include "engine/cuda/cuda_check.hpp"
+#include "engine/cuda/cuda_context.hpp"
+#include "engine/cuda/cuda_runner.hpp"
+#include "engine/cuda/device_buffer.hpp"
+#endif
+
+namespace ftcnn::cli {
+
+Timing summarize_ms(std::vector<double> runs) {
+  Timing t;
+  t.runs = runs;
+  if (runs.empty()) return t;
+  std::sort(runs.begin(), runs.end());
+  const size_t n = runs.size();
+  t.median = n % 2 == 1 ? runs[n / 2] : 0.5 * (runs[n / 2 - 1] + runs[n / 2]);
+  t.min = runs.front();
+  t.max = runs.back();
+  return t;
+}
+
+nlohmann::json timing_json(const Timing& t) {
+  return {{"median", t.median}, {"min", t.min}, {"max", t.max}, {"runs", t.runs}};
+}
+
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      const size_t colon = line.find(':');
+      if (colon != std::string::npos) return line.substr(line.find_first_not_of(" \t", colon + 1));
+    }
+  }
+  return "";
+}
+
+double load_average() {
+  double load[1] = {-1.0};
+  return getloadavg(load, 1) == 1 ? load[0] : -1.0;
+}
+
+nlohmann::json versions_json(Device device) {
+  if (device != Device::cuda) return nullptr;
+  const CudaVersions v = cuda_versions();
+  return {{"driver", v.driver},
+          {"runtime", v.runtime},
+          {"runtime_compiled", v.runtime_compiled},
+          {"cudnn", v.cudnn},
+          {"cudnn_compiled", v.cudnn_compiled},
+          {"cublas", v.cublas},
+          {"cublas_compiled", v.cublas_compiled}};
+}
+
+int64_t tail_batch(int64_t images, int64_t batch) {
+  return images > batch ? images % batch : 0;
+}
+
+namespace {
+
+class CpuPassTimer : public PassTimer {
+ public:
+  CpuPassTimer(Graph& graph, const Dataset& data, const Preprocessing& pre, int threads)
+      : runner_(make_runner(graph, Device::cpu, threads)),
+        images_(data.count),
+        item_(data.item.numel()),
+        classes_(graph.spec().num_classes),
+        inputs_(static_cast<size_t>(data.count * item_)),
+        logits_(static_cast<size_t>(data.count * classes_)) {
+    preprocess_images(data, 0, data.count, pre.scale, pre.mean, pre.std, inputs_.data());
+  }
+
+  double pass_ms(int64_t batch) override {
+    const auto start = std::chrono::steady_clock::now();
+    for (int64_t first = 0; first < images_; first += batch) {
+      const int64_t count = std::min(batch, images_ - first);
+      runner_->forward(inputs_.data() + first * item_, count, logits_.data() + first * classes_);
+    }
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  }
+
+  std::vector<float> logits() override { return logits_; }
+  std::string description() const override { return runner_->description(); }
+
+ private:
+  std::unique_ptr<Runner> runner_;
+  int64_t images_, item_, classes_;
+  std::vector<float> inputs_, logits_;
+};
+
+#ifdef FTCNN_WITH_CUDA
+// Move-only owner of a CUDA event.
+class CudaEvent {
+ public:
+  CudaEvent() { FT_CUDA_CHECK(cudaEventCreate(&event_)); }
+  ~CudaEvent() {
+    if (event_ != nullptr && cudaEventDestroy(event_) != cudaSuccess)
+      report_in_destructor(__FILE__, __LINE__, "cudaEventDestroy failed");
+  }
+  CudaEvent(const CudaEvent&) = delete;
+  CudaEvent& operator=(const CudaEvent&) = delete;
+  cudaEvent_t get() const { return event_; }
+
+ private:
+  cudaEvent_t event_ = nullptr;
+};
+
+class CudaPassTimer : public PassTimer {
+ public:
+  CudaPassTimer(Graph& graph, const Dataset& data, const Preprocessing& pre)
+      : runner_(make_cuda_runner(graph)),
+        images_(data.count),
+        item_(data.item.numel()),
+        classes_(graph.spec().num_classes),
+        inputs_(static_cast<size_t>(data.count * item_)),
+        logits_(static_cast<size_t>(data.count * classes_)) {
+    std::vector<float> host(static_cast<size_t>(data.count * item_));
+    preprocess_images(data, 0, data.count, pre.scale, pre.mean, pre.std, host.data());
+    CudaContext& cuda = runner_->context();
+    FT_CUDA_CHECK(cudaMemcpyAsync(inputs_.data(), host.data(), host.size() * sizeof(float),
+                                  cudaMemcpyHostToDevice, cuda.stream()));
+    cuda.synchronize();
+  }
+
+  double pass_ms(int64_t batch) override {
+    CudaContext& cuda = runner_->context();
+    FT_CUDA_CHECK(cudaEventRecord(start_.get(), cuda.stream()));
+    for (int64_t first = 0; first < images_; first += batch) {
+      const int64_t count = std::min(batch, images_ - first);
+      runner_->forward_device(inputs_.data() + first * item_, count, logits_.data() + first * classes_);
+    }
+    FT_CUDA_CHECK(cudaEventRecord(stop_.get(), cuda.stream()));
+    FT_CUDA_CHECK(cudaEventSynchronize(stop_.get()));
+    float ms = 0;
+    FT_CUDA_CHECK(cudaEventElapsedTime(&ms, start_.get(), stop_.get()));
+    return ms;
+  }
+
+  std::vector<float> logits() override {
+    std::vector<float> host(static_cast<size_t>(images_ * classes_));
+    CudaContext& cuda = runner_->context();
+    FT_CUDA_CHECK(cudaMemcpyAsync(host.data(), logits_.data(), host.size() * sizeof(float),
+                                  cudaMemcpyDeviceToHost, cuda.stream()));
+    cuda.synchronize();
+    return host;
+  }
+
+  std::string description() const override { return runner_->description(); }
+
+ private:
+  std::unique_ptr<CudaRunner> runner_;
+  int64_t images_, item_, classes_;
+  DeviceBuffer<float> inputs_, logits_;
+  CudaEvent start_, stop_;
+};
+#endif
+
+}  // namespace
+
+std::unique_ptr<PassTimer> make_pass_timer(Graph& graph, const Dataset& data, const Preprocessing& pre,
+                                           Device device, int cpu_threads) {
+  if (device == Device::cpu) return std::make_unique<CpuPassTimer>(graph, data, pre, cpu_threads);
+#ifdef FTCNN_WITH_CUDA
+  return std::make_unique<CudaPassTimer>(graph, data, pre);
+#else
+  FT_THROW("--device cuda: this build of ftcnn has no CUDA backend (nvcc was not found at build time)");
+#endif
+}
+
+}  // namespace ftcnn::cli

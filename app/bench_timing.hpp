@@ -1,0 +1,55 @@
+// What `ftcnn bench` and `ftcnn bench-variants` share: timing summaries, the machine's description, and a
+// PassTimer that classifies a whole image set once per call, timed on the device's own clock.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/cifar_dataset.hpp"
+#include "engine/device.hpp"
+#include "engine/graph.hpp"
+#include "weights/model_file.hpp"
+
+namespace ftcnn::cli {
+
+// Median, min and max of a set of timings (milliseconds); the median of an even count is the mean of the
+// two middle values.
+struct Timing {
+  std::vector<double> runs;
+  double median = 0, min = 0, max = 0;
+};
+
+Timing summarize_ms(std::vector<double> runs);
+nlohmann::json timing_json(const Timing& t);
+
+// "model name" of /proc/cpuinfo ("" where there is none).
+std::string cpu_model();
+// The 1-minute load average, -1 where unknown.
+double load_average();
+// The CUDA driver and library versions for a CUDA result, null otherwise.
+nlohmann::json versions_json(Device device);
+
+// Images in a last, smaller batch (0 when every batch is full or there is only one). Layers hold one plan
+// each, so such a batch makes every layer re-plan (cuDNN algorithm search included) twice per pass.
+int64_t tail_batch(int64_t images, int64_t batch);
+
+// Classifies all images of a set with one graph: the inputs are preprocessed once and, on CUDA, uploaded
+// once; each pass runs every batch into one logits buffer, with no transfers. CPU passes are timed on a
+// steady clock, CUDA passes with events on the runner's stream.
+class PassTimer {
+ public:
+  virtual ~PassTimer() = default;
+  // Milliseconds for one pass over all images in batches of `batch`.
+  virtual double pass_ms(int64_t batch) = 0;
+  // The logits of the latest pass, [images, classes], on the host.
+  virtual std::vector<float> logits() = 0;
+  virtual std::string description() const = 0;
+};
+
+std::unique_ptr<PassTimer> make_pass_timer(Graph& graph, const Dataset& data, const Preprocessing& pre,
+                                           Device device, int cpu_threads);
+
+}  // namespace ftcnn::cli
