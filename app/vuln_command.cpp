@@ -8,6 +8,8 @@
 #include "app/cli_common.hpp"
 #include "app/progress_bar.hpp"
 #include "engine/cifar_dataset.hpp"
+#include "engine/evaluate.hpp"
+#include "engine/device.hpp"
 #include "engine/vulnerability/vulnerability.hpp"
 #include "engine/vulnerability/vulnerability_file.hpp"
 
@@ -24,6 +26,7 @@ struct VulnOptions {
   std::string method = "exact";
   int64_t seed = 0;
   int64_t batch = 0;
+  std::string device = "cpu";
   int threads = 0;
   std::string out;
   std::string csv;
@@ -45,6 +48,7 @@ void run_vuln(const VulnOptions& options) {
   settings.method = vulnerability_method_from_name(options.method);
   settings.seed = static_cast<uint64_t>(options.seed);
   settings.batch = options.batch;
+  settings.device = parse_device(options.device);
   settings.threads = options.threads;
   const bool needs_data = uses_inputs(settings.method);
   FT_CHECK(!needs_data || !options.data.empty(), "--data is required for --method {}", options.method);
@@ -57,14 +61,11 @@ void run_vuln(const VulnOptions& options) {
     data = load_cifar(options.data, options.split);
     FT_CHECK(data.count > 0, "{}: no images", options.data);
     count = std::min(options.images, data.count);
-    FT_CHECK(graph.spec().input == data.item, "model '{}' takes inputs {} but {} holds images {}",
-             graph.spec().arch, graph.spec().input.str(), data.source, data.item.str());
-    FT_CHECK(graph.spec().num_classes == data.num_classes, "model '{}' has {} classes but {} has {}",
-             graph.spec().arch, graph.spec().num_classes, data.source, data.num_classes);
+    check_model_fits_data(graph.spec(), data);
   }
   const Preprocessing& pre = model.info.preprocessing;
   // Image k of the profile is image k * total / count of the split: evenly spaced, hence class-balanced
-  // also for files grouped by class (scripts/prepare_cifar without --limit keeps the packs' class order).
+  // also for files grouped by class.
   const auto image_index = [&](int64_t k) { return k * data.count / count; };
   const int64_t item = graph.spec().input.numel();
   ProgressBar bar("vuln", count, "img");
@@ -112,6 +113,7 @@ void run_vuln(const VulnOptions& options) {
                 {"skipped", result.skipped},
                 {"zero_margins", result.zero_margins},
                 {"batch", result.batch},
+                {"device", needs_data ? options.device : ""},
                 {"seed", result.seed},
                 {"seconds", result.seconds},
                 {"out", options.out},
@@ -122,9 +124,9 @@ void run_vuln(const VulnOptions& options) {
     return;
   }
   if (needs_data) {
-    fmt::print("{} ({}): method {}, {} images of {} ({}, {}), batch {}, {:.2f} s\n", model.path,
+    fmt::print("{} ({}): method {}, {} images of {} ({}, {}), batch {}, {}, {:.2f} s\n", model.path,
                graph.spec().arch, options.method, result.images, data.source, options.split,
-               provenance.selection, result.batch, result.seconds);
+               provenance.selection, result.batch, options.device, result.seconds);
   } else {
     fmt::print("{} ({}): method {}{}\n", model.path, graph.spec().arch, options.method,
                settings.method == VulnerabilityMethod::random ? fmt::format(", seed {}", options.seed) : "");
@@ -162,6 +164,10 @@ void register_vuln_command(CLI::App& app) {
                    "images per forward pass; for --method batch the batch whose margins are summed "
                    "(default 32 for exact, 128 for batch)")
       ->check(positive_integer());
+  command
+      ->add_option("--device", options->device,
+                   "where exact and batch run their reverse pass: cpu (default) or cuda")
+      ->check(CLI::IsMember({"cpu", "cuda"}));
   command->add_option("--threads", options->threads, "CPU threads (default: all)")
       ->check(non_negative_integer());
   command->add_option("--out", options->out, "write scores and rankings to this HDF5 file");
