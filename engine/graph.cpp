@@ -13,6 +13,12 @@ Graph::Graph(ModelSpec spec) : spec_(std::move(spec)) {
     layers_.push_back(make_layer(layer_spec));
     layers_.back()->declare_parameters(parameters_);
   }
+  // A correction layer tells the protected layer before it where its copies are.
+  for (size_t i = 1; i < layers_.size(); ++i) {
+    const LayerSpec& s = layers_[i]->spec();
+    if (s.type == LayerType::edac || s.type == LayerType::tmr_vote)
+      layers_[i - 1]->set_copy_layout(s.out_channels, s.copied, s.type == LayerType::edac ? 1 : 2);
+  }
   const std::vector<Shape> shapes = output_shapes(1);
   if (spec_.num_classes > 0) {
     FT_CHECK(shapes.back().per_item() == spec_.num_classes,
@@ -47,13 +53,38 @@ int64_t Graph::macs_per_item() const {
   return total;
 }
 
-std::vector<Shape> Graph::prepare(const ExecContext& ctx, int64_t batch, int64_t runner_id) {
-  std::vector<Shape> shapes;
+std::vector<int> Graph::fusion_plan(int64_t batch, std::vector<FusedEpilogue>* epilogues) const {
+  // Layer i takes an epilogue, then each following layer joins it while it can; layer j's input shape is
+  // shapes[j - 1]. An absorbed layer's output is read by nothing but the next layer (the graph is a chain),
+  // so skipping it loses nothing.
+  const std::vector<Shape> shapes = output_shapes(batch);
+  const size_t count = layers_.size();
+  std::vector<FusedEpilogue> joined(count);
+  std::vector<int> plan(count, 0);
+  for (size_t i = 0; i < count; ++i) {
+    if (!layers_[i]->accepts_epilogue()) continue;
+    size_t j = i + 1;
+    while (j < count && layers_[j]->join_epilogue(joined[i], shapes[j - 1])) ++j;
+    plan[i] = static_cast<int>(j - i - 1);
+    for (size_t k = i + 1; k < j; ++k) plan[k] = -1;
+    i = j - 1;
+  }
+  if (epilogues != nullptr) *epilogues = std::move(joined);
+  return plan;
+}
+
+std::vector<Shape> Graph::prepare(const ExecContext& ctx, int64_t batch, int64_t runner_id, bool fuse) {
+  FT_CHECK(!fuse || ctx.device == Device::cuda, "layer fusion is for CUDA only, not {}",
+           device_name(ctx.device));
+  prepared_runner_ = -1;
+  const std::vector<Shape> shapes = output_shapes(batch);
+  const size_t count = layers_.size();
+  std::vector<FusedEpilogue> epilogues(count);
+  absorbed_ = fuse ? fusion_plan(batch, &epilogues) : std::vector<int>(count, 0);
   Shape current = input_shape(batch);
-  for (auto& layer : layers_) {
-    layer->prepare(ctx, current);
-    current = layer->output_shape(current);
-    shapes.push_back(current);
+  for (size_t i = 0; i < count; ++i) {
+    layers_[i]->prepare(ctx, current, epilogues[i]);
+    current = shapes[i];
   }
   prepared_runner_ = runner_id;
   prepared_batch_ = batch;
@@ -62,15 +93,19 @@ std::vector<Shape> Graph::prepare(const ExecContext& ctx, int64_t batch, int64_t
 
 void Graph::run(const ExecContext& ctx, const ParameterView& params, const std::vector<Shape>& shapes,
                 const float* input, float* const buffers[2], float* output) {
-  FT_CHECK(shapes.size() == layers_.size(), "graph run with {} shapes for {} layers", shapes.size(),
-           layers_.size());
+  FT_CHECK(shapes.size() == layers_.size() && absorbed_.size() == layers_.size(),
+           "graph run with {} shapes for {} layers ({} prepared)", shapes.size(), layers_.size(),
+           absorbed_.size());
   // Ping-pong between the two buffers; element-wise layers write over their input once it is ours.
   const float* current = input;
   int owned = -1;  // which buffer holds `current`, -1 while it is the caller's input
   Shape current_shape = input_shape(shapes.front()[0]);
-  for (size_t i = 0; i < layers_.size(); ++i) {
+  size_t end = 0;
+  for (size_t i = 0; i < layers_.size(); i = end + 1) {
     Layer& layer = *layers_[i];
-    const bool last = i + 1 == layers_.size();
+    // A fused layer runs the ones it absorbed too: its result is the output of layer `end`.
+    end = i + static_cast<size_t>(absorbed_[i]);
+    const bool last = end + 1 == layers_.size();
     float* out;
     int out_owner;
     if (last) {
@@ -86,7 +121,7 @@ void Graph::run(const ExecContext& ctx, const ParameterView& params, const std::
     layer.forward(ctx, params, current_shape, current, out);
     current = out;
     owned = out_owner;
-    current_shape = shapes[i];
+    current_shape = shapes[end];
   }
 }
 

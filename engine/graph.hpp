@@ -36,13 +36,22 @@ class Graph {
   // asks prepared_for() before running.
   int64_t new_runner_id() { return ++last_runner_id_; }
   // Prepares every layer for `batch` on the context's device for runner `runner_id`; returns the output
-  // shapes.
-  std::vector<Shape> prepare(const ExecContext& ctx, int64_t batch, int64_t runner_id = 0);
+  // shapes (of every layer, fused or not).
+  // `fuse` (CUDA only) is the fusion pass: a layer that accepts an epilogue (edac, tmr_vote) absorbs the
+  // BatchNorm2d and/or ReLU directly after it (Layer::join_epilogue decides), and its kernel applies them;
+  // the absorbed layers are still prepared, but run() skips them. Without `fuse` nothing is absorbed.
+  std::vector<Shape> prepare(const ExecContext& ctx, int64_t batch, int64_t runner_id = 0, bool fuse = false);
+  // The fusion pass alone (device-independent, nothing prepared): per layer, how many of the layers after it
+  // it would absorb, -1 for a layer absorbed by an earlier one; the epilogue of each layer in `epilogues`.
+  std::vector<int> fusion_plan(int64_t batch, std::vector<FusedEpilogue>* epilogues = nullptr) const;
+  // After prepare: fusion_plan() when prepared with `fuse`, else all 0.
+  int absorbed(int i) const { return absorbed_.at(static_cast<size_t>(i)); }
   bool prepared_for(int64_t runner_id, int64_t batch) const {
     return prepared_runner_ == runner_id && prepared_batch_ == batch;
   }
-  // Runs the prepared graph on device pointers. `buffers` are two activation buffers of at least
-  // max_activation(shapes) floats each; `input` is read only; the result lands in `output`.
+  // Runs the prepared graph (with the fusion of the last prepare) on device pointers. `buffers` are two
+  // activation buffers of at least max_activation(shapes) floats each; `input` is read only; the result lands
+  // in `output`.
   void run(const ExecContext& ctx, const ParameterView& params, const std::vector<Shape>& shapes,
            const float* input, float* const buffers[2], float* output);
 
@@ -50,6 +59,7 @@ class Graph {
   ModelSpec spec_;
   std::vector<std::unique_ptr<Layer>> layers_;
   ParameterStore parameters_;
+  std::vector<int> absorbed_;  // per layer, of the last prepare: see absorbed()
   int64_t last_runner_id_ = 0;
   int64_t prepared_runner_ = -1;
   int64_t prepared_batch_ = -1;

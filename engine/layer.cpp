@@ -14,14 +14,24 @@ int64_t Layer::macs_per_item(const Shape&) const {
   return 0;
 }
 
-void Layer::prepare(const ExecContext& ctx, const Shape& input) {
+bool Layer::join_epilogue(FusedEpilogue&, const Shape&) const {
+  return false;
+}
+
+void Layer::prepare(const ExecContext& ctx, const Shape& input, const FusedEpilogue& epilogue) {
   output_shape(input);  // validates
+  prepared_ = false;
+  epilogue_ = FusedEpilogue{};
+  if (!epilogue.empty() && (ctx.device != Device::cuda || !accepts_epilogue())) {
+    fail(fmt::format("cannot run the following layers fused on {}", device_name(ctx.device)));
+  }
   if (ctx.device == Device::cuda) {
     if (ctx.cuda == nullptr) fail("prepared for cuda without a CUDA context");
     prepare_cuda(input, *ctx.cuda);
   } else if (ctx.cpu == nullptr) {
     fail("prepared for cpu without a CPU context");
   }
+  epilogue_ = epilogue;
   prepared_input_ = input;
   prepared_device_ = ctx.device;
   prepared_ = true;

@@ -12,6 +12,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "engine/device.hpp"
 #include "engine/error.hpp"
@@ -29,6 +30,20 @@ struct ExecContext {
   Device device = Device::cpu;
   CpuContext* cpu = nullptr;
   CudaContext* cuda = nullptr;
+};
+
+// A BatchNorm2d (eval) and/or a ReLU that a layer applies to its own output inside its CUDA kernel, in place
+// of the layers that directly follow it: the CUDA runner's fusion of a correction layer (edac, tmr_vote) with
+// its BatchNorm and ReLU (docs/hardening.md). A plan-time decision of Graph::prepare. The BatchNorm is named
+// by its four parameter indices: the kernel reads them from their own tensors in the arena on every call.
+struct FusedEpilogue {
+  int bn_weight = -1, bn_bias = -1, bn_mean = -1, bn_var = -1;  // -1: no BatchNorm
+  double bn_eps = 0.0;
+  bool relu = false;
+  std::vector<std::string> layers;  // names of the absorbed layers, in order (for messages)
+
+  bool has_batchnorm() const { return bn_weight >= 0; }
+  bool empty() const { return layers.empty(); }
 };
 
 // Per-layer state owned by the CUDA side (descriptors, chosen algorithms); defined in each layer's .cu.
@@ -55,8 +70,22 @@ class Layer {
   virtual int64_t macs_per_item(const Shape& input) const;
   // True when the output may be written over the input (element-wise layers).
   virtual bool in_place() const { return false; }
+  // Hardening: the correction layer after this one reads `copies` copies of the channels `copied` after
+  // `originals` channels (docs/hardening.md). conv2d and linear then compute each copy by a GEMM of its
+  // original's shape, so that fault-free the two are equal bit for bit (engine/layers/copy_rows.hpp);
+  // other layers ignore it.
+  virtual void set_copy_layout(int64_t /*originals*/, const std::vector<int64_t>& /*copied*/,
+                               int /*copies*/) {}
 
-  void prepare(const ExecContext& ctx, const Shape& input);
+  // Fusion (CUDA only). True when this layer's CUDA body applies a FusedEpilogue (edac, tmr_vote).
+  virtual bool accepts_epilogue() const { return false; }
+  // Adds this layer to `epilogue` when it can run there, after what `epilogue` holds already, for input
+  // shape `input`; returns false (and leaves `epilogue` alone) when it cannot (BatchNorm2d, ReLU).
+  virtual bool join_epilogue(FusedEpilogue& epilogue, const Shape& input) const;
+
+  // Plans the layer for `input` on the context's device; a non-empty `epilogue` (CUDA, and only for a layer
+  // that accepts one) makes forward apply it too.
+  void prepare(const ExecContext& ctx, const Shape& input, const FusedEpilogue& epilogue = {});
   void forward(const ExecContext& ctx, const ParameterView& params, const Shape& input, const float* in,
                float* out);
 
@@ -69,11 +98,14 @@ class Layer {
 
   // Throws "layer <name>: <message>".
   [[noreturn]] void fail(const std::string& message) const;
+  // The epilogue of the current plan (empty unless the graph fused the following layers into this one).
+  const FusedEpilogue& epilogue() const { return epilogue_; }
 
   LayerSpec spec_;
   std::unique_ptr<LayerCudaState> cuda_state_;
 
  private:
+  FusedEpilogue epilogue_;
   Shape prepared_input_;
   Device prepared_device_ = Device::cpu;
   bool prepared_ = false;

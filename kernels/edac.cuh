@@ -7,6 +7,11 @@
 // [N, F] with inner = 1), the first `channels` being the original channels and the rest their copies; the
 // result is [batch, channels, inner]. `copy_index[c]` (device memory, `channels` entries) is k when
 // original channel c has copies (the k-th copied channel), -1 when it has none. in and out must not alias.
+//
+// Fusion: each kernel may apply an epilogue to every corrected value before storing it, in place of the
+// BatchNorm2d and ReLU layers that follow the correction layer: BatchNorm2d in eval mode per output channel c
+// (inner = H * W is its plane), then ReLU, with the very functions the unfused kernels use
+// (kernels/batchnorm_rules.cuh), so fused and unfused runs give the same bits.
 #pragma once
 
 #include <cuda_runtime_api.h>
@@ -15,16 +20,27 @@
 
 namespace ftcnn::kernels {
 
+struct CorrectionEpilogue {
+  // BatchNorm2d parameters, device memory, `channels` entries each; gamma == nullptr: no BatchNorm (the
+  // others are not read). Read on every launch: a corrupted parameter acts at once.
+  const float* gamma = nullptr;
+  const float* beta = nullptr;
+  const float* mean = nullptr;
+  const float* var = nullptr;
+  double eps = 0.0;
+  bool relu = false;  // max(v, 0) last, NaN kept
+};
+
 // edac: `copies` copied channels, the copy of channel c (copy_index[c] = k >= 0) at channel channels + k.
 // With `with_intervals`, the edac rules with bounds lower[c], upper[c] (device memory, `channels` entries);
 // without, the dup-only rules (lower and upper are not read).
 void launch_edac(const float* in, float* out, const float* lower, const float* upper,
                  const int32_t* copy_index, bool with_intervals, int64_t batch, int64_t channels,
-                 int64_t copies, int64_t inner, cudaStream_t stream);
+                 int64_t copies, int64_t inner, const CorrectionEpilogue& epilogue, cudaStream_t stream);
 
 // tmr_vote: `copies` triplicated channels, the two copies of channel c (copy_index[c] = k >= 0) at channels
 // channels + k and channels + copies + k; a channel without copies only gets the NaN scrub.
 void launch_tmr_vote(const float* in, float* out, const int32_t* copy_index, int64_t batch, int64_t channels,
-                     int64_t copies, int64_t inner, cudaStream_t stream);
+                     int64_t copies, int64_t inner, const CorrectionEpilogue& epilogue, cudaStream_t stream);
 
 }  // namespace ftcnn::kernels

@@ -1,6 +1,7 @@
 // Element-wise kernels: ReLU, per-channel bias, BatchNorm2d (eval). See elementwise.cuh for the contracts.
 #include "kernels/elementwise.cuh"
 
+#include "kernels/batchnorm_rules.cuh"
 #include "kernels/launch_grid.cuh"
 
 namespace ftcnn::kernels {
@@ -11,8 +12,7 @@ namespace {
 __global__ void relu_kernel(const float* in, float* out, int64_t count) {
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < count; i += stride) {
-    const float v = in[i];
-    out[i] = v < 0.0f ? 0.0f : v;  // NaN compares false: kept, as the CPU body
+    out[i] = relu_apply(in[i]);  // NaN compares false: kept, as the CPU body
   }
 }
 
@@ -36,14 +36,13 @@ __global__ void batchnorm2d_kernel(const float* in, float* out, const float* gam
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   const int64_t first = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   for (int64_t c = blockIdx.y; c < channels; c += gridDim.y) {
-    // Exactly the CPU body: scale in double (IEEE division and sqrt), rounded once to float; shift in float.
-    const float scale =
-        static_cast<float>(static_cast<double>(gamma[c]) / sqrt(static_cast<double>(var[c]) + eps));
-    const float shift = beta[c] - mean[c] * scale;
+    // Exactly the CPU body (batchnorm_rules.cuh): scale in double, rounded once to float; shift in float.
+    const float scale = batchnorm_scale(gamma[c], var[c], eps);
+    const float shift = batchnorm_shift(beta[c], mean[c], scale);
     for (int64_t j = first; j < per_channel; j += stride) {
       const int64_t n = j / plane;
       const int64_t index = (n * channels + c) * plane + (j - n * plane);
-      out[index] = in[index] * scale + shift;
+      out[index] = batchnorm_apply(in[index], scale, shift);
     }
   }
 }

@@ -12,6 +12,8 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
+import hardening_modules
+
 ARCHITECTURES = ("small", "alexnet", "vgg11", "vgg16")
 
 # The dataset each architecture is trained on in the paper, which fixes its default number of classes.
@@ -165,6 +167,11 @@ def infer_shapes(arch):
             shape = [layer["out"]]
         elif kind == "flatten":
             shape = [_product(shape)]
+        elif kind in ("edac", "tmr_vote"):
+            copies = len(layer["duplicated"]) if kind == "edac" else 2 * len(layer["triplicated"])
+            if not shape or shape[0] != layer["in"] or layer["in"] != layer["out"] + copies:
+                raise ValueError(f"{where}: expects {layer['out']} channels + {copies} copies")
+            shape = [layer["out"], *shape[1:]]
         elif kind not in ("relu", "dropout"):
             raise ValueError(f"layer '{name}': unknown type '{kind}'")
         shapes.append(list(shape))
@@ -185,14 +192,17 @@ def parameter_shapes(arch):
         elif kind == "batchnorm2d":
             for key in ("weight", "bias", "running_mean", "running_var"):
                 shapes[f"{name}.{key}"] = (layer["in"],)
+        elif kind == "edac" and layer["mode"] == "edac":
+            shapes[f"{name}.lower"] = shapes[f"{name}.upper"] = (layer["out"],)
         if kind in ("conv2d", "linear") and layer["bias"]:
             shapes[f"{name}.bias"] = (layer["out"],)
     return shapes
 
 
 def count_parameters(arch):
-    """Trainable parameters (weights and biases; BatchNorm's running statistics are not parameters)."""
-    return sum(_product(shape) for key, shape in parameter_shapes(arch).items() if "running_" not in key)
+    """Trainable parameters: weights and biases (not BatchNorm running statistics or EDAC bounds)."""
+    return sum(_product(shape) for key, shape in parameter_shapes(arch).items()
+               if "running_" not in key and not key.endswith((".lower", ".upper")))
 
 
 class FtcnnNet(nn.Module):
@@ -246,6 +256,10 @@ def _make_layer(layer, dropout_p):
         return nn.Flatten(1)
     if kind == "dropout":
         return nn.Dropout(dropout_p)
+    if kind == "edac":
+        return hardening_modules.Edac(layer["out"], layer["duplicated"], layer["mode"])
+    if kind == "tmr_vote":
+        return hardening_modules.TmrVote(layer["out"], layer["triplicated"])
     raise ValueError(f"layer '{layer['name']}': unknown type '{kind}'")
 
 

@@ -2,14 +2,19 @@
 
 #include <fmt/format.h>
 
+#include <cstdlib>
+#include <cstring>
+
 #include "engine/cuda/cuda_context.hpp"
+#include "engine/error.hpp"
 
 namespace ftcnn {
 namespace {
 
 class CudaRunnerImpl final : public CudaRunner {
  public:
-  CudaRunnerImpl(Graph& graph, int device) : graph_(graph), cuda_(device) {
+  CudaRunnerImpl(Graph& graph, int device, const CudaRunnerOptions& options)
+      : graph_(graph), options_(options), cuda_(device) {
     ctx_.device = Device::cuda;
     ctx_.cuda = &cuda_;
     sync_parameters();
@@ -17,6 +22,7 @@ class CudaRunnerImpl final : public CudaRunner {
 
   std::string description() const override { return cuda_.device_name(); }
   CudaContext& context() override { return cuda_; }
+  const CudaRunnerOptions& options() const override { return options_; }
   float* device_parameters() override { return parameters_.data(); }
 
   void sync_parameters() override {
@@ -50,12 +56,13 @@ class CudaRunnerImpl final : public CudaRunner {
  private:
   void plan(int64_t batch) {
     if (graph_.prepared_for(id_, batch)) return;
-    shapes_ = graph_.prepare(ctx_, batch, id_);
+    shapes_ = graph_.prepare(ctx_, batch, id_, options_.fuse);
     const size_t size = static_cast<size_t>(max_activation(shapes_));
     for (auto& b : activations_) b.resize(size);
   }
 
   Graph& graph_;
+  CudaRunnerOptions options_;
   int64_t id_ = graph_.new_runner_id();
   CudaContext cuda_;
   ExecContext ctx_;
@@ -67,8 +74,23 @@ class CudaRunnerImpl final : public CudaRunner {
 
 }  // namespace
 
+CudaRunnerOptions CudaRunnerOptions::from_environment() {
+  CudaRunnerOptions options;
+  const char* fuse = std::getenv("FTCNN_CUDA_FUSE");
+  if (fuse != nullptr && *fuse != '\0') {
+    FT_CHECK(std::strcmp(fuse, "0") == 0 || std::strcmp(fuse, "1") == 0,
+             "environment variable FTCNN_CUDA_FUSE is '{}'; expected 0 (no layer fusion) or 1", fuse);
+    options.fuse = std::strcmp(fuse, "1") == 0;
+  }
+  return options;
+}
+
 std::unique_ptr<CudaRunner> make_cuda_runner(Graph& graph, int device) {
-  return std::make_unique<CudaRunnerImpl>(graph, device);
+  return make_cuda_runner(graph, device, CudaRunnerOptions::from_environment());
+}
+
+std::unique_ptr<CudaRunner> make_cuda_runner(Graph& graph, int device, const CudaRunnerOptions& options) {
+  return std::make_unique<CudaRunnerImpl>(graph, device, options);
 }
 
 }  // namespace ftcnn

@@ -9,11 +9,23 @@ namespace ftcnn {
 
 class CudaContext;
 
+struct CudaRunnerOptions {
+  // Fuse each correction layer (edac, tmr_vote) with the BatchNorm2d and/or ReLU directly after it into one
+  // kernel (Graph::prepare's fusion pass, docs/hardening.md). The results are the same bits either way; off,
+  // every layer runs its own kernel (for timing fused against unfused).
+  bool fuse = true;
+
+  // The defaults, with `fuse` off when the environment variable FTCNN_CUDA_FUSE is "0" ("1" or unset: on;
+  // anything else throws naming the variable).
+  static CudaRunnerOptions from_environment();
+};
+
 // A Runner whose device pointers are reachable, for work that keeps data on the GPU (campaigns).
 class CudaRunner : public Runner {
  public:
   Device device() const override { return Device::cuda; }
   virtual CudaContext& context() = 0;
+  virtual const CudaRunnerOptions& options() const = 0;
   // Device copy of the graph's parameter arena (same offsets as the host arena).
   virtual float* device_parameters() = 0;
   // Runs on device memory: `input` [batch, C, H, W] and `output` [batch, outputs], asynchronously on the
@@ -21,6 +33,8 @@ class CudaRunner : public Runner {
   virtual void forward_device(const float* input, int64_t batch, float* output) = 0;
 };
 
+// Options from the environment (CudaRunnerOptions::from_environment).
 std::unique_ptr<CudaRunner> make_cuda_runner(Graph& graph, int device = 0);
+std::unique_ptr<CudaRunner> make_cuda_runner(Graph& graph, int device, const CudaRunnerOptions& options);
 
 }  // namespace ftcnn

@@ -28,6 +28,17 @@ Shape BatchNorm2d::output_shape(const Shape& input) const {
   return input;
 }
 
+bool BatchNorm2d::join_epilogue(FusedEpilogue& epilogue, const Shape& input) const {
+  if (!epilogue.empty() || input.rank() != 4 || input[1] != spec_.in_channels) return false;
+  epilogue.bn_weight = gamma_;
+  epilogue.bn_bias = beta_;
+  epilogue.bn_mean = mean_;
+  epilogue.bn_var = var_;
+  epilogue.bn_eps = spec_.eps;
+  epilogue.layers.push_back(spec_.name);
+  return true;
+}
+
 void BatchNorm2d::forward_cpu(const Shape& input, const ParameterView& params, const float* in, float* out,
                               CpuContext& ctx) {
   const int64_t batch = input[0], channels = input[1], plane = input[2] * input[3];

@@ -16,6 +16,8 @@ class BatchNorm2d final : public Layer {
   void declare_parameters(ParameterStore& store) override;
   Shape output_shape(const Shape& input) const override;
   bool in_place() const override { return true; }
+  // Joins an empty epilogue (it must come first: before any ReLU) with its four parameter tensors.
+  bool join_epilogue(FusedEpilogue& epilogue, const Shape& input) const override;
 
  protected:
   void forward_cpu(const Shape& input, const ParameterView& params, const float* in, float* out,

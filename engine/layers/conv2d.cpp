@@ -57,8 +57,11 @@ void Conv2d::forward_cpu(const Shape& input, const ParameterView& params, const 
   const int64_t per_image = std::max(k, s.out_channels) * plane;
   const int64_t chunk = std::clamp<int64_t>(kScratchFloats / std::max<int64_t>(per_image, 1), 1, batch);
 
-  float* scratch = ctx.scratch(static_cast<size_t>((k + s.out_channels) * chunk * plane));
+  // Gathered weight rows of a non-consecutive group of a hardened layer (copy_rows.hpp) at the end.
+  const int64_t gathered = copy_rows_.groups.empty() ? 0 : s.out_channels * k;
+  float* scratch = ctx.scratch(static_cast<size_t>((k + s.out_channels) * chunk * plane + gathered));
   const float* weight = params(weight_);
+  const std::vector<int64_t>& channel_of_row = copy_rows_.channel_of_result_row;
   const float* bias = bias_ >= 0 ? params(bias_) : nullptr;
 
   for (int64_t first = 0; first < batch; first += chunk) {
@@ -92,15 +95,35 @@ void Conv2d::forward_cpu(const Shape& input, const ParameterView& params, const 
       }
     }
 
-    blas_sgemm(false, false, static_cast<int>(s.out_channels), static_cast<int>(cols_width),
-               static_cast<int>(k), 1.0f, weight, static_cast<int>(k), cols, static_cast<int>(cols_width),
-               0.0f, result, static_cast<int>(cols_width));
+    const auto gemm = [&](const float* rows, int64_t m, float* into) {
+      blas_sgemm(false, false, static_cast<int>(m), static_cast<int>(cols_width), static_cast<int>(k), 1.0f,
+                 rows, static_cast<int>(k), cols, static_cast<int>(cols_width), 0.0f, into,
+                 static_cast<int>(cols_width));
+    };
+    if (copy_rows_.groups.empty()) {
+      gemm(weight, s.out_channels, result);
+    } else {
+      float* buffer = scratch + (k + s.out_channels) * chunk * plane;
+      int64_t done = 0;
+      for (const std::vector<int64_t>& rows : copy_rows_.groups) {
+        const auto m = static_cast<int64_t>(rows.size());
+        const float* a = weight + rows.front() * k;
+        if (!consecutive(rows)) {
+          for (int64_t i = 0; i < m; ++i) std::copy_n(weight + rows[i] * k, k, buffer + i * k);
+          a = buffer;
+        }
+        gemm(a, m, result + done * cols_width);
+        done += m;
+      }
+    }
 
-    // result is [out, (b, oh, ow)]; NCHW wants [b, out, (oh, ow)]. Add the bias on the way.
+    // result is [out, (b, oh, ow)] (rows in group order when hardened); NCHW wants [b, out, (oh, ow)]. Add
+    // the bias on the way.
 #pragma omp parallel for collapse(2) num_threads(ctx.threads()) schedule(static)
     for (int64_t b = 0; b < count; ++b) {
-      for (int64_t o = 0; o < s.out_channels; ++o) {
-        const float* src = result + o * cols_width + b * plane;
+      for (int64_t row = 0; row < s.out_channels; ++row) {
+        const int64_t o = channel_of_row.empty() ? row : channel_of_row[static_cast<size_t>(row)];
+        const float* src = result + row * cols_width + b * plane;
         float* dst = out + ((first + b) * s.out_channels + o) * plane;
         const float add = bias ? bias[o] : 0.0f;
         for (int64_t p = 0; p < plane; ++p) dst[p] = src[p] + add;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "engine/layer.hpp"
+#include "engine/layers/copy_rows.hpp"
 
 namespace ftcnn {
 
@@ -17,6 +18,9 @@ class Conv2d final : public Layer {
   int64_t macs_per_item(const Shape& input) const override;
   int weight_index() const { return weight_; }
   int bias_index() const { return bias_; }
+  void set_copy_layout(int64_t originals, const std::vector<int64_t>& copied, int copies) override {
+    copy_rows_ = copy_rows(originals, copied, copies);
+  }
 
  protected:
   void forward_cpu(const Shape& input, const ParameterView& params, const float* in, float* out,
@@ -29,7 +33,8 @@ class Conv2d final : public Layer {
 
  private:
   int weight_ = -1;
-  int bias_ = -1;  // -1 without bias
+  int bias_ = -1;       // -1 without bias
+  CopyRows copy_rows_;  // empty unless hardened: then one GEMM per group of rows
 };
 
 }  // namespace ftcnn

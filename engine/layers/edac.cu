@@ -1,9 +1,11 @@
 // edac on CUDA: one kernel (kernels/edac.cuh) applying the same per-element rules as the CPU body. The
 // per-channel copy table is uploaded once per prepare; the bounds are read from the parameter arena on every
-// call, so a flipped bound acts at once.
+// call, so a flipped bound acts at once. When the graph fused the BatchNorm2d / ReLU that follow, the same
+// kernel applies them too (correction_epilogue.cuh), their parameters also read from the arena every call.
 #include <memory>
 
 #include "engine/cuda/cuda_context.hpp"
+#include "engine/layers/correction_epilogue.cuh"
 #include "engine/layers/edac.hpp"
 #include "kernels/edac.cuh"
 
@@ -39,8 +41,8 @@ void Edac::forward_cuda(const Shape& input, const ParameterView& params, const f
   kernels::launch_edac(in, out, intervals ? params(lower_) : nullptr, intervals ? params(upper_) : nullptr,
                        state->copy_index.data(), intervals, input[0], spec_.out_channels,
                        static_cast<int64_t>(spec_.copied.size()), input.per_item() / spec_.in_channels,
-                       ctx.stream());
-  FT_LAUNCH_CHECK(fmt::format("edac kernel of layer {}", name()));
+                       kernel_epilogue(epilogue(), params), ctx.stream());
+  FT_LAUNCH_CHECK(correction_kernel_name("edac", name(), epilogue()));
 }
 
 }  // namespace ftcnn

@@ -22,6 +22,8 @@ class Edac final : public Layer {
   explicit Edac(LayerSpec spec);
   void declare_parameters(ParameterStore& store) override;
   Shape output_shape(const Shape& input) const override;
+  // On CUDA the graph may fuse the BatchNorm2d and ReLU that follow into this layer's kernel.
+  bool accepts_epilogue() const override { return true; }
   int lower_index() const { return lower_; }
   int upper_index() const { return upper_; }
 

@@ -1,5 +1,7 @@
 #include "engine/layers/linear.hpp"
 
+#include <algorithm>
+
 #include "engine/blas.hpp"
 #include "engine/cpu_context.hpp"
 
@@ -28,18 +30,50 @@ int64_t Linear::macs_per_item(const Shape& input) const {
 }
 
 void Linear::forward_cpu(const Shape& input, const ParameterView& params, const float* in, float* out,
-                         CpuContext&) {
+                         CpuContext& ctx) {
   const int64_t batch = input[0], in_features = spec_.in_channels, out_features = spec_.out_channels;
-  float beta = 0.0f;
-  if (bias_ >= 0) {
-    // Start from the bias in every row and accumulate the product onto it (beta = 1).
-    const float* bias = params(bias_);
-    for (int64_t n = 0; n < batch; ++n) std::copy(bias, bias + out_features, out + n * out_features);
-    beta = 1.0f;
+  const float* weight = params(weight_);
+  const float* bias = bias_ >= 0 ? params(bias_) : nullptr;
+  if (copy_rows_.groups.empty()) {
+    float beta = 0.0f;
+    if (bias != nullptr) {
+      // Start from the bias in every row and accumulate the product onto it (beta = 1).
+      for (int64_t n = 0; n < batch; ++n) std::copy(bias, bias + out_features, out + n * out_features);
+      beta = 1.0f;
+    }
+    blas_sgemm(false, true, static_cast<int>(batch), static_cast<int>(out_features),
+               static_cast<int>(in_features), 1.0f, in, static_cast<int>(in_features), weight,
+               static_cast<int>(in_features), beta, out, static_cast<int>(out_features));
+    return;
   }
-  blas_sgemm(false, true, static_cast<int>(batch), static_cast<int>(out_features),
-             static_cast<int>(in_features), 1.0f, in, static_cast<int>(in_features), params(weight_),
-             static_cast<int>(in_features), beta, out, static_cast<int>(out_features));
+  // Hardened: one GEMM per group of rows (copy_rows.hpp), each from the bias of its own features as above,
+  // into [batch, group] blocks of the scratch, then scattered to the features' columns.
+  float* scratch = ctx.scratch(static_cast<size_t>(batch * out_features + out_features * in_features));
+  float* gathered = scratch + batch * out_features;
+  float* block = scratch;
+  for (const std::vector<int64_t>& rows : copy_rows_.groups) {
+    const auto m = static_cast<int64_t>(rows.size());
+    const float* b = weight + rows.front() * in_features;
+    if (!consecutive(rows)) {
+      for (int64_t i = 0; i < m; ++i)
+        std::copy_n(weight + rows[i] * in_features, in_features, gathered + i * in_features);
+      b = gathered;
+    }
+    float beta = 0.0f;
+    if (bias != nullptr) {
+      for (int64_t n = 0; n < batch; ++n) {
+        for (int64_t i = 0; i < m; ++i) block[n * m + i] = bias[rows[i]];
+      }
+      beta = 1.0f;
+    }
+    blas_sgemm(false, true, static_cast<int>(batch), static_cast<int>(m), static_cast<int>(in_features), 1.0f,
+               in, static_cast<int>(in_features), b, static_cast<int>(in_features), beta, block,
+               static_cast<int>(m));
+    for (int64_t n = 0; n < batch; ++n) {
+      for (int64_t i = 0; i < m; ++i) out[n * out_features + rows[i]] = block[n * m + i];
+    }
+    block += batch * m;
+  }
 }
 
 }  // namespace ftcnn

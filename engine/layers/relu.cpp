@@ -4,6 +4,13 @@
 
 namespace ftcnn {
 
+bool Relu::join_epilogue(FusedEpilogue& epilogue, const Shape&) const {
+  if (epilogue.relu) return false;
+  epilogue.relu = true;
+  epilogue.layers.push_back(spec_.name);
+  return true;
+}
+
 void Relu::forward_cpu(const Shape& input, const ParameterView&, const float* in, float* out,
                        CpuContext& ctx) {
   const int64_t count = input.numel();

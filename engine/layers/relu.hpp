@@ -11,6 +11,8 @@ class Relu final : public Layer {
   explicit Relu(LayerSpec spec) : Layer(std::move(spec)) {}
   Shape output_shape(const Shape& input) const override { return input; }
   bool in_place() const override { return true; }
+  // Joins an epilogue that holds no ReLU yet (after a BatchNorm or alone).
+  bool join_epilogue(FusedEpilogue& epilogue, const Shape& input) const override;
 
  protected:
   void forward_cpu(const Shape& input, const ParameterView& params, const float* in, float* out,

@@ -1,8 +1,11 @@
 // tmr_vote on CUDA: one kernel (kernels/edac.cuh) applying the same per-element rules as the CPU body; the
-// per-channel copy table is uploaded once per prepare.
+// per-channel copy table is uploaded once per prepare. When the graph fused the BatchNorm2d / ReLU that
+// follow, the same kernel applies them too (correction_epilogue.cuh), their parameters read from the arena
+// on every call.
 #include <memory>
 
 #include "engine/cuda/cuda_context.hpp"
+#include "engine/layers/correction_epilogue.cuh"
 #include "engine/layers/tmr_vote.hpp"
 #include "kernels/edac.cuh"
 
@@ -30,14 +33,14 @@ void TmrVote::prepare_cuda(const Shape&, CudaContext& ctx) {
   }
 }
 
-void TmrVote::forward_cuda(const Shape& input, const ParameterView&, const float* in, float* out,
+void TmrVote::forward_cuda(const Shape& input, const ParameterView& params, const float* in, float* out,
                            CudaContext& ctx) {
   const auto* state = dynamic_cast<const TmrVoteCudaState*>(cuda_state_.get());
   if (state == nullptr) fail("forward_cuda before prepare_cuda");
   kernels::launch_tmr_vote(in, out, state->copy_index.data(), input[0], spec_.out_channels,
                            static_cast<int64_t>(spec_.copied.size()), input.per_item() / spec_.in_channels,
-                           ctx.stream());
-  FT_LAUNCH_CHECK(fmt::format("tmr_vote kernel of layer {}", name()));
+                           kernel_epilogue(epilogue(), params), ctx.stream());
+  FT_LAUNCH_CHECK(correction_kernel_name("tmr_vote", name(), epilogue()));
 }
 
 }  // namespace ftcnn

@@ -20,6 +20,8 @@ class TmrVote final : public Layer {
  public:
   explicit TmrVote(LayerSpec spec);
   Shape output_shape(const Shape& input) const override;
+  // On CUDA the graph may fuse the BatchNorm2d and ReLU that follow into this layer's kernel.
+  bool accepts_epilogue() const override { return true; }
 
  protected:
   void forward_cpu(const Shape& input, const ParameterView& params, const float* in, float* out,
