@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "app/bench_command.hpp"
+#include "app/bench_variants_command.hpp"
 #include "app/campaign_command.hpp"
 #include "app/cli_common.hpp"
 #include "app/devices_command.hpp"
@@ -12,6 +13,7 @@
 #include "app/harden_command.hpp"
 #include "app/info_command.hpp"
 #include "app/profile_command.hpp"
+#include "app/prune_command.hpp"
 #include "app/vuln_command.hpp"
 #include "engine/error.hpp"
 
@@ -25,9 +27,11 @@ int main(int argc, char** argv) {
   ftcnn::cli::register_replay_command(app);
   ftcnn::cli::register_devices_command(app);
   ftcnn::cli::register_bench_command(app);
+  ftcnn::cli::register_bench_variants_command(app);
   ftcnn::cli::register_vuln_command(app);
   ftcnn::cli::register_profile_command(app);
   ftcnn::cli::register_harden_command(app);
+  ftcnn::cli::register_prune_command(app);
   const auto is_subcommand = [&app](const std::string& name) {
     for (const CLI::App* sub : app.get_subcommands({})) {
       if (sub->get_name() == name) return true;

@@ -1,0 +1,71 @@
+// Structured pruning (paper Sec. IV; docs/pruning.md): whole output channels of conv2d layers and whole
+// output neurons of linear layers are removed, the least important first, with everything that depends on
+// them.
+//
+// Prunable layers are the conv2d and linear layers of a plain (unhardened) model except the last one, the
+// classifier's output layer, whose outputs are the classes. Removing channel c of a layer removes
+//   - row c of its weight and bias,
+//   - entry c of the BatchNorm2d that follows (weight, bias, running_mean, running_var),
+//   - input channel c of the next conv2d (weight[:, c, :, :]),
+//   - after a flatten, the H x W consecutive input features [c H W, (c + 1) H W) of the next linear layer
+//     (H x W is the spatial size of the flatten's input in the graph's planned shapes),
+//   - input feature c of the next linear layer;
+// element-wise layers and pooling in between keep channels apart and only change their channel count.
+//
+// Selection: per layer, the channel scores (Eq. (1), l1 or random, from engine/vulnerability/) ranked by
+// rank_channels (descending, NaN first, ties to the lower index); the pass removes the tail of that ranking,
+// i.e. the lowest score first, and among equal scores the higher index first. `layer` scope removes
+// floor(ratio x C) channels of each layer, `global` scope ranks all conv2d channels of the model together
+// (and apart from them all linear neurons but the classifier's) and removes floor(ratio x total) of them.
+// Both keep at least one channel per layer.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/graph.hpp"
+
+namespace ftcnn {
+
+enum class PruneScope { layer, global };
+
+const char* prune_scope_name(PruneScope scope);  // "layer", "global"
+// Throws naming the text when it is not a scope.
+PruneScope prune_scope_from_name(const std::string& name);
+
+// Per prunable layer, one score per output channel; a higher score is more important (kept longer).
+using ChannelScores = std::map<std::string, std::vector<double>>;
+
+// The prunable layers (conv2d and linear, the classifier's output layer excluded), in graph order. Throws
+// when the model is hardened (edac / tmr_vote layers: prune first, harden after) or has no prunable layer.
+std::vector<const LayerSpec*> prunable_layers(const ModelSpec& spec);
+
+// Channels a ratio removes from `channels`: floor(ratio x channels), where a product within 1e-9 of an
+// integer counts as that integer (0.3 x 10 is 3, not 2), at most channels - 1 (one channel always stays).
+// Throws when the ratio is outside [0, 1); `what` names it in the message ("--conv-ratio").
+int64_t removals_for_ratio(double ratio, int64_t channels, const std::string& what = "ratio");
+
+struct LayerPruning {
+  std::string layer;
+  LayerType type = LayerType::conv2d;
+  int64_t channels = 0;          // before pruning
+  std::vector<int64_t> removed;  // ascending
+  // The channels that stay, ascending.
+  std::vector<int64_t> kept() const;
+};
+
+// The channels to remove from every prunable layer (an entry per prunable layer, in graph order, possibly
+// with nothing removed): conv2d layers at `conv_ratio`, linear layers at `fc_ratio`. Every prunable layer
+// needs its scores, one per channel; throws naming the layer otherwise.
+std::vector<LayerPruning> plan_pruning(const ModelSpec& spec, const ChannelScores& scores, double conv_ratio,
+                                       double fc_ratio, PruneScope scope);
+
+// The pruned graph with its parameters filled from `source`: the kept rows / columns, in their original
+// order, bit for bit. Layers the plan does not name keep all channels. Throws naming the layer when the plan
+// does not fit the model or a channel dependency cannot be followed.
+std::unique_ptr<Graph> build_pruned_graph(const Graph& source, const std::vector<LayerPruning>& plan);
+
+}  // namespace ftcnn
