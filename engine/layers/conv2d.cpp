@@ -57,11 +57,15 @@ void Conv2d::forward_cpu(const Shape& input, const ParameterView& params, const 
   const int64_t per_image = std::max(k, s.out_channels) * plane;
   const int64_t chunk = std::clamp<int64_t>(kScratchFloats / std::max<int64_t>(per_image, 1), 1, batch);
 
-  // Gathered weight rows of a non-consecutive group of a hardened layer (copy_rows.hpp) at the end.
-  const int64_t gathered = copy_rows_.groups.empty() ? 0 : s.out_channels * k;
-  float* scratch = ctx.scratch(static_cast<size_t>((k + s.out_channels) * chunk * plane + gathered));
-  const float* weight = params(weight_);
+  // A hardened layer (copy_rows.hpp) stacks its GEMM results (padding rows included) and gathers the
+  // weight rows of a non-consecutive group into a buffer at the end of the scratch.
   const std::vector<int64_t>& channel_of_row = copy_rows_.channel_of_result_row;
+  const int64_t result_rows =
+      channel_of_row.empty() ? s.out_channels : static_cast<int64_t>(channel_of_row.size());
+  const int64_t gathered =
+      copy_rows_.groups.empty() ? 0 : static_cast<int64_t>(copy_rows_.groups[0].size()) * k;
+  float* scratch = ctx.scratch(static_cast<size_t>((k + result_rows) * chunk * plane + gathered));
+  const float* weight = params(weight_);
   const float* bias = bias_ >= 0 ? params(bias_) : nullptr;
 
   for (int64_t first = 0; first < batch; first += chunk) {
@@ -103,13 +107,19 @@ void Conv2d::forward_cpu(const Shape& input, const ParameterView& params, const 
     if (copy_rows_.groups.empty()) {
       gemm(weight, s.out_channels, result);
     } else {
-      float* buffer = scratch + (k + s.out_channels) * chunk * plane;
+      float* buffer = scratch + (k + result_rows) * chunk * plane;
       int64_t done = 0;
       for (const std::vector<int64_t>& rows : copy_rows_.groups) {
         const auto m = static_cast<int64_t>(rows.size());
         const float* a = weight + rows.front() * k;
         if (!consecutive(rows)) {
-          for (int64_t i = 0; i < m; ++i) std::copy_n(weight + rows[i] * k, k, buffer + i * k);
+          for (int64_t i = 0; i < m; ++i) {
+            if (rows[i] < 0) {
+              std::fill_n(buffer + i * k, k, 0.0f);  // padding
+            } else {
+              std::copy_n(weight + rows[i] * k, k, buffer + i * k);
+            }
+          }
           a = buffer;
         }
         gemm(a, m, result + done * cols_width);
@@ -121,8 +131,9 @@ void Conv2d::forward_cpu(const Shape& input, const ParameterView& params, const 
     // the bias on the way.
 #pragma omp parallel for collapse(2) num_threads(ctx.threads()) schedule(static)
     for (int64_t b = 0; b < count; ++b) {
-      for (int64_t row = 0; row < s.out_channels; ++row) {
+      for (int64_t row = 0; row < result_rows; ++row) {
         const int64_t o = channel_of_row.empty() ? row : channel_of_row[static_cast<size_t>(row)];
+        if (o < 0) continue;  // padding
         const float* src = result + row * cols_width + b * plane;
         float* dst = out + ((first + b) * s.out_channels + o) * plane;
         const float add = bias ? bias[o] : 0.0f;

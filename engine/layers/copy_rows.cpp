@@ -6,31 +6,31 @@ namespace ftcnn {
 
 CopyRows copy_rows(int64_t originals, const std::vector<int64_t>& copied, int copies) {
   CopyRows r;
+  if (copied.empty()) return r;  // nothing to copy: one GEMM
   std::vector<bool> has_copy(static_cast<size_t>(originals), false);
   for (int64_t c : copied) has_copy[static_cast<size_t>(c)] = true;
   std::vector<int64_t> alone;
   for (int64_t c = 0; c < originals; ++c) {
     if (!has_copy[static_cast<size_t>(c)]) alone.push_back(c);
   }
-  const auto add = [&r](std::vector<int64_t> rows) {
-    if (rows.empty()) return;
+  const int64_t sets = copies + 1, d = static_cast<int64_t>(copied.size());
+  const int64_t alone_count = static_cast<int64_t>(alone.size());
+  const int64_t share = (alone_count + sets - 1) / sets;  // rows without a copy per GEMM (the last: fewer)
+  for (int64_t set = 0; set < sets; ++set) {
+    std::vector<int64_t> rows;
+    for (int64_t k = 0; k < d; ++k)
+      rows.push_back(set == 0 ? copied[static_cast<size_t>(k)] : originals + (set - 1) * d + k);
+    for (int64_t i = set * share; i < (set + 1) * share; ++i)
+      rows.push_back(i < alone_count ? alone[static_cast<size_t>(i)] : -1);
     r.channel_of_result_row.insert(r.channel_of_result_row.end(), rows.begin(), rows.end());
     r.groups.push_back(std::move(rows));
-  };
-  add(std::move(alone));
-  add(copied);
-  const auto d = static_cast<int64_t>(copied.size());
-  for (int set = 0; set < copies; ++set) {
-    std::vector<int64_t> rows;
-    for (int64_t k = 0; k < d; ++k) rows.push_back(originals + set * d + k);
-    add(std::move(rows));
   }
   return r;
 }
 
 bool consecutive(const std::vector<int64_t>& rows) {
-  for (size_t i = 1; i < rows.size(); ++i) {
-    if (rows[i] != rows[i - 1] + 1) return false;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (rows[i] < 0 || (i > 0 && rows[i] != rows[i - 1] + 1)) return false;
   }
   return true;
 }

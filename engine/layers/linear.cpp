@@ -47,22 +47,27 @@ void Linear::forward_cpu(const Shape& input, const ParameterView& params, const 
     return;
   }
   // Hardened: one GEMM per group of rows (copy_rows.hpp), each from the bias of its own features as above,
-  // into [batch, group] blocks of the scratch, then scattered to the features' columns.
-  float* scratch = ctx.scratch(static_cast<size_t>(batch * out_features + out_features * in_features));
-  float* gathered = scratch + batch * out_features;
+  // into a [batch, group] block of the scratch, then scattered to the features' columns (padding dropped).
+  const auto m = static_cast<int64_t>(copy_rows_.groups[0].size());  // every group has this size
+  float* scratch = ctx.scratch(static_cast<size_t>(batch * m + m * in_features));
+  float* gathered = scratch + batch * m;
   float* block = scratch;
   for (const std::vector<int64_t>& rows : copy_rows_.groups) {
-    const auto m = static_cast<int64_t>(rows.size());
     const float* b = weight + rows.front() * in_features;
     if (!consecutive(rows)) {
-      for (int64_t i = 0; i < m; ++i)
-        std::copy_n(weight + rows[i] * in_features, in_features, gathered + i * in_features);
+      for (int64_t i = 0; i < m; ++i) {
+        if (rows[i] < 0) {
+          std::fill_n(gathered + i * in_features, in_features, 0.0f);  // padding
+        } else {
+          std::copy_n(weight + rows[i] * in_features, in_features, gathered + i * in_features);
+        }
+      }
       b = gathered;
     }
     float beta = 0.0f;
     if (bias != nullptr) {
       for (int64_t n = 0; n < batch; ++n) {
-        for (int64_t i = 0; i < m; ++i) block[n * m + i] = bias[rows[i]];
+        for (int64_t i = 0; i < m; ++i) block[n * m + i] = rows[i] < 0 ? 0.0f : bias[rows[i]];
       }
       beta = 1.0f;
     }
@@ -70,9 +75,10 @@ void Linear::forward_cpu(const Shape& input, const ParameterView& params, const 
                in, static_cast<int>(in_features), b, static_cast<int>(in_features), beta, block,
                static_cast<int>(m));
     for (int64_t n = 0; n < batch; ++n) {
-      for (int64_t i = 0; i < m; ++i) out[n * out_features + rows[i]] = block[n * m + i];
+      for (int64_t i = 0; i < m; ++i) {
+        if (rows[i] >= 0) out[n * out_features + rows[i]] = block[n * m + i];
+      }
     }
-    block += batch * m;
   }
 }
 
