@@ -31,6 +31,7 @@ struct PruneOptions {
   int64_t batch = 0;
   int64_t seed = 0;
   std::string scope = "layer";
+  std::string normalize;  // empty: mean for global scope, none for layer scope
   int threads = 0;
   std::string out;
   bool json = false;
@@ -130,6 +131,12 @@ void run_prune(const PruneOptions& options) {
       options.importance.empty() != options.scores.empty(),
       "give exactly one of --importance exact|batch|l1|random and --scores FILE (from ftcnn vuln --out)");
   const PruneScope scope = prune_scope_from_name(options.scope);
+  const ScoreNormalization normalization = !options.normalize.empty()
+                                               ? score_normalization_from_name(options.normalize)
+                                           : scope == PruneScope::global ? ScoreNormalization::mean
+                                                                         : ScoreNormalization::none;
+  FT_CHECK(scope == PruneScope::global || normalization == ScoreNormalization::none,
+           "--normalize {}: only --scope global compares scores across layers", options.normalize);
   // Ratios before any work: removals_for_ratio throws naming the flag.
   removals_for_ratio(options.conv_ratio, 1, "--conv-ratio");
   removals_for_ratio(options.fc_ratio, 1, "--fc-ratio");
@@ -143,7 +150,7 @@ void run_prune(const PruneOptions& options) {
   const ChannelScores scores = options.scores.empty() ? compute_scores(options, model, importance)
                                                       : read_scores(options, model, importance);
   const std::vector<LayerPruning> plan =
-      plan_pruning(plain.spec(), scores, options.conv_ratio, options.fc_ratio, scope);
+      plan_pruning(plain.spec(), scores, options.conv_ratio, options.fc_ratio, scope, normalization);
   const std::unique_ptr<Graph> pruned = build_pruned_graph(plain, plan);
 
   nlohmann::json layers = nlohmann::json::array();
@@ -158,6 +165,7 @@ void run_prune(const PruneOptions& options) {
       {"conv_ratio", options.conv_ratio},
       {"fc_ratio", options.fc_ratio},
       {"scope", prune_scope_name(scope)},
+      {"normalization", score_normalization_name(normalization)},
       {"importance", importance},
       {"seed", options.seed},
       {"images", importance.value("images", int64_t{0})},
@@ -200,8 +208,11 @@ void run_prune(const PruneOptions& options) {
                 {"version", version()}});
     return;
   }
-  fmt::print("{}: {} pruned at conv ratio {}, fc ratio {} ({} scope, importance {}{})\n", options.out,
+  fmt::print("{}: {} pruned at conv ratio {}, fc ratio {} ({} scope{}, importance {}{})\n", options.out,
              model.path, options.conv_ratio, options.fc_ratio, prune_scope_name(scope),
+             scope == PruneScope::global
+                 ? fmt::format(", scores / layer {}", score_normalization_name(normalization))
+                 : "",
              importance.value("method", "?"), options.scores.empty() ? "" : " from " + options.scores);
   fmt::print("{:<20} {:<7} {:>9} {:>9} {:>9}\n", "layer", "type", "channels", "removed", "kept");
   for (const LayerPruning& p : plan) {
@@ -251,6 +262,10 @@ void register_prune_command(CLI::App& app) {
       ->check(non_negative_integer());
   command->add_option("--scope", options->scope, "layer (default): ratios per layer; global: across layers")
       ->check(CLI::IsMember({"layer", "global"}));
+  command
+      ->add_option("--normalize", options->normalize,
+                   "global scope: divide each layer's scores by its mean (default), its l2 norm, or none")
+      ->check(CLI::IsMember({"none", "mean", "l2"}));
   command->add_option("--threads", options->threads, "CPU threads (default: all)")
       ->check(non_negative_integer());
   command->add_option("--out", options->out, "the pruned model file to write")->required();

@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
-#include <random>
 #include <set>
 
 #include "engine/error.hpp"
+#include "engine/vulnerability/vulnerability.hpp"
 #include "weights/hdf5_file.hpp"
 
 namespace ftcnn {
@@ -64,17 +64,6 @@ std::string permutation_problem(const std::vector<int64_t>& order, int64_t chann
   return "";
 }
 
-// Unbiased integer in [0, bound) from a 64-bit engine (rejection), identical on every platform, unlike
-// std::uniform_int_distribution.
-uint64_t uniform_below(std::mt19937_64& engine, uint64_t bound) {
-  const uint64_t limit = UINT64_MAX - UINT64_MAX % bound;
-  uint64_t draw;
-  do {
-    draw = engine();
-  } while (draw >= limit);
-  return draw % bound;
-}
-
 }  // namespace
 
 const char* harden_mode_name(HardenMode mode) {
@@ -130,15 +119,15 @@ ChannelRankings rank_channels_l1(const Graph& graph) {
 }
 
 ChannelRankings rank_channels_random(const Graph& graph, uint64_t seed) {
-  std::mt19937_64 engine(seed);
   ChannelRankings rankings;
+  int64_t position = 0;
   for (const LayerSpec* l : protected_layers(graph.spec())) {
-    std::vector<int64_t> order(static_cast<size_t>(l->out_channels));
-    std::iota(order.begin(), order.end(), 0);
-    for (size_t i = order.size(); i > 1; --i) {
-      std::swap(order[i - 1], order[uniform_below(engine, i)]);
+    std::vector<double> scores(static_cast<size_t>(l->out_channels));
+    for (int64_t c = 0; c < l->out_channels; ++c) {
+      scores[static_cast<size_t>(c)] = random_channel_score(seed, position, c);
     }
-    rankings[l->name] = std::move(order);
+    rankings[l->name] = rank_channels(scores);
+    ++position;
   }
   return rankings;
 }

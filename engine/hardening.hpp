@@ -41,8 +41,8 @@ std::vector<const LayerSpec*> protected_layers(const ModelSpec& spec);
 
 // Descending L1 norm of each channel's weights (bias excluded); ties keep the lower index first.
 ChannelRankings rank_channels_l1(const Graph& graph);
-// A seeded random order: one mt19937_64 stream seeded with `seed`, a Fisher-Yates shuffle per layer in graph
-// order (the same on every platform).
+// A seeded random order: each layer's channels ranked by random_channel_score (counter-based Philox, the
+// same on every platform), i.e. the order `ftcnn vuln --method random --seed` gives.
 ChannelRankings rank_channels_random(const Graph& graph, uint64_t seed);
 // Datasets "<layer>/ranking" (integers) for every protected layer; throws naming the file and layer when one
 // is missing or is not a permutation of the layer's channels.

@@ -13,6 +13,8 @@ namespace ftcnn {
 namespace {
 
 constexpr PruneScope kAllScopes[] = {PruneScope::layer, PruneScope::global};
+constexpr ScoreNormalization kAllNormalizations[] = {ScoreNormalization::none, ScoreNormalization::mean,
+                                                     ScoreNormalization::l2};
 
 // floor(x), except that x within 1e-9 of an integer is that integer (as copies_for_ratio does for ceil).
 int64_t snapped_floor(double x) {
@@ -54,15 +56,39 @@ double ratio_of(const LayerSpec& l, double conv_ratio, double fc_ratio) {
   return l.type == LayerType::conv2d ? conv_ratio : fc_ratio;
 }
 
-// Global scope for the layers of one kind: the tail of their joint ranking, skipping a channel whose layer
-// would lose its last one, until floor(ratio x total) are removed (or no layer can give more).
+// What a layer's scores are divided by before a global ranking: their mean or L2 norm over the finite scores
+// (a NaN score is an overflow and is kept whatever the scale), 1 for `none` or when that is 0 or not finite.
+double normalization_divisor(const std::vector<double>& scores, ScoreNormalization normalization) {
+  if (normalization == ScoreNormalization::none) return 1.0;
+  double sum = 0.0;
+  double squares = 0.0;
+  int64_t finite = 0;
+  for (const double s : scores) {
+    if (!std::isfinite(s)) continue;
+    sum += s;
+    squares += s * s;
+    ++finite;
+  }
+  const double divisor = normalization == ScoreNormalization::mean
+                             ? (finite > 0 ? sum / static_cast<double>(finite) : 0.0)
+                             : std::sqrt(squares);
+  return divisor > 0.0 && std::isfinite(divisor) ? divisor : 1.0;
+}
+
+// Global scope for the layers of one kind: the tail of their joint ranking (scores normalised per layer),
+// skipping a channel whose layer would lose its last one, until floor(ratio x total) are removed (or no
+// layer can give more).
 void plan_global(const std::vector<const LayerSpec*>& layers, const ChannelScores& scores, double ratio,
-                 const std::string& what, std::vector<LayerPruning>& plan, const std::vector<size_t>& slots) {
+                 const std::string& what, ScoreNormalization normalization, std::vector<LayerPruning>& plan,
+                 const std::vector<size_t>& slots) {
   std::vector<RankedChannel> ranked;
   int64_t total = 0;
   for (size_t k = 0; k < layers.size(); ++k) {
     const std::vector<double>& s = scores_of(scores, *layers[k]);
-    for (int64_t c = 0; c < layers[k]->out_channels; ++c) ranked.push_back({k, c, s[static_cast<size_t>(c)]});
+    const double divisor = normalization_divisor(s, normalization);
+    for (int64_t c = 0; c < layers[k]->out_channels; ++c) {
+      ranked.push_back({k, c, s[static_cast<size_t>(c)] / divisor});
+    }
     total += layers[k]->out_channels;
   }
   if (total == 0) return;
@@ -123,6 +149,25 @@ PruneScope prune_scope_from_name(const std::string& name) {
   FT_THROW("--scope: unknown pruning scope '{}' (layer, global)", name);
 }
 
+const char* score_normalization_name(ScoreNormalization normalization) {
+  switch (normalization) {
+    case ScoreNormalization::none:
+      return "none";
+    case ScoreNormalization::mean:
+      return "mean";
+    case ScoreNormalization::l2:
+      return "l2";
+  }
+  return "?";
+}
+
+ScoreNormalization score_normalization_from_name(const std::string& name) {
+  for (ScoreNormalization normalization : kAllNormalizations) {
+    if (name == score_normalization_name(normalization)) return normalization;
+  }
+  FT_THROW("--normalize: unknown score normalization '{}' (none, mean, l2)", name);
+}
+
 std::vector<const LayerSpec*> prunable_layers(const ModelSpec& spec) {
   for (const LayerSpec& l : spec.layers) {
     FT_CHECK(l.type != LayerType::edac && l.type != LayerType::tmr_vote,
@@ -159,9 +204,12 @@ std::vector<int64_t> LayerPruning::kept() const {
 }
 
 std::vector<LayerPruning> plan_pruning(const ModelSpec& spec, const ChannelScores& scores, double conv_ratio,
-                                       double fc_ratio, PruneScope scope) {
+                                       double fc_ratio, PruneScope scope, ScoreNormalization normalization) {
   check_ratio(conv_ratio, "--conv-ratio");
   check_ratio(fc_ratio, "--fc-ratio");
+  FT_CHECK(scope == PruneScope::global || normalization == ScoreNormalization::none,
+           "--normalize {}: only global scope compares scores across layers; layer scope takes none",
+           score_normalization_name(normalization));
   const std::vector<const LayerSpec*> layers = prunable_layers(spec);
   std::vector<LayerPruning> plan;
   for (const LayerSpec* l : layers) {
@@ -190,8 +238,8 @@ std::vector<LayerPruning> plan_pruning(const ModelSpec& spec, const ChannelScore
           slots.push_back(k);
         }
         const bool conv = type == LayerType::conv2d;
-        plan_global(group, scores, conv ? conv_ratio : fc_ratio, conv ? "--conv-ratio" : "--fc-ratio", plan,
-                    slots);
+        plan_global(group, scores, conv ? conv_ratio : fc_ratio, conv ? "--conv-ratio" : "--fc-ratio",
+                    normalization, plan, slots);
       }
       break;
   }

@@ -16,8 +16,9 @@
 // rank_channels (descending, NaN first, ties to the lower index); the pass removes the tail of that ranking,
 // i.e. the lowest score first, and among equal scores the higher index first. `layer` scope removes
 // floor(ratio x C) channels of each layer, `global` scope ranks all conv2d channels of the model together
-// (and apart from them all linear neurons but the classifier's) and removes floor(ratio x total) of them.
-// Both keep at least one channel per layer.
+// (and apart from them all linear neurons but the classifier's) and removes floor(ratio x total) of them,
+// after dividing each layer's scores by the layer's mean or L2 norm (ScoreNormalization: raw scores are on no
+// common scale between layers, docs/pruning.md). Both keep at least one channel per layer.
 #pragma once
 
 #include <cstdint>
@@ -32,9 +33,18 @@ namespace ftcnn {
 
 enum class PruneScope { layer, global };
 
+// How global scope puts the layers' scores on one scale before ranking them together: `none` compares raw
+// scores, `mean` divides every score by its layer's mean score, `l2` by the L2 norm of its layer's scores
+// (Molchanov et al., ICLR 2017). A layer whose divisor is 0 or not finite keeps its raw scores. Layer
+// scope ranks within a layer, where a positive divisor changes nothing, so it takes only `none`.
+enum class ScoreNormalization { none, mean, l2 };
+
 const char* prune_scope_name(PruneScope scope);  // "layer", "global"
 // Throws naming the text when it is not a scope.
 PruneScope prune_scope_from_name(const std::string& name);
+const char* score_normalization_name(ScoreNormalization normalization);  // "none", "mean", "l2"
+// Throws naming the text when it is not a normalization.
+ScoreNormalization score_normalization_from_name(const std::string& name);
 
 // Per prunable layer, one score per output channel; a higher score is more important (kept longer).
 using ChannelScores = std::map<std::string, std::vector<double>>;
@@ -59,9 +69,11 @@ struct LayerPruning {
 
 // The channels to remove from every prunable layer (an entry per prunable layer, in graph order, possibly
 // with nothing removed): conv2d layers at `conv_ratio`, linear layers at `fc_ratio`. Every prunable layer
-// needs its scores, one per channel; throws naming the layer otherwise.
+// needs its scores, one per channel; throws naming the layer otherwise. `normalization` other than none
+// needs global scope (throws otherwise).
 std::vector<LayerPruning> plan_pruning(const ModelSpec& spec, const ChannelScores& scores, double conv_ratio,
-                                       double fc_ratio, PruneScope scope);
+                                       double fc_ratio, PruneScope scope,
+                                       ScoreNormalization normalization = ScoreNormalization::none);
 
 // The pruned graph with its parameters filled from `source`: the kept rows / columns, in their original
 // order, bit for bit. Layers the plan does not name keep all channels. Throws naming the layer when the plan

@@ -18,6 +18,7 @@
 #include "engine/fault/fault_targets.hpp"
 #include "engine/hardening.hpp"
 #include "engine/interval_profile.hpp"
+#include "engine/vulnerability/vulnerability.hpp"
 #include "test/test_support.hpp"
 #include "weights/hdf5_file.hpp"
 #include "weights/model_file.hpp"
@@ -125,6 +126,13 @@ TEST_CASE("l1 and random channel rankings", "[harden]") {
   CHECK(a == b);
   CHECK(a != c);
   CHECK(std::set<int64_t>(a.begin(), a.end()).size() == 128);
+
+  // The same order `vuln --method random --seed 5` scores (one counter-based stream for every command).
+  VulnerabilityOptions random;
+  random.method = VulnerabilityMethod::random;
+  random.seed = 5;
+  const VulnerabilityResult scored = compute_vulnerability(wide, 0, {}, random);
+  CHECK(rank_channels(scored.layers.at(0).scores) == a);
 }
 
 TEST_CASE("profiled intervals hold every conv/linear output and do not depend on batching", "[harden]") {

@@ -234,6 +234,50 @@ TEST_CASE("global scope ranks all conv2d channels together, linear neurons apart
         entry(plan_pruning(one_conv, h, 0.0, 0.5, PruneScope::layer), "h").removed);
 }
 
+TEST_CASE("global scope normalised per layer: a layer's scale no longer decides, its spread does",
+          "[pruning]") {
+  const ModelSpec spec = tiny_spec();
+  // a's scores are b's shape scaled by 1/100 (as a BatchNorm'd conv whose weights grew 10x would score):
+  // raw global ranking strips a, normalised ranking treats both alike.
+  ChannelScores scores{
+      {"a", {0.01, 0.02, 0.03, 0.04, 0.05, 0.06}}, {"b", {1, 2, 3, 4, 5}}, {"fc", {7, 6, 5, 4, 3, 2, 1}}};
+  const auto raw = plan_pruning(spec, scores, 0.4, 0.0, PruneScope::global, ScoreNormalization::none);
+  CHECK(entry(raw, "a").removed == std::vector<int64_t>{0, 1, 2, 3});  // floor(4.4) = 4, all from a
+  CHECK(entry(raw, "b").removed.empty());
+  // mean: a / 0.035 = {0.29, 0.57, 0.86, 1.14, 1.43, 1.71}, b / 3 = {0.33, 0.67, 1, 1.33, 1.67}.
+  const auto mean = plan_pruning(spec, scores, 0.4, 0.0, PruneScope::global, ScoreNormalization::mean);
+  CHECK(entry(mean, "a").removed == std::vector<int64_t>{0, 1});
+  CHECK(entry(mean, "b").removed == std::vector<int64_t>{0, 1});
+  // l2: a / 0.0954 = {0.10, 0.21, ...}, b / 7.42 = {0.13, 0.27, 0.40, ...}: a 0, b 0, a 1, b 1.
+  const auto l2 = plan_pruning(spec, scores, 0.4, 0.0, PruneScope::global, ScoreNormalization::l2);
+  CHECK(entry(l2, "a").removed == std::vector<int64_t>{0, 1});
+  CHECK(entry(l2, "b").removed == std::vector<int64_t>{0, 1});
+
+  // Invariance: scaling one layer's scores by any positive factor leaves a normalised plan as it was.
+  for (const ScoreNormalization n : {ScoreNormalization::mean, ScoreNormalization::l2}) {
+    ChannelScores scaled = scores;
+    for (double& s : scaled["b"]) s *= 1e6;
+    const auto before = plan_pruning(spec, scores, 0.6, 0.0, PruneScope::global, n);
+    const auto after = plan_pruning(spec, scaled, 0.6, 0.0, PruneScope::global, n);
+    CHECK(entry(before, "a").removed == entry(after, "a").removed);
+    CHECK(entry(before, "b").removed == entry(after, "b").removed);
+  }
+  // A layer of zeros cannot be divided: it keeps its raw scores (and goes first). NaN scores still rank
+  // first.
+  ChannelScores zeros = scores;
+  zeros["a"] = std::vector<double>(6, 0.0);
+  zeros["b"][1] = kNaN;
+  const auto z = plan_pruning(spec, zeros, 0.5, 0.0, PruneScope::global, ScoreNormalization::mean);
+  CHECK(entry(z, "a").removed == std::vector<int64_t>{1, 2, 3, 4, 5});
+  CHECK(entry(z, "b").removed.empty());
+
+  CHECK(score_normalization_from_name("l2") == ScoreNormalization::l2);
+  CHECK_THROWS_WITH(score_normalization_from_name("max"),
+                    Catch::Contains("unknown score normalization 'max'"));
+  CHECK_THROWS_WITH(plan_pruning(spec, scores, 0.4, 0.0, PruneScope::layer, ScoreNormalization::mean),
+                    Catch::Contains("--normalize mean: only global scope"));
+}
+
 TEST_CASE("the pruned architecture keeps the kept rows and columns, bit for bit", "[pruning]") {
   Graph graph(tiny_spec());
   fill_distinct(graph);
@@ -512,6 +556,8 @@ TEST_CASE("the prune command writes the model, its provenance and the counts", "
   CHECK(exact["pruning"]["importance"]["images"] == 8);
   CHECK(exact["pruning"]["importance"]["split"] == "test");
   CHECK(exact["pruning"]["scope"] == "global");
+  CHECK(exact["pruning"]["normalization"] == "mean");  // global scope's default
+  CHECK(pruning["normalization"] == "none");
 }
 
 TEST_CASE("prune refuses bad flags, hardened models and foreign scores in one line", "[pruning]") {
@@ -532,6 +578,11 @@ TEST_CASE("prune refuses bad flags, hardened models and foreign scores in one li
                         "--importance");
   expect_one_line_error(run_ftcnn(base + "--conv-ratio 0.1 --fc-ratio 0.5 --importance l1 --scope model"),
                         "--scope");
+  expect_one_line_error(run_ftcnn(base + "--conv-ratio 0.1 --fc-ratio 0.5 --importance l1 --normalize l2"),
+                        "--normalize l2: only --scope global compares scores across layers");
+  expect_one_line_error(
+      run_ftcnn(base + "--conv-ratio 0.1 --fc-ratio 0.5 --importance l1 --scope global --normalize max"),
+      "--normalize");
   expect_one_line_error(run_ftcnn(base + "--fc-ratio 0.5 --importance l1"), "--conv-ratio");
   expect_one_line_error(run_ftcnn(base + "--conv-ratio 0.1 --fc-ratio 0.5 --scores " + dir.file("none.h5")),
                         "none.h5");
