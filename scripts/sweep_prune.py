@@ -38,7 +38,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 EQ1_METHODS = ("exact", "batch")
 METHODS = ("exact", "batch", "l1", "random")
-SCOPES = ("layer", "global")
+# ftcnn prune flags per sweep scope: "global" is prune's global scope with its default per-layer mean
+# normalisation, "global-l2" and "global-none" the other normalisations (docs/pruning.md).
+SCOPE_FLAGS = {"layer": ["--scope", "layer"], "global": ["--scope", "global", "--normalize", "mean"],
+               "global-l2": ["--scope", "global", "--normalize", "l2"],
+               "global-none": ["--scope", "global", "--normalize", "none"]}
+SCOPES = tuple(SCOPE_FLAGS)
 CSV_FIELDS = ["method", "scope", "conv_ratio", "fc_ratio", "params", "params_ratio", "macs", "macs_ratio",
               "images", "accuracy", "finetune_epochs", "accuracy_finetuned", "seconds"]
 # Settings that change the numbers: a resumed sweep must have the same ones.
@@ -207,10 +212,10 @@ def plot(out, rows, config):
                     continue
                 colour, marker = styles[method]
                 label = method if len(config["scopes"]) == 1 else f"{method} ({scope})"
-                dash = "-" if scope == "layer" else ":"
+                dash = {"layer": "-", "global": ":", "global-l2": "-."}.get(scope, (0, (1, 4)))
                 xs = ([0.0] if base_acc is not None else []) + [p[0] for p in pts]
                 ys = ([base_acc] if base_acc is not None else []) + [float(p[1]["accuracy"]) * 100 for p in pts]
-                ax.plot(xs, ys, dash, color=colour, marker=marker, label=label)
+                ax.plot(xs, ys, linestyle=dash, color=colour, marker=marker, label=label)
                 if finetuned:
                     ft = [(x, float(r["accuracy_finetuned"]) * 100) for x, r in pts if r["accuracy_finetuned"]]
                     if ft:
@@ -243,7 +248,8 @@ def main(argv=None):
                         "(default 0.2,0.4,0.6,0.8,0.9; empty for none)")
     parser.add_argument("--methods", default="exact,l1", help="importance criteria, from exact, batch, l1, random "
                         "(default exact,l1)")
-    parser.add_argument("--scope", default="layer", help="layer (default), global, or layer,global")
+    parser.add_argument("--scope", default="layer", help="comma-separated: layer (default), global (scores / "
+                        "layer mean), global-l2 (/ layer L2 norm), global-none (raw scores)")
     parser.add_argument("--limit", type=int, help="evaluate on the first N test images (default: all)")
     parser.add_argument("--vuln-images", type=int, default=256, help="images of the Eq. (1) scores (default 256)")
     parser.add_argument("--vuln-split", choices=("train", "test"), default="train",
@@ -410,7 +416,7 @@ def sweep(args, out):
                 if method == "random":
                     source += ["--seed", str(args.seed)]
                 cmd = [ftcnn, "prune", "--model", args.model, "--conv-ratio", fmt_ratio(conv), "--fc-ratio",
-                       fmt_ratio(fc), *source, "--scope", scope, "--out", pruned, "--json", *threads]
+                       fmt_ratio(fc), *source, *SCOPE_FLAGS[scope], "--out", pruned, "--json", *threads]
                 pr = runner.run(cmd, f"ftcnn prune ({method}, {scope}, conv {conv:g}, fc {fc:g})", capture_json=True)
                 accuracy, images = evaluate(pruned, f"ftcnn eval of {pruned.name}")
                 finetuned = ""
@@ -444,11 +450,11 @@ def sweep(args, out):
 
 
 def print_table(rows):
-    print(f"{'method':<8} {'scope':<6} {'conv':>5} {'fc':>5} {'params x':>9} {'MACs x':>7} {'acc %':>7} {'ft %':>7}")
+    print(f"{'method':<8} {'scope':<11} {'conv':>5} {'fc':>5} {'params x':>9} {'MACs x':>7} {'acc %':>7} {'ft %':>7}")
     for r in sorted(rows, key=lambda r: (r["method"] != "none", float(r["fc_ratio"]) > 0, r["scope"],
                                          float(r["conv_ratio"]) + float(r["fc_ratio"]), r["method"])):
         ft = f"{100 * float(r['accuracy_finetuned']):7.2f}" if r["accuracy_finetuned"] else f"{'':>7}"
-        print(f"{r['method']:<8} {r['scope']:<6} {r['conv_ratio']:>5} {r['fc_ratio']:>5} "
+        print(f"{r['method']:<8} {r['scope']:<11} {r['conv_ratio']:>5} {r['fc_ratio']:>5} "
               f"{float(r['params_ratio']):>9.4f} {float(r['macs_ratio']):>7.4f} {100 * float(r['accuracy']):7.2f} {ft}")
 
 

@@ -24,7 +24,11 @@ bool skip_without_gpu() {
 }
 
 CommandResult run_ftcnn(const std::string& arguments, bool with_stderr) {
-  const std::string command = std::string(FTCNN_BINARY) + " " + arguments + (with_stderr ? " 2>&1" : "");
+  return run_command(std::string(FTCNN_BINARY) + " " + arguments, with_stderr);
+}
+
+CommandResult run_command(const std::string& shell_command, bool with_stderr) {
+  const std::string command = shell_command + (with_stderr ? " 2>&1" : "");
   FILE* pipe = popen(command.c_str(), "r");
   REQUIRE(pipe != nullptr);
   CommandResult result;

@@ -42,6 +42,8 @@ struct CommandResult {
   std::string output;
 };
 CommandResult run_ftcnn(const std::string& arguments, bool with_stderr = true);
+// The same for any shell command (a script of scripts/, say).
+CommandResult run_command(const std::string& command, bool with_stderr = true);
 
 // Checks a refused command: exit status 1..127 (no crash), exactly one line of output, naming `needle`.
 void expect_one_line_error(const CommandResult& r, const std::string& needle);
