@@ -3,7 +3,7 @@
 # (docs/pruning.md, "Scripts: the Fig. 5 sweep and the Table II pipeline"):
 #
 #   scripts/prune_pipeline.sh --model M --data DIR [--out DIR] [--conv-ratio 0.05] [--fc-ratio 0.8]
-#       [--importance exact|batch|l1|random] [--scope layer|global] [--split train|test]
+#       [--importance exact|batch|l1|random] [--scope layer|global|global-l2|global-none] [--split train|test]
 #       [--vuln-method exact|batch] [--vuln-images 256] [--profile-images N] [--harden-ratio 0.15]
 #       [--finetune-epochs 10] [--finetune-lr 0.001] [--pack P.npz] [--cache C.npz] [--python PY] [--device cpu|cuda]
 #       [--eval-limit N] [--ber 1e-7,1e-6,1e-5] [--reps 100] [--count paper|binomial] [--campaign-images N]
@@ -21,7 +21,7 @@
 # Writes OUT/table2.md + .json (the Table II row), OUT/fig6_7.md (+ fig6_7.svg with matplotlib), and every
 # step's JSON. Rerunning the same command on OUT skips finished steps (campaigns resume); other settings on
 # the same OUT are refused. --split defaults to train when DIR has it, else test (a note says so).
-# Smoke test (about two minutes on 2 cores):
+# Smoke test (about 20 s on 2 cores; test/test_pruning_scripts.cpp runs it):
 #   scripts/prune_pipeline.sh --model data/default/small_cifar10.h5 --data data/default/cifar10-test-slice \
 #     --split test --vuln-images 32 --profile-images 500 --finetune-epochs 0 --eval-limit 500 --reps 3 \
 #     --campaign-images 100 --bench-images 500 --bench-batch 250 --bench-repeats 2 --bench-warmup 1 --out /tmp/pp
@@ -94,7 +94,14 @@ number_in "$HARDEN_RATIO" 0 '<=' 1 || die "--harden-ratio '$HARDEN_RATIO': not a
 number_in "$FT_LR" 0 '<' 1e9 || die "--finetune-lr '$FT_LR': not a positive number"
 case $IMPORTANCE in exact | batch | l1 | random) ;; *) die "--importance '$IMPORTANCE': choose exact, batch, l1 or random" ;; esac
 case $VULN_METHOD in exact | batch) ;; *) die "--vuln-method '$VULN_METHOD': choose exact or batch" ;; esac
-case $SCOPE in layer | global) ;; *) die "--scope '$SCOPE': choose layer or global" ;; esac
+# global: prune's global scope, scores divided by the layer mean; global-l2 / global-none: by the L2 norm / raw.
+case $SCOPE in
+  layer) SCOPE_FLAGS=(--scope layer) ;;
+  global) SCOPE_FLAGS=(--scope global --normalize mean) ;;
+  global-l2) SCOPE_FLAGS=(--scope global --normalize l2) ;;
+  global-none) SCOPE_FLAGS=(--scope global --normalize none) ;;
+  *) die "--scope '$SCOPE': choose layer, global, global-l2 or global-none" ;;
+esac
 case $DEVICE in cpu | cuda) ;; *) die "--device '$DEVICE': choose cpu or cuda" ;; esac
 case $COUNT in paper | binomial) ;; *) die "--count '$COUNT': choose paper or binomial" ;; esac
 [[ $FT_EPOCHS =~ ^[0-9]+$ ]] || die "--finetune-epochs '$FT_EPOCHS': not a non-negative integer (0 skips fine-tuning)"
@@ -195,7 +202,7 @@ if [[ $IMPORTANCE == "$VULN_METHOD" ]]; then SRC=(--scores "$OUT/vuln_base.h5")
 elif [[ $IMPORTANCE == exact || $IMPORTANCE == batch ]]; then
   SRC=(--importance "$IMPORTANCE" --data "$DATA" --split "$SPLIT" --images "$VULN_IMAGES")
 else SRC=(--importance "$IMPORTANCE" --seed "$SEED"); fi
-step prune.json "$FTCNN" prune --model "$MODEL" --conv-ratio "$CONV" --fc-ratio "$FC" "${SRC[@]}" --scope "$SCOPE" \
+step prune.json "$FTCNN" prune --model "$MODEL" --conv-ratio "$CONV" --fc-ratio "$FC" "${SRC[@]}" "${SCOPE_FLAGS[@]}" \
   "${TH[@]}" --out "$OUT/pruned.h5" --json
 evaluate eval_pruned.json "$OUT/pruned.h5"
 PRUNED=$OUT/pruned.h5

@@ -118,3 +118,58 @@ TEST_CASE("sweep_prune.py: every point is ftcnn prune + eval, a rerun resumes, b
 }
 
 }  // namespace ftcnn
+
+namespace ftcnn {
+
+TEST_CASE(
+    "prune_pipeline.sh: the Table II row is what its steps wrote, a rerun skips, other settings refused",
+    "[pruning][scripts]") {
+  test::TempDir dir;
+  const std::string out = dir.file("pipeline");
+  // The smoke-test settings of docs/pruning.md, global scope with L2-normalised scores.
+  const std::string pipeline =
+      std::string(FTCNN_SOURCE_DIR) + "/scripts/prune_pipeline.sh --ftcnn " + FTCNN_BINARY + " --model " +
+      kModel + " --data " + kData +
+      " --split test --vuln-images 32 --profile-images 500 --finetune-epochs 0 --eval-limit 500 --reps 3"
+      " --campaign-images 100 --bench-images 500 --bench-batch 250 --bench-repeats 2 --bench-warmup 1"
+      " --threads 2 --out " +
+      out;
+  const test::CommandResult first = test::run_command(pipeline + " --scope global-l2");
+  INFO(first.output);
+  REQUIRE(first.exit_code == 0);
+
+  const auto read_json = [&](const std::string& name) {
+    std::ifstream in(out + "/" + name);
+    REQUIRE(in.good());
+    return nlohmann::json::parse(in);
+  };
+  const nlohmann::json table = read_json("table2.json");
+  const nlohmann::json prune = read_json("prune.json");
+  const nlohmann::json& row = table["table2_row"];
+  CHECK(prune["pruning"]["scope"] == "global");
+  CHECK(prune["pruning"]["normalization"] == "l2");
+  CHECK(row["scope"] == "global-l2");
+  CHECK(row["params_ratio"].get<double>() == Approx(prune["parameter_ratio"].get<double>()));
+  CHECK(row["macs_ratio"].get<double>() == Approx(prune["mac_ratio"].get<double>()));
+  CHECK(row["accuracy_unpruned"].get<double>() ==
+        Approx(read_json("eval_base.json")["accuracy"].get<double>()));
+  CHECK(row["accuracy_pruned"].get<double>() ==
+        Approx(read_json("eval_pruned.json")["accuracy"].get<double>()));
+  CHECK(row["params_ratio"].get<double>() < 1.0);
+  CHECK(row["time_ratio"].get<double>() > 0.0);
+  CHECK(table["seed"] == 1);
+  CHECK(table["paper_row"].is_null());  // the small model is not one of the paper's three
+  CHECK(test::exists(out + "/fig6_7.md"));
+  CHECK(test::exists(out + "/pruned_hardened.h5"));
+
+  // Rerun: every step is found finished, the results are not rewritten.
+  const test::CommandResult again = test::run_command(pipeline + " --scope global-l2");
+  INFO(again.output);
+  REQUIRE(again.exit_code == 0);
+  CHECK(read_json("table2.json")["table2_row"] == row);
+
+  test::expect_one_line_error(test::run_command(pipeline + " --scope layer"), "other settings");
+  test::expect_one_line_error(test::run_command(pipeline + " --scope model"), "--scope 'model'");
+}
+
+}  // namespace ftcnn
