@@ -1,0 +1,169 @@
+// Every user-visible output of the bundled model stays what the ftcnn of commit 563f1c8 wrote, bit for bit:
+// eval logits, campaign logs and summaries (plain and hardened), Eq. (1) scores and rankings (exact and
+// batch), detection intervals, the hardened and pruned models (their parameter checksums, architectures and
+// reports) and their logits. test/make_output_fixtures.sh makes the outputs; test/fixtures/outputs_small/
+// holds the reference it made then. Fields that name the version, a time or a temporary path are left out
+// of the comparison; nothing else is.
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "engine/interval_profile.hpp"
+#include "engine/vulnerability/vulnerability_file.hpp"
+#include "test/test_support.hpp"
+#include "weights/hdf5_file.hpp"
+
+namespace ftcnn {
+namespace {
+
+const std::string kReference = test::fixture_path("outputs_small");
+
+std::vector<std::string> lines_of(const std::string& path) {
+  std::ifstream in(path);
+  REQUIRE(in);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+nlohmann::json json_of(const std::string& path) {
+  std::ifstream in(path);
+  REQUIRE(in);
+  return nlohmann::json::parse(in);
+}
+
+// Removes the keys that name the version, a time or a path of this run, at any depth.
+nlohmann::json without_run_fields(nlohmann::json j) {
+  static const std::set<std::string> kRunFields = {"version", "created", "created_by", "file", "out",
+                                                   "model", "seconds"};
+  if (j.is_object()) {
+    nlohmann::json kept = nlohmann::json::object();
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      if (kRunFields.count(it.key()) == 0) kept[it.key()] = without_run_fields(it.value());
+    }
+    return kept;
+  }
+  if (j.is_array()) {
+    for (auto& element : j) element = without_run_fields(element);
+  }
+  return j;
+}
+
+// The same float32 values, bit for bit (NaN included).
+void check_same_floats(const Tensor& actual, const Tensor& expected, const std::string& what) {
+  INFO(what);
+  REQUIRE(actual.shape() == expected.shape());
+  int64_t differing = 0;
+  for (int64_t i = 0; i < expected.numel(); ++i) {
+    uint32_t a, e;
+    std::memcpy(&a, actual.data() + i, 4);
+    std::memcpy(&e, expected.data() + i, 4);
+    differing += a != e;
+  }
+  CHECK(differing == 0);
+}
+
+void check_logits(const std::string& dir, const std::string& name) {
+  const H5File actual = H5File::open_read(dir + "/" + name);
+  const H5File expected = H5File::open_read(kReference + "/" + name);
+  for (const char* dataset : {"logits", "labels"}) {
+    check_same_floats(actual.read_tensor(dataset), expected.read_tensor(dataset), name + "/" + dataset);
+  }
+}
+
+void check_campaign(const std::string& dir, const std::string& name) {
+  // summary.csv: every line but the version and the model path.
+  const auto keep = [](const std::vector<std::string>& lines) {
+    std::vector<std::string> kept;
+    for (const std::string& l : lines) {
+      if (l.rfind("# version:", 0) != 0 && l.rfind("# model:", 0) != 0) kept.push_back(l);
+    }
+    return kept;
+  };
+  CHECK(keep(lines_of(dir + "/" + name + "/summary.csv")) == keep(lines_of(kReference + "/" + name + "/summary.csv")));
+  // runs.jsonl: the header without version and model path, every repetition record as it is.
+  const std::vector<std::string> actual = lines_of(dir + "/" + name + "/runs.jsonl");
+  const std::vector<std::string> expected = lines_of(kReference + "/" + name + "/runs.jsonl");
+  REQUIRE(actual.size() == expected.size());
+  CHECK(without_run_fields(nlohmann::json::parse(actual[0])) ==
+        without_run_fields(nlohmann::json::parse(expected[0])));
+  for (size_t i = 1; i < expected.size(); ++i) {
+    INFO(name << " line " << i + 1);
+    CHECK(actual[i] == expected[i]);
+  }
+}
+
+void check_vulnerability(const std::string& dir, const std::string& name) {
+  INFO(name);
+  const VulnerabilityFile actual = read_vulnerability_h5(dir + "/" + name);
+  const VulnerabilityFile expected = read_vulnerability_h5(kReference + "/" + name);
+  CHECK(actual.result.images == expected.result.images);
+  CHECK(actual.result.skipped == expected.result.skipped);
+  CHECK(actual.result.zero_margins == expected.result.zero_margins);
+  REQUIRE(actual.result.layers.size() == expected.result.layers.size());
+  for (size_t l = 0; l < expected.result.layers.size(); ++l) {
+    const LayerVulnerability& a = actual.result.layers[l];
+    const LayerVulnerability& e = expected.result.layers[l];
+    INFO(e.layer);
+    CHECK(a.layer == e.layer);
+    CHECK(a.ranking == e.ranking);
+    REQUIRE(a.scores.size() == e.scores.size());
+    for (size_t c = 0; c < e.scores.size(); ++c) CHECK(std::memcmp(&a.scores[c], &e.scores[c], 8) == 0);
+  }
+}
+
+void check_intervals(const std::string& dir) {
+  const IntervalProfile actual = read_interval_file(dir + "/intervals.h5");
+  const IntervalProfile expected = read_interval_file(kReference + "/intervals.h5");
+  CHECK(actual.images == expected.images);
+  REQUIRE(actual.layers.size() == expected.layers.size());
+  for (size_t l = 0; l < expected.layers.size(); ++l) {
+    INFO(expected.layers[l].layer);
+    CHECK(actual.layers[l].layer == expected.layers[l].layer);
+    CHECK(actual.layers[l].lower == expected.layers[l].lower);
+    CHECK(actual.layers[l].upper == expected.layers[l].upper);
+  }
+}
+
+void check_report(const std::string& dir, const std::string& name) {
+  INFO(name);
+  CHECK(without_run_fields(json_of(dir + "/" + name)) == without_run_fields(json_of(kReference + "/" + name)));
+}
+
+}  // namespace
+
+TEST_CASE("every output of the bundled model is what the reference ftcnn wrote, bit for bit", "[identity]") {
+  test::TempDir dir;
+  const test::CommandResult r =
+      test::run_command("cd " + std::string(FTCNN_SOURCE_DIR) + " && test/make_output_fixtures.sh " +
+                        FTCNN_BINARY + " " + dir.path());
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+
+  // One run, then every comparison (Catch2 sections would rerun the script once each).
+  check_logits(dir.path(), "logits.h5");
+  for (const char* mode : {"edac", "dup-only", "tmr"}) {
+    check_logits(dir.path(), fmt::format("logits_hardened_{}.h5", mode));
+    check_report(dir.path(), fmt::format("harden_{}.json", mode));
+    check_report(dir.path(), fmt::format("info_hardened_{}.json", mode));
+  }
+  check_logits(dir.path(), "logits_pruned.h5");
+  check_campaign(dir.path(), "campaign");
+  check_campaign(dir.path(), "campaign_hardened");
+  check_vulnerability(dir.path(), "vuln_exact.h5");
+  check_vulnerability(dir.path(), "vuln_batch.h5");
+  check_intervals(dir.path());
+  check_report(dir.path(), "prune.json");
+  check_report(dir.path(), "prune_global.json");
+  check_report(dir.path(), "info_pruned.json");
+}
+
+}  // namespace ftcnn
