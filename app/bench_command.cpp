@@ -78,7 +78,8 @@ void score(const std::vector<float>& logits, const Dataset& data, int64_t classe
 // Every batch size in turn: `--warmup` untimed passes, then `--repeats` timed passes over all images.
 std::vector<InferenceResult> bench_inference(Graph& graph, const Dataset& data, const Preprocessing& pre,
                                              Device device, const std::vector<int64_t>& batches,
-                                             const BenchOptions& o, std::string& description) {
+                                             const BenchOptions& o, std::string& description,
+                                             AlgorithmChoices& algorithms) {
   const std::unique_ptr<PassTimer> timer = make_pass_timer(graph, data, pre, device, o.threads);
   description = timer->description();
   std::vector<InferenceResult> results;
@@ -92,6 +93,7 @@ std::vector<InferenceResult> bench_inference(Graph& graph, const Dataset& data, 
     score(timer->logits(), data, graph.spec().num_classes, r);
     results.push_back(r);
   }
+  algorithms = timer->algorithms();
   return results;
 }
 
@@ -173,8 +175,9 @@ void run_bench(const BenchOptions& o) {
   const std::string checksum = fmt::format("{:016x}", graph.parameters().checksum());
 
   std::string description;
+  AlgorithmChoices algorithms;
   const std::vector<InferenceResult> inference =
-      bench_inference(graph, data, pre, device, batches, o, description);
+      bench_inference(graph, data, pre, device, batches, o, description, algorithms);
   // The inference runner is gone: the evaluator brings its own (and its own copy of the images).
   std::unique_ptr<CampaignBench> campaign;
   if (o.campaign_reps > 0)
@@ -233,6 +236,7 @@ void run_bench(const BenchOptions& o) {
                 {"warmup", o.warmup},
                 {"repeats", o.repeats},
                 {"inference", rows},
+                {"algorithms", algorithms},
                 {"campaign", campaign_json}});
     return;
   }

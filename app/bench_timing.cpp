@@ -92,6 +92,7 @@ class CpuPassTimer : public PassTimer {
 
   std::vector<float> logits() override { return logits_; }
   std::string description() const override { return runner_->description(); }
+  AlgorithmChoices algorithms() const override { return runner_->algorithms(); }
 
  private:
   std::unique_ptr<Runner> runner_;
@@ -157,6 +158,7 @@ class CudaPassTimer : public PassTimer {
   }
 
   std::string description() const override { return runner_->description(); }
+  AlgorithmChoices algorithms() const override { return runner_->algorithms(); }
 
  private:
   std::unique_ptr<CudaRunner> runner_;

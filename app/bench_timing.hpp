@@ -47,6 +47,8 @@ class PassTimer {
   // The logits of the latest pass, [images, classes], on the host.
   virtual std::vector<float> logits() = 0;
   virtual std::string description() const = 0;
+  // The convolution algorithm of every plan so far (CUDA; empty on the CPU).
+  virtual AlgorithmChoices algorithms() const = 0;
 };
 
 std::unique_ptr<PassTimer> make_pass_timer(Graph& graph, const Dataset& data, const Preprocessing& pre,

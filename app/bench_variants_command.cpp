@@ -126,7 +126,8 @@ void run_bench_variants(const VariantsOptions& o) {
                     {"images_per_second", n / (t.median / 1000.0)},
                     {"accuracy", static_cast<double>(c.correct) / n},
                     {"non_finite", c.non_finite},
-                    {"top1_differs_from_base", differences(c, base)}});
+                    {"top1_differs_from_base", differences(c, base)},
+                    {"algorithms", c.timer->algorithms()}});
   }
 
   if (o.json) {

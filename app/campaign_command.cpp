@@ -62,7 +62,8 @@ struct Setup {
 };
 
 Setup prepare(const ModelOptions& model_options, const std::string& data_dir, int64_t images,
-              const std::string& targets, const std::string& device, int64_t batch, int threads) {
+              const std::string& targets, const std::string& device, int64_t batch, int threads,
+              const AlgorithmChoices& pinned_algorithms = {}) {
   Setup s;
   s.model = load_model_from(model_options);
   s.data = load_cifar(data_dir, "test", images);
@@ -70,12 +71,15 @@ Setup prepare(const ModelOptions& model_options, const std::string& data_dir, in
   s.targets = std::make_unique<FaultTargets>(s.model.graph->parameters(), parse_target_selection(targets));
   const Preprocessing& pre = s.model.info.preprocessing;
   s.evaluator = make_fault_evaluator(*s.model.graph, *s.targets, s.data, pre.scale, pre.mean, pre.std,
-                                     parse_device(device), EvaluatorOptions{batch, threads});
+                                     parse_device(device), EvaluatorOptions{batch, threads, pinned_algorithms});
   return s;
 }
 
 void run_campaign(const CampaignOptions& o) {
-  Setup s = prepare(o.model, o.data, o.images, o.targets, o.device, o.batch, o.threads);
+  // A resumed CUDA campaign computes with the convolution algorithms its log records (not a new, timed
+  // choice), so that its golden run and repetitions are those of the log.
+  const AlgorithmChoices pinned = logged_algorithms(o.out + "/runs.jsonl");
+  Setup s = prepare(o.model, o.data, o.images, o.targets, o.device, o.batch, o.threads, pinned);
   CampaignConfig config;
   config.bers = parse_bers(o.bers);
   config.repetitions = o.repetitions;

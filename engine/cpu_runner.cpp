@@ -20,22 +20,21 @@ class CpuRunner final : public Runner {
   void sync_parameters() override {}  // the CPU runs on the host arena itself
 
   void forward(const float* input, int64_t batch, float* output) override {
-    if (!graph_.prepared_for(id_, batch)) {
-      shapes_ = graph_.prepare(ctx_, batch, id_);
-      const size_t size = static_cast<size_t>(max_activation(shapes_));
-      for (auto& b : buffers_) b.resize(size);
+    const GraphPlan& plan = plans_.get(ctx_, batch);
+    const size_t size = static_cast<size_t>(plans_.max_activation());
+    for (auto& b : buffers_) {
+      if (b.size() < size) b.resize(size);
     }
     float* const buffers[2] = {buffers_[0].data(), buffers_[1].data()};
-    graph_.run(ctx_, ParameterView(graph_.parameters(), graph_.parameters().arena().data()), shapes_, input,
+    graph_.run(ctx_, plan, ParameterView(graph_.parameters(), graph_.parameters().arena().data()), input,
                buffers, output);
   }
 
  private:
   Graph& graph_;
-  int64_t id_ = graph_.new_runner_id();
   CpuContext cpu_;
   ExecContext ctx_;
-  std::vector<Shape> shapes_;
+  PlanCache plans_{graph_};
   std::vector<float> buffers_[2];
 };
 

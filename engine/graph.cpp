@@ -73,38 +73,37 @@ std::vector<int> Graph::fusion_plan(int64_t batch, std::vector<FusedEpilogue>* e
   return plan;
 }
 
-std::vector<Shape> Graph::prepare(const ExecContext& ctx, int64_t batch, int64_t runner_id, bool fuse) {
+GraphPlan Graph::prepare(const ExecContext& ctx, int64_t batch, bool fuse) const {
   FT_CHECK(!fuse || ctx.device == Device::cuda, "layer fusion is for CUDA only, not {}",
            device_name(ctx.device));
-  prepared_runner_ = -1;
-  const std::vector<Shape> shapes = output_shapes(batch);
+  GraphPlan plan;
+  plan.batch = batch;
+  plan.device = ctx.device;
+  plan.shapes = output_shapes(batch);
   const size_t count = layers_.size();
   std::vector<FusedEpilogue> epilogues(count);
-  absorbed_ = fuse ? fusion_plan(batch, &epilogues) : std::vector<int>(count, 0);
+  plan.absorbed = fuse ? fusion_plan(batch, &epilogues) : std::vector<int>(count, 0);
   Shape current = input_shape(batch);
   for (size_t i = 0; i < count; ++i) {
-    layers_[i]->prepare(ctx, current, epilogues[i]);
-    current = shapes[i];
+    plan.layers.push_back(layers_[i]->prepare(ctx, current, epilogues[i]));
+    current = plan.shapes[i];
   }
-  prepared_runner_ = runner_id;
-  prepared_batch_ = batch;
-  return shapes;
+  return plan;
 }
 
-void Graph::run(const ExecContext& ctx, const ParameterView& params, const std::vector<Shape>& shapes,
-                const float* input, float* const buffers[2], float* output) {
-  FT_CHECK(shapes.size() == layers_.size() && absorbed_.size() == layers_.size(),
-           "graph run with {} shapes for {} layers ({} prepared)", shapes.size(), layers_.size(),
-           absorbed_.size());
+void Graph::run(const ExecContext& ctx, const GraphPlan& plan, const ParameterView& params, const float* input,
+                float* const buffers[2], float* output, const LayerHooks* hooks) {
+  FT_CHECK(plan.layers.size() == layers_.size() && plan.absorbed.size() == layers_.size(),
+           "graph run with a plan of {} layers for {} layers", plan.layers.size(), layers_.size());
   // Ping-pong between the two buffers; element-wise layers write over their input once it is ours.
   const float* current = input;
   int owned = -1;  // which buffer holds `current`, -1 while it is the caller's input
-  Shape current_shape = input_shape(shapes.front()[0]);
+  Shape current_shape = input_shape(plan.batch);
   size_t end = 0;
   for (size_t i = 0; i < layers_.size(); i = end + 1) {
     Layer& layer = *layers_[i];
     // A fused layer runs the ones it absorbed too: its result is the output of layer `end`.
-    end = i + static_cast<size_t>(absorbed_[i]);
+    end = i + static_cast<size_t>(plan.absorbed[i]);
     const bool last = end + 1 == layers_.size();
     float* out;
     int out_owner;
@@ -118,11 +117,42 @@ void Graph::run(const ExecContext& ctx, const ParameterView& params, const std::
       out_owner = owned == 0 ? 1 : 0;
       out = buffers[out_owner];
     }
-    layer.forward(ctx, params, current_shape, current, out);
+    if (hooks != nullptr && hooks->before) hooks->before(static_cast<int>(i), current_shape, current);
+    layer.forward(ctx, *plan.layers[i], params, current, out);
     current = out;
     owned = out_owner;
-    current_shape = shapes[end];
+    current_shape = plan.shapes[end];
+    if (ctx.check_after_layer) ctx.check_after_layer(layer);
+    if (hooks != nullptr && hooks->after) hooks->after(static_cast<int>(end), current_shape, out);
   }
+}
+
+int64_t GraphPlan::max_activation() const {
+  return ftcnn::max_activation(shapes);
+}
+
+const GraphPlan& PlanCache::get(const ExecContext& ctx, int64_t batch) {
+  auto it = plans_.find(batch);
+  if (it == plans_.end()) {
+    it = plans_.emplace(batch, graph_.prepare(ctx, batch, fuse_)).first;
+    max_activation_ = std::max(max_activation_, it->second.max_activation());
+  }
+  FT_CHECK(it->second.device == ctx.device, "a plan for {} asked for on {}", device_name(it->second.device),
+           device_name(ctx.device));
+  return it->second;
+}
+
+AlgorithmChoices PlanCache::algorithms() const {
+  AlgorithmChoices choices;
+  for (const auto& [batch, plan] : plans_) {
+    for (size_t i = 0; i < plan.layers.size(); ++i) {
+      const LayerPlan& layer = *plan.layers[i];
+      if (layer.cuda == nullptr) continue;
+      const std::string algorithm = layer.cuda->algorithm();
+      if (!algorithm.empty()) choices[algorithm_key(graph_.layer(static_cast<int>(i)).name(), layer.input)] = algorithm;
+    }
+  }
+  return choices;
 }
 
 int64_t max_activation(const std::vector<Shape>& shapes) {

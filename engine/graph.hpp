@@ -1,9 +1,13 @@
 // A model as a sequence of layers that owns them and their parameters.
 //
-// The graph is device-agnostic: it knows shapes, parameters and MACs. Running it is a Runner's job
-// (runner.hpp), which plans activation memory once per batch size and moves data to and from its device.
+// The graph is device-agnostic: it knows shapes, parameters and MACs, and holds no plan. prepare() makes a
+// GraphPlan for one batch size on one device; whoever runs the graph keeps its plans (a PlanCache: one per
+// batch size, for the life of the runner), so any number of runners may share one graph. run() is the one
+// loop over layers; hooks observe (or edit) what passes between them.
 #pragma once
 
+#include <functional>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -12,6 +16,27 @@
 #include "engine/parameter_store.hpp"
 
 namespace ftcnn {
+
+// The graph planned for one batch size on one device: every layer's plan (on CUDA its descriptors and its
+// chosen algorithm), the output shapes, and the fusion.
+struct GraphPlan {
+  int64_t batch = 0;
+  Device device = Device::cpu;
+  std::vector<Shape> shapes;    // output of every layer, fused or not
+  std::vector<int> absorbed;    // per layer: Graph::fusion_plan() when prepared with `fuse`, else 0
+  std::vector<std::unique_ptr<LayerPlan>> layers;
+  // Largest activation in floats: run() needs two buffers of this size.
+  int64_t max_activation() const;
+};
+
+// Called by Graph::run around the layers. `before(layer, input shape, input)` sees a layer's input before
+// the layer runs (before an in-place layer overwrites it); `after(layer, output shape, output)` sees its
+// output and may edit it. A fused step (CUDA) counts as its last layer for `after` and its first for
+// `before`: the absorbed layers' own outputs never exist.
+struct LayerHooks {
+  std::function<void(int layer, const Shape& input, const float* in)> before;
+  std::function<void(int layer, const Shape& output, float* out)> after;
+};
 
 class Graph {
  public:
@@ -31,41 +56,44 @@ class Graph {
   std::vector<Shape> output_shapes(int64_t batch) const;
   int64_t macs_per_item() const;
 
-  // Layers hold one plan each, so runners sharing a graph (a CPU and a CUDA one, or a new one after an old
-  // one) must re-prepare whenever another prepared in between. Each runner takes an id from the graph and
-  // asks prepared_for() before running.
-  int64_t new_runner_id() { return ++last_runner_id_; }
-  // Prepares every layer for `batch` on the context's device for runner `runner_id`; returns the output
-  // shapes (of every layer, fused or not).
+  // Plans every layer for `batch` on the context's device (cuDNN descriptors and algorithm choice on CUDA).
   // `fuse` (CUDA only) is the fusion pass: a layer that accepts an epilogue (edac, tmr_vote) absorbs the
   // BatchNorm2d and/or ReLU directly after it (Layer::join_epilogue decides), and its kernel applies them;
-  // the absorbed layers are still prepared, but run() skips them. Without `fuse` nothing is absorbed.
-  std::vector<Shape> prepare(const ExecContext& ctx, int64_t batch, int64_t runner_id = 0, bool fuse = false);
+  // the absorbed layers are still planned, but run() skips them. Without `fuse` nothing is absorbed.
+  GraphPlan prepare(const ExecContext& ctx, int64_t batch, bool fuse = false) const;
   // The fusion pass alone (device-independent, nothing prepared): per layer, how many of the layers after it
   // it would absorb, -1 for a layer absorbed by an earlier one; the epilogue of each layer in `epilogues`.
   std::vector<int> fusion_plan(int64_t batch, std::vector<FusedEpilogue>* epilogues = nullptr) const;
-  // After prepare: fusion_plan() when prepared with `fuse`, else all 0.
-  int absorbed(int i) const { return absorbed_.at(static_cast<size_t>(i)); }
-  bool prepared_for(int64_t runner_id, int64_t batch) const {
-    return prepared_runner_ == runner_id && prepared_batch_ == batch;
-  }
-  // Runs the prepared graph (with the fusion of the last prepare) on device pointers. `buffers` are two
-  // activation buffers of at least max_activation(shapes) floats each; `input` is read only; the result lands
-  // in `output`.
-  void run(const ExecContext& ctx, const ParameterView& params, const std::vector<Shape>& shapes,
-           const float* input, float* const buffers[2], float* output);
+  // Runs a plan of this graph on device pointers. `buffers` are two activation buffers of at least
+  // plan.max_activation() floats each; `input` is read only; the result lands in `output`.
+  void run(const ExecContext& ctx, const GraphPlan& plan, const ParameterView& params, const float* input,
+           float* const buffers[2], float* output, const LayerHooks* hooks = nullptr);
 
  private:
   ModelSpec spec_;
   std::vector<std::unique_ptr<Layer>> layers_;
   ParameterStore parameters_;
-  std::vector<int> absorbed_;  // per layer, of the last prepare: see absorbed()
-  int64_t last_runner_id_ = 0;
-  int64_t prepared_runner_ = -1;
-  int64_t prepared_batch_ = -1;
 };
 
 // Largest element count among the shapes.
 int64_t max_activation(const std::vector<Shape>& shapes);
+
+// The plans of one graph on one device, one per batch size, made on first use and kept: a tail batch never
+// re-plans, and each conv2d's algorithm is chosen once per (layer, shape) for the cache's life.
+class PlanCache {
+ public:
+  explicit PlanCache(const Graph& graph, bool fuse = false) : graph_(graph), fuse_(fuse) {}
+  const GraphPlan& get(const ExecContext& ctx, int64_t batch);
+  // The largest activation over every plan made so far (the buffers run() needs for all of them).
+  int64_t max_activation() const { return max_activation_; }
+  // The algorithm every plan chose ("<layer> <input shape>" -> name); empty on the CPU.
+  AlgorithmChoices algorithms() const;
+
+ private:
+  const Graph& graph_;
+  bool fuse_;
+  std::map<int64_t, GraphPlan> plans_;
+  int64_t max_activation_ = 0;
+};
 
 }  // namespace ftcnn

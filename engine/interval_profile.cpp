@@ -47,7 +47,7 @@ const LayerInterval* IntervalProfile::find(const std::string& layer) const {
 }
 
 IntervalProfiler::IntervalProfiler(Graph& graph, int threads)
-    : graph_(graph), runner_id_(graph.new_runner_id()), cpu_(threads) {
+    : graph_(graph), cpu_(threads) {
   ctx_.cpu = &cpu_;
   for (int i = 0; i < graph_.size(); ++i) {
     const LayerSpec& spec = graph_.layer(i).spec();
@@ -70,54 +70,44 @@ IntervalProfiler::IntervalProfiler(Graph& graph, int threads)
 
 void IntervalProfiler::add(const float* input, int64_t batch) {
   if (batch <= 0) return;
-  // Prepared under our own runner id, so any runner that uses the graph afterwards plans again.
-  if (!graph_.prepared_for(runner_id_, batch)) {
-    shapes_ = graph_.prepare(ctx_, batch, runner_id_);
-    const size_t size = static_cast<size_t>(max_activation(shapes_));
-    for (auto& b : buffers_) b.resize(size);
-  }
-  const ParameterView params(graph_.parameters(), graph_.parameters().arena().data());
-  // Graph::run's ping-pong, keeping every intermediate output visible.
-  const float* current = input;
-  int owned = -1;  // which buffer holds `current`, -1 while it is the caller's input
-  Shape current_shape = graph_.input_shape(batch);
-  for (int i = 0; i < graph_.size(); ++i) {
-    Layer& layer = graph_.layer(i);
-    const int out_owner = layer.in_place() && owned >= 0 ? owned : (owned == 0 ? 1 : 0);
-    float* out = buffers_[out_owner].data();
-    layer.forward(ctx_, params, current_shape, current, out);
-    current = out;
-    owned = out_owner;
-    current_shape = shapes_[static_cast<size_t>(i)];
-
-    const int index = profiled_layer_[static_cast<size_t>(i)];
-    if (index < 0) continue;
-    LayerInterval& interval = profile_.layers[static_cast<size_t>(index)];
-    const int64_t channels = current_shape[1];
-    const int64_t inner = current_shape.per_item() / channels;  // H * W, or 1 after a linear layer
-    int64_t non_finite = 0;
-#pragma omp parallel for num_threads(cpu_.threads()) schedule(static) reduction(+ : non_finite)
-    for (int64_t c = 0; c < channels; ++c) {
-      float lo = interval.lower[static_cast<size_t>(c)], hi = interval.upper[static_cast<size_t>(c)];
-      for (int64_t n = 0; n < batch; ++n) {
-        const float* values = out + (n * channels + c) * inner;
-        for (int64_t p = 0; p < inner; ++p) {
-          const float v = values[p];
-          if (!std::isfinite(v)) {
-            ++non_finite;
-            continue;
-          }
-          lo = std::min(lo, v);
-          hi = std::max(hi, v);
-        }
-      }
-      interval.lower[static_cast<size_t>(c)] = lo;
-      interval.upper[static_cast<size_t>(c)] = hi;
-    }
-    FT_CHECK(non_finite == 0, "layer {}: {} NaN or Inf outputs on the profiling inputs (a broken model?)",
-             layer.name(), non_finite);
-  }
+  const GraphPlan& plan = plans_.get(ctx_, batch);
+  for (auto& b : buffers_) b.resize(std::max(b.size(), static_cast<size_t>(plans_.max_activation())));
+  logits_.resize(static_cast<size_t>(plan.shapes.back().numel()));
+  float* const buffers[2] = {buffers_[0].data(), buffers_[1].data()};
+  LayerHooks hooks;
+  hooks.after = [this](int layer, const Shape& shape, float* out) { fold(layer, shape, out); };
+  graph_.run(ctx_, plan, ParameterView(graph_.parameters(), graph_.parameters().arena().data()), input, buffers,
+             logits_.data(), &hooks);
   profile_.images += batch;
+}
+
+void IntervalProfiler::fold(int layer, const Shape& shape, const float* out) {
+  const int index = profiled_layer_[static_cast<size_t>(layer)];
+  if (index < 0) return;
+  LayerInterval& interval = profile_.layers[static_cast<size_t>(index)];
+  const int64_t batch = shape[0], channels = shape[1];
+  const int64_t inner = shape.per_item() / channels;  // H * W, or 1 after a linear layer
+  int64_t non_finite = 0;
+#pragma omp parallel for num_threads(cpu_.threads()) schedule(static) reduction(+ : non_finite)
+  for (int64_t c = 0; c < channels; ++c) {
+    float lo = interval.lower[static_cast<size_t>(c)], hi = interval.upper[static_cast<size_t>(c)];
+    for (int64_t n = 0; n < batch; ++n) {
+      const float* values = out + (n * channels + c) * inner;
+      for (int64_t p = 0; p < inner; ++p) {
+        const float v = values[p];
+        if (!std::isfinite(v)) {
+          ++non_finite;
+          continue;
+        }
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+      }
+    }
+    interval.lower[static_cast<size_t>(c)] = lo;
+    interval.upper[static_cast<size_t>(c)] = hi;
+  }
+  FT_CHECK(non_finite == 0, "layer {}: {} NaN or Inf outputs on the profiling inputs (a broken model?)",
+           graph_.layer(layer).name(), non_finite);
 }
 
 IntervalProfile widen_intervals(const IntervalProfile& profile, double margin) {

@@ -1,8 +1,9 @@
 // Detection intervals for the EDAC layers (docs/hardening.md): per conv2d / linear layer and output
 // channel, the minimum and maximum of the layer's output (before BatchNorm) over a profiling set.
 //
-// IntervalProfiler runs a plain (unhardened) graph on the CPU layer by layer and folds the output of every
-// conv2d and linear layer into running per-channel minima and maxima, batch after batch. Interval files are
+// IntervalProfiler runs a plain (unhardened) graph on the CPU with a hook after every layer (Graph::run) that
+// folds the output of every conv2d and linear layer into running per-channel minima and maxima, batch after
+// batch. Interval files are
 // HDF5: datasets "<layer>/lower" and "<layer>/upper" (float32 [channels]) plus root attributes `format`
 // ("ftcnn-intervals"), `format_version` (1) and `provenance` (JSON: tool, time, model, its checksum, data).
 #pragma once
@@ -43,12 +44,15 @@ class IntervalProfiler {
   const IntervalProfile& profile() const { return profile_; }
 
  private:
+  // Folds one layer's output into its intervals (the hook).
+  void fold(int layer, const Shape& shape, const float* out);
+
   Graph& graph_;
-  int64_t runner_id_;
   CpuContext cpu_;
   ExecContext ctx_;
-  std::vector<Shape> shapes_;
+  PlanCache plans_{graph_};
   std::vector<float> buffers_[2];
+  std::vector<float> logits_;
   std::vector<int> profiled_layer_;  // per graph layer: index into profile_.layers, or -1
   IntervalProfile profile_;
 };

@@ -18,50 +18,54 @@ bool Layer::join_epilogue(FusedEpilogue&, const Shape&) const {
   return false;
 }
 
-void Layer::prepare(const ExecContext& ctx, const Shape& input, const FusedEpilogue& epilogue) {
+std::unique_ptr<LayerPlan> Layer::prepare(const ExecContext& ctx, const Shape& input,
+                                          const FusedEpilogue& epilogue) const {
   output_shape(input);  // validates
-  prepared_ = false;
-  epilogue_ = FusedEpilogue{};
   if (!epilogue.empty() && (ctx.device != Device::cuda || !accepts_epilogue())) {
     fail(fmt::format("cannot run the following layers fused on {}", device_name(ctx.device)));
   }
+  auto plan = std::make_unique<LayerPlan>();
+  plan->input = input;
+  plan->device = ctx.device;
+  plan->epilogue = epilogue;
   if (ctx.device == Device::cuda) {
     if (ctx.cuda == nullptr) fail("prepared for cuda without a CUDA context");
-    prepare_cuda(input, *ctx.cuda);
+    plan->cuda = prepare_cuda(input, *ctx.cuda, ctx.pinned_algorithms);
   } else if (ctx.cpu == nullptr) {
     fail("prepared for cpu without a CPU context");
   }
-  epilogue_ = epilogue;
-  prepared_input_ = input;
-  prepared_device_ = ctx.device;
-  prepared_ = true;
+  return plan;
 }
 
-void Layer::forward(const ExecContext& ctx, const ParameterView& params, const Shape& input, const float* in,
+void Layer::forward(const ExecContext& ctx, const LayerPlan& plan, const ParameterView& params, const float* in,
                     float* out) {
-  if (!prepared_ || prepared_device_ != ctx.device || prepared_input_ != input) {
-    fail(fmt::format("forward on {} with input {} but prepared for {} with {}", device_name(ctx.device),
-                     input.str(), device_name(prepared_device_),
-                     prepared_ ? prepared_input_.str() : "nothing"));
+  if (plan.device != ctx.device) {
+    fail(fmt::format("forward on {} with a plan for {}", device_name(ctx.device), device_name(plan.device)));
   }
   switch (ctx.device) {
     case Device::cpu:
-      forward_cpu(input, params, in, out, *ctx.cpu);
+      forward_cpu(plan.input, params, in, out, *ctx.cpu);
       return;
     case Device::cuda:
-      forward_cuda(input, params, in, out, *ctx.cuda);
+      forward_cuda(plan, params, in, out, *ctx.cuda);
       return;
   }
 }
 
-void Layer::prepare_cuda(const Shape&, CudaContext&) {}
+std::unique_ptr<LayerCudaState> Layer::prepare_cuda(const Shape&, CudaContext&, const AlgorithmChoices*) const {
+  return nullptr;
+}
 
-void Layer::forward_cuda(const Shape&, const ParameterView&, const float*, float*, CudaContext&) {
+void Layer::forward_cuda(const LayerPlan&, const ParameterView&, const float*, float*, CudaContext&) {
   fail(cuda_compiled() ? "has no CUDA implementation" : "this build of ftcnn has no CUDA backend");
 }
 
 void Layer::fail(const std::string& message) const {
   throw Error(fmt::format("layer {} ({}): {}", spec_.name, layer_type_name(spec_.type), message));
+}
+
+std::string algorithm_key(const std::string& layer, const Shape& input) {
+  return layer + " " + input.str();
 }
 
 }  // namespace ftcnn

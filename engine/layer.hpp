@@ -2,14 +2,18 @@
 //
 // A layer is built from its LayerSpec, declares its parameters in the model's ParameterStore, computes its
 // output shape, and runs on one device. `prepare` does all per-shape work once (cuDNN descriptors,
-// algorithm choice, workspace size); `forward` is non-virtual: it checks that the layer was prepared for
-// this device and input shape, then calls exactly one of forward_cpu / forward_cuda. There is no fallback
-// from CUDA to CPU. Activations are NCHW float32 (or [N, features] after flatten), batch first.
+// algorithm choice, workspace size) and returns it as a LayerPlan, which the caller keeps (runners keep one
+// per layer and batch size for their whole life: a layer holds no plan, so any number of runners may share
+// it); `forward` is non-virtual: it checks that the plan is for this device, then calls exactly one of
+// forward_cpu / forward_cuda. There is no fallback from CUDA to CPU. Activations are NCHW float32 (or
+// [N, features] after flatten), batch first.
 //
 // Adding a layer: `<name>.hpp` (this contract), `<name>.cpp` (shapes, validation, CPU body), `<name>.cu`
 // (CUDA body), one line in layer_registry.cpp, one test file.
 #pragma once
 
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,12 +28,23 @@ namespace ftcnn {
 
 class CpuContext;
 class CudaContext;
+class Layer;
 
-// What a forward call runs with: the device and that device's context.
+// The cuDNN algorithm of every conv2d plan, "<layer> <input shape>" -> algorithm name
+// ("features.0 [1000, 3, 32, 32]" -> "IMPLICIT_PRECOMP_GEMM"): recorded beside CUDA results, and given back
+// to a resumed campaign so that it computes the golden run it logged.
+using AlgorithmChoices = std::map<std::string, std::string>;
+
+// What a prepare or forward call runs with: the device and that device's context.
 struct ExecContext {
   Device device = Device::cpu;
   CpuContext* cpu = nullptr;
   CudaContext* cuda = nullptr;
+  // prepare: algorithms to use instead of choosing (keys as AlgorithmChoices); nullptr: choose.
+  const AlgorithmChoices* pinned_algorithms = nullptr;
+  // Called by Graph::run after every layer (or fused step) when set: the CUDA runner's FTCNN_CUDA_SYNC=1
+  // check, which waits for the layer and names it in any CUDA error.
+  std::function<void(const Layer&)> check_after_layer;
 };
 
 // A BatchNorm2d (eval) and/or a ReLU that a layer applies to its own output inside its CUDA kernel, in place
@@ -46,10 +61,24 @@ struct FusedEpilogue {
   bool empty() const { return layers.empty(); }
 };
 
-// Per-layer state owned by the CUDA side (descriptors, chosen algorithms); defined in each layer's .cu.
+// Per-layer, per-shape state owned by the CUDA side (descriptors, chosen algorithms); defined in each
+// layer's .cu.
 struct LayerCudaState {
   virtual ~LayerCudaState() = default;
+  // The algorithm this plan chose, "" where there is no choice.
+  virtual std::string algorithm() const { return ""; }
 };
+
+// A layer prepared for one input shape on one device.
+struct LayerPlan {
+  Shape input;
+  Device device = Device::cpu;
+  FusedEpilogue epilogue;                // CUDA: the BatchNorm / ReLU the layer's kernel applies too
+  std::unique_ptr<LayerCudaState> cuda;  // CUDA: descriptors, algorithm; may be null
+};
+
+// The key of a plan in AlgorithmChoices.
+std::string algorithm_key(const std::string& layer, const Shape& input);
 
 class Layer {
  public:
@@ -85,30 +114,25 @@ class Layer {
 
   // Plans the layer for `input` on the context's device; a non-empty `epilogue` (CUDA, and only for a layer
   // that accepts one) makes forward apply it too.
-  void prepare(const ExecContext& ctx, const Shape& input, const FusedEpilogue& epilogue = {});
-  void forward(const ExecContext& ctx, const ParameterView& params, const Shape& input, const float* in,
+  std::unique_ptr<LayerPlan> prepare(const ExecContext& ctx, const Shape& input,
+                                     const FusedEpilogue& epilogue = {}) const;
+  // Runs the plan: `in` holds plan.input, `out` the output shape.
+  void forward(const ExecContext& ctx, const LayerPlan& plan, const ParameterView& params, const float* in,
                float* out);
 
  protected:
   virtual void forward_cpu(const Shape& input, const ParameterView& params, const float* in, float* out,
                            CpuContext& ctx) = 0;
-  virtual void prepare_cuda(const Shape& input, CudaContext& ctx);
-  virtual void forward_cuda(const Shape& input, const ParameterView& params, const float* in, float* out,
+  // The CUDA state of a plan (nullptr: none needed); `pinned` as ExecContext::pinned_algorithms.
+  virtual std::unique_ptr<LayerCudaState> prepare_cuda(const Shape& input, CudaContext& ctx,
+                                                       const AlgorithmChoices* pinned) const;
+  virtual void forward_cuda(const LayerPlan& plan, const ParameterView& params, const float* in, float* out,
                             CudaContext& ctx);
 
   // Throws "layer <name>: <message>".
   [[noreturn]] void fail(const std::string& message) const;
-  // The epilogue of the current plan (empty unless the graph fused the following layers into this one).
-  const FusedEpilogue& epilogue() const { return epilogue_; }
 
   LayerSpec spec_;
-  std::unique_ptr<LayerCudaState> cuda_state_;
-
- private:
-  FusedEpilogue epilogue_;
-  Shape prepared_input_;
-  Device prepared_device_ = Device::cpu;
-  bool prepared_ = false;
 };
 
 }  // namespace ftcnn

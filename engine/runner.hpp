@@ -1,5 +1,5 @@
-// Runs a Graph on one device: plans activation memory per batch size, holds the device's copy of the
-// parameter arena, and moves inputs and outputs between the host and the device.
+// Runs a Graph on one device: keeps a plan per batch size for its whole life (PlanCache), holds the device's
+// copy of the parameter arena, and moves inputs and outputs between the host and the device.
 #pragma once
 
 #include <memory>
@@ -21,6 +21,8 @@ class Runner {
   virtual void sync_parameters() = 0;
   // A short description of the device ("cpu (2 threads)", "NVIDIA H200").
   virtual std::string description() const = 0;
+  // The algorithm every plan so far chose ("<layer> <input shape>" -> name); empty on the CPU.
+  virtual AlgorithmChoices algorithms() const { return {}; }
 };
 
 // cpu_threads <= 0 uses every hardware thread. Throws when the device is not available.

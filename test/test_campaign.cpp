@@ -65,6 +65,25 @@ class CrashingEvaluator final : public FaultEvaluator {
   int limit_;
 };
 
+// Reports the convolution algorithms a CUDA evaluator would (the CPU's has none).
+class AlgorithmEvaluator final : public FaultEvaluator {
+ public:
+  AlgorithmEvaluator(FaultEvaluator& inner, AlgorithmChoices algorithms)
+      : inner_(inner), algorithms_(std::move(algorithms)) {}
+  std::string description() const override { return inner_.description(); }
+  GoldenRun golden() override { return inner_.golden(); }
+  OutcomeCounts run_repetition(const FaultKey& key, const std::vector<int64_t>& counts) override {
+    return inner_.run_repetition(key, counts);
+  }
+  OutcomeCounts run_sites(const std::vector<FaultSite>& sites) override { return inner_.run_sites(sites); }
+  uint64_t parameter_checksum() override { return inner_.parameter_checksum(); }
+  AlgorithmChoices algorithms() const override { return algorithms_; }
+
+ private:
+  FaultEvaluator& inner_;
+  AlgorithmChoices algorithms_;
+};
+
 struct Fixture {
   test::TempDir dir;
   Model model = load_model(test::fixture_path("model_small.h5"));
@@ -247,4 +266,26 @@ TEST_CASE("replaying a logged fault list reproduces the repetition", "[campaign]
     CHECK(replayed.sdc == expected.outcome.sdc);
     CHECK(replayed.due == expected.outcome.due);
   }
+}
+
+TEST_CASE("the log records the convolution algorithms, and a resume must compute with the same ones",
+          "[campaign]") {
+  Fixture f;
+  f.config.repetitions = 2;
+  const AlgorithmChoices chosen = {{"features.0 [24, 3, 32, 32]", "IMPLICIT_PRECOMP_GEMM"},
+                                   {"features.4 [24, 32, 16, 16]", "GEMM"}};
+  AlgorithmEvaluator first(*f.evaluator, chosen);
+  f.run(f.dir.file("a"), first);
+  // What `ftcnn campaign` pins on a resume.
+  CHECK(logged_algorithms(f.dir.file("a") + "/runs.jsonl") == chosen);
+  f.config.repetitions = 3;
+  AlgorithmEvaluator same(*f.evaluator, chosen);
+  CHECK(f.run(f.dir.file("a"), same).resumed == 2 * 3);
+  AlgorithmEvaluator other(*f.evaluator, {{"features.0 [24, 3, 32, 32]", "GEMM"}});
+  CHECK_THROWS_WITH(f.run(f.dir.file("a"), other), Catch::Contains("algorithms differ"));
+  // A CPU log records none: its header is as it always was.
+  f.run(f.dir.file("cpu"), *f.evaluator);
+  CHECK(logged_algorithms(f.dir.file("cpu") + "/runs.jsonl").empty());
+  CHECK(read_file(f.dir.file("cpu") + "/runs.jsonl").find("algorithms") == std::string::npos);
+  CHECK(logged_algorithms(f.dir.file("none") + "/runs.jsonl").empty());
 }

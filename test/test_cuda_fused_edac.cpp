@@ -261,7 +261,7 @@ TEST_CASE("layer fusion is refused on the CPU", "[edac][fusion]") {
   CpuContext cpu(1);
   ExecContext ctx;
   ctx.cpu = &cpu;
-  CHECK_THROWS_WITH(graph.prepare(ctx, 1, 0, true), Catch::Contains("layer fusion is for CUDA only"));
+  CHECK_THROWS_WITH(graph.prepare(ctx, 1, true), Catch::Contains("layer fusion is for CUDA only"));
   FusedEpilogue epilogue;
   epilogue.relu = true;
   epilogue.layers = {"r"};
@@ -285,6 +285,24 @@ TEST_CASE("FTCNN_CUDA_FUSE turns the CUDA runner's fusion off", "[edac][fusion]"
     setenv("FTCNN_CUDA_FUSE", previous.c_str(), 1);
   } else {
     unsetenv("FTCNN_CUDA_FUSE");
+  }
+}
+
+TEST_CASE("FTCNN_CUDA_SYNC makes the CUDA runner check after every layer", "[fusion]") {
+  const char* saved = std::getenv("FTCNN_CUDA_SYNC");
+  const std::string previous = saved != nullptr ? saved : "";
+  unsetenv("FTCNN_CUDA_SYNC");
+  CHECK(!CudaRunnerOptions::from_environment().sync_each_layer);
+  setenv("FTCNN_CUDA_SYNC", "1", 1);
+  CHECK(CudaRunnerOptions::from_environment().sync_each_layer);
+  setenv("FTCNN_CUDA_SYNC", "0", 1);
+  CHECK(!CudaRunnerOptions::from_environment().sync_each_layer);
+  setenv("FTCNN_CUDA_SYNC", "yes", 1);
+  CHECK_THROWS_WITH(CudaRunnerOptions::from_environment(), Catch::Contains("FTCNN_CUDA_SYNC is 'yes'"));
+  if (saved != nullptr) {
+    setenv("FTCNN_CUDA_SYNC", previous.c_str(), 1);
+  } else {
+    unsetenv("FTCNN_CUDA_SYNC");
   }
 }
 
@@ -368,7 +386,6 @@ TEST_CASE("a fused kernel reads BatchNorm parameters from the arena on every cal
     flip_bit(graph, "bn.weight", 2, 30);
     flip_bit(graph, "bn.running_mean", 0, 29);
   };
-  // The CPU's results first: a CPU run in between would make the CUDA runner plan again.
   const Tensor clean_cpu = test::run_graph(graph, Device::cpu, input);
   flip_faults();
   const Tensor faulty_cpu = test::run_graph(graph, Device::cpu, input);
@@ -380,7 +397,7 @@ TEST_CASE("a fused kernel reads BatchNorm parameters from the arena on every cal
   auto runner = make_cuda_runner(graph, 0, options);
   Tensor output(graph.output_shapes(3).back());
   runner->forward(input.data(), 3, output.data());
-  REQUIRE(graph.absorbed(0) == 2);
+  REQUIRE(graph.fusion_plan(3)[0] == 2);
   CHECK(first_difference(output, clean_cpu) == -1);
   // Flip an exponent bit of gamma and of a running mean in the arena; the same runner and plan see it.
   flip_faults();

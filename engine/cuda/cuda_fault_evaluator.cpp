@@ -48,7 +48,7 @@ class CudaFaultEvaluator final : public FaultEvaluator {
                      const EvaluatorOptions& options)
       : graph_(graph),
         targets_(targets),
-        runner_(make_cuda_runner(graph)),
+        runner_(make_cuda_runner(graph, 0, options.pinned_algorithms)),
         batch_(options.batch > 0 ? options.batch : 1000),
         images_(data.count),
         classes_(graph.spec().num_classes),
@@ -69,6 +69,7 @@ class CudaFaultEvaluator final : public FaultEvaluator {
   }
 
   std::string description() const override { return runner_->description(); }
+  AlgorithmChoices algorithms() const override { return runner_->algorithms(); }
 
   GoldenRun golden() override {
     cudaStream_t stream = runner_->context().stream();
@@ -110,7 +111,7 @@ class CudaFaultEvaluator final : public FaultEvaluator {
       FT_LAUNCH_CHECK("flip_repetition");
     };
     flip();
-    const OutcomeCounts outcome = classify_and_compare();
+    const OutcomeCounts outcome = restoring_on_error(flip, [&] { return classify_and_compare(); });
     flip();  // restore: the same sites again
     return outcome;
   }
@@ -134,7 +135,7 @@ class CudaFaultEvaluator final : public FaultEvaluator {
       FT_LAUNCH_CHECK("flip_list");
     };
     flip();
-    const OutcomeCounts outcome = classify_and_compare();
+    const OutcomeCounts outcome = restoring_on_error(flip, [&] { return classify_and_compare(); });
     flip();
     runner_->context().synchronize();  // d_elements and d_bits leave scope
     return outcome;
@@ -149,6 +150,26 @@ class CudaFaultEvaluator final : public FaultEvaluator {
   }
 
  private:
+  // Runs `body` with the faults in place; when it throws, flips them back (as the CPU evaluator does) before
+  // the exception goes on, so that the device's parameters never keep faults behind. When the restore
+  // itself fails (a sticky CUDA error breaks every later call), the first error goes on and the second is
+  // reported.
+  template <typename Flip, typename Body>
+  OutcomeCounts restoring_on_error(const Flip& flip, const Body& body) {
+    try {
+      return body();
+    } catch (...) {
+      try {
+        flip();
+        runner_->context().synchronize();
+      } catch (const std::exception& e) {
+        report_in_destructor(__FILE__, __LINE__,
+                             fmt::format("restoring the parameters after an error failed too: {}", e.what()));
+      }
+      throw;
+    }
+  }
+
   OutcomeCounts classify_and_compare() {
     cudaStream_t stream = runner_->context().stream();
     FT_CUDA_CHECK(

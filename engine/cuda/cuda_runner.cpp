@@ -14,11 +14,25 @@ namespace {
 class CudaRunnerImpl final : public CudaRunner {
  public:
   CudaRunnerImpl(Graph& graph, int device, const CudaRunnerOptions& options)
-      : graph_(graph), options_(options), cuda_(device) {
+      : graph_(graph), options_(options), cuda_(device), plans_(graph, options.fuse) {
     ctx_.device = Device::cuda;
     ctx_.cuda = &cuda_;
+    ctx_.pinned_algorithms = &options_.pinned_algorithms;
+    if (options_.sync_each_layer) {
+      ctx_.check_after_layer = [this](const Layer& layer) {
+        const cudaError_t status = cudaStreamSynchronize(cuda_.stream());
+        const cudaError_t last = cudaGetLastError();
+        const cudaError_t error = status != cudaSuccess ? status : last;
+        if (error != cudaSuccess) {
+          FT_THROW("layer {} ({}): CUDA error after the layer (FTCNN_CUDA_SYNC=1): {}", layer.name(),
+                   layer_type_name(layer.type()), cudaGetErrorString(error));
+        }
+      };
+    }
     sync_parameters();
   }
+
+  AlgorithmChoices algorithms() const override { return plans_.algorithms(); }
 
   std::string description() const override { return cuda_.device_name(); }
   CudaContext& context() override { return cuda_; }
@@ -34,15 +48,15 @@ class CudaRunnerImpl final : public CudaRunner {
   }
 
   void forward_device(const float* input, int64_t batch, float* output) override {
-    plan(batch);
+    const GraphPlan& plan = plan_for(batch);
     float* const buffers[2] = {activations_[0].data(), activations_[1].data()};
-    graph_.run(ctx_, ParameterView(graph_.parameters(), parameters_.data()), shapes_, input, buffers, output);
+    graph_.run(ctx_, plan, ParameterView(graph_.parameters(), parameters_.data()), input, buffers, output);
   }
 
   void forward(const float* input, int64_t batch, float* output) override {
-    plan(batch);
+    const GraphPlan& plan = plan_for(batch);
     const size_t in_count = static_cast<size_t>(graph_.input_shape(batch).numel());
-    const size_t out_count = static_cast<size_t>(shapes_.back().numel());
+    const size_t out_count = static_cast<size_t>(plan.shapes.back().numel());
     input_.resize(in_count);
     output_.resize(out_count);
     FT_CUDA_CHECK(cudaMemcpyAsync(input_.data(), input, in_count * sizeof(float), cudaMemcpyHostToDevice,
@@ -54,39 +68,51 @@ class CudaRunnerImpl final : public CudaRunner {
   }
 
  private:
-  void plan(int64_t batch) {
-    if (graph_.prepared_for(id_, batch)) return;
-    shapes_ = graph_.prepare(ctx_, batch, id_, options_.fuse);
-    const size_t size = static_cast<size_t>(max_activation(shapes_));
-    for (auto& b : activations_) b.resize(size);
+  // The plan for `batch` (made once), with activation buffers large enough for every plan so far. Growing a
+  // buffer frees the old one with cudaFree, which waits for the device: no kernel still reads it.
+  const GraphPlan& plan_for(int64_t batch) {
+    const GraphPlan& plan = plans_.get(ctx_, batch);
+    for (auto& b : activations_) b.resize(static_cast<size_t>(plans_.max_activation()));
+    return plan;
   }
 
   Graph& graph_;
   CudaRunnerOptions options_;
-  int64_t id_ = graph_.new_runner_id();
   CudaContext cuda_;
   ExecContext ctx_;
+  PlanCache plans_;
   DeviceBuffer<float> parameters_;
   DeviceBuffer<float> activations_[2];
   DeviceBuffer<float> input_, output_;
-  std::vector<Shape> shapes_;
 };
+
+}  // namespace
+
+namespace {
+
+// The value of a 0/1 environment variable, `fallback` when unset or empty; throws naming it otherwise.
+bool flag_from_environment(const char* name, bool fallback, const char* meaning) {
+  const char* value = std::getenv(name);
+  if (value == nullptr || *value == '\0') return fallback;
+  FT_CHECK(std::strcmp(value, "0") == 0 || std::strcmp(value, "1") == 0,
+           "environment variable {} is '{}'; expected 0 or 1 ({})", name, value, meaning);
+  return std::strcmp(value, "1") == 0;
+}
 
 }  // namespace
 
 CudaRunnerOptions CudaRunnerOptions::from_environment() {
   CudaRunnerOptions options;
-  const char* fuse = std::getenv("FTCNN_CUDA_FUSE");
-  if (fuse != nullptr && *fuse != '\0') {
-    FT_CHECK(std::strcmp(fuse, "0") == 0 || std::strcmp(fuse, "1") == 0,
-             "environment variable FTCNN_CUDA_FUSE is '{}'; expected 0 (no layer fusion) or 1", fuse);
-    options.fuse = std::strcmp(fuse, "1") == 0;
-  }
+  options.fuse = flag_from_environment("FTCNN_CUDA_FUSE", true, "1: fuse correction layers with what follows");
+  options.sync_each_layer =
+      flag_from_environment("FTCNN_CUDA_SYNC", false, "1: wait and check for errors after every layer");
   return options;
 }
 
-std::unique_ptr<CudaRunner> make_cuda_runner(Graph& graph, int device) {
-  return make_cuda_runner(graph, device, CudaRunnerOptions::from_environment());
+std::unique_ptr<CudaRunner> make_cuda_runner(Graph& graph, int device, const AlgorithmChoices& pinned_algorithms) {
+  CudaRunnerOptions options = CudaRunnerOptions::from_environment();
+  options.pinned_algorithms = pinned_algorithms;
+  return make_cuda_runner(graph, device, options);
 }
 
 std::unique_ptr<CudaRunner> make_cuda_runner(Graph& graph, int device, const CudaRunnerOptions& options) {

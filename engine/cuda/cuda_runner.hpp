@@ -14,9 +14,15 @@ struct CudaRunnerOptions {
   // kernel (Graph::prepare's fusion pass, docs/hardening.md). The results are the same bits either way; off,
   // every layer runs its own kernel (for timing fused against unfused).
   bool fuse = true;
+  // Wait for every layer and check for CUDA errors after it, naming the layer (FTCNN_CUDA_SYNC=1): slow, for
+  // finding which layer a GPU error comes from.
+  bool sync_each_layer = false;
+  // Conv2d algorithms to use instead of choosing them (a resumed campaign's, from its log).
+  AlgorithmChoices pinned_algorithms;
 
-  // The defaults, with `fuse` off when the environment variable FTCNN_CUDA_FUSE is "0" ("1" or unset: on;
-  // anything else throws naming the variable).
+  // The defaults, with `fuse` off when the environment variable FTCNN_CUDA_FUSE is "0" ("1" or unset: on)
+  // and `sync_each_layer` on when FTCNN_CUDA_SYNC is "1" ("0" or unset: off); any other value throws naming
+  // the variable.
   static CudaRunnerOptions from_environment();
 };
 
@@ -33,8 +39,9 @@ class CudaRunner : public Runner {
   virtual void forward_device(const float* input, int64_t batch, float* output) = 0;
 };
 
-// Options from the environment (CudaRunnerOptions::from_environment).
-std::unique_ptr<CudaRunner> make_cuda_runner(Graph& graph, int device = 0);
+// Options from the environment (CudaRunnerOptions::from_environment), algorithms pinned as given.
+std::unique_ptr<CudaRunner> make_cuda_runner(Graph& graph, int device = 0,
+                                             const AlgorithmChoices& pinned_algorithms = {});
 std::unique_ptr<CudaRunner> make_cuda_runner(Graph& graph, int device, const CudaRunnerOptions& options);
 
 }  // namespace ftcnn

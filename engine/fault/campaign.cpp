@@ -27,6 +27,7 @@ CampaignResult Campaign::run(const std::function<void(int64_t, int64_t)>& progre
   CampaignResult result;
   const uint64_t golden_checksum = evaluator_.parameter_checksum();
   result.golden = evaluator_.golden();
+  identity_.algorithms = evaluator_.algorithms();
   const nlohmann::json header = campaign_header(config_, identity_, result.golden);
 
   std::error_code error;

@@ -32,6 +32,8 @@ struct CampaignIdentity {
   std::string data_source;
   int64_t images = 0;
   std::string device, device_name, version;
+  // The convolution algorithms of the golden run (CUDA; Campaign::run fills them from the evaluator).
+  AlgorithmChoices algorithms;
 };
 
 struct RepetitionRecord {

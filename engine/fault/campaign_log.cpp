@@ -10,7 +10,7 @@ namespace ftcnn {
 
 nlohmann::json campaign_header(const CampaignConfig& config, const CampaignIdentity& identity,
                                const GoldenRun& golden) {
-  return {{"type", "campaign"},
+  nlohmann::json header = {{"type", "campaign"},
           {"format_version", 1},
           {"seed", config.seed},
           {"bers", config.bers},
@@ -28,6 +28,19 @@ nlohmann::json campaign_header(const CampaignConfig& config, const CampaignIdent
           {"version", identity.version},
           {"golden",
            {{"images", golden.images}, {"correct", golden.correct}, {"non_finite", golden.non_finite}}}};
+  // CUDA: the cuDNN algorithm of every convolution plan, so that a resume computes with the same ones.
+  if (!identity.algorithms.empty()) header["algorithms"] = identity.algorithms;
+  return header;
+}
+
+AlgorithmChoices logged_algorithms(const std::string& log_path) {
+  const LogContents log = read_campaign_log(log_path);
+  if (!log.exists || !log.header.contains("algorithms")) return {};
+  try {
+    return log.header.at("algorithms").get<AlgorithmChoices>();
+  } catch (const nlohmann::json::exception& e) {
+    FT_THROW("{}: malformed 'algorithms' in the header: {}", log_path, e.what());
+  }
 }
 
 std::string header_mismatch(const nlohmann::json& existing, const nlohmann::json& wanted) {
@@ -38,6 +51,10 @@ std::string header_mismatch(const nlohmann::json& existing, const nlohmann::json
                          existing.contains(key) ? existing.at(key).dump() : "absent", wanted.at(key).dump());
     }
   }
+  const nlohmann::json none = nlohmann::json::object();
+  const nlohmann::json& logged = existing.contains("algorithms") ? existing.at("algorithms") : none;
+  const nlohmann::json& now = wanted.contains("algorithms") ? wanted.at("algorithms") : none;
+  if (logged != now) return fmt::format("algorithms differ (log: {}, now: {})", logged.dump(), now.dump());
   return "";
 }
 

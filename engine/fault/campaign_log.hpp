@@ -16,6 +16,10 @@ namespace ftcnn {
 nlohmann::json campaign_header(const CampaignConfig& config, const CampaignIdentity& identity,
                                const GoldenRun& golden);
 
+// The convolution algorithms a log's header records (empty when there is no log or none are recorded), to
+// pin them when the campaign resumes.
+AlgorithmChoices logged_algorithms(const std::string& log_path);
+
 // Returns "" when a log's header describes the same campaign, else the first difference. `repetitions` may
 // grow between runs (the campaign continues to the new count).
 std::string header_mismatch(const nlohmann::json& existing, const nlohmann::json& wanted);

@@ -40,11 +40,15 @@ class FaultEvaluator {
   virtual OutcomeCounts run_sites(const std::vector<FaultSite>& sites) = 0;
   // FNV-1a checksum of the parameters as the device holds them now (same value as ParameterStore::checksum).
   virtual uint64_t parameter_checksum() = 0;
+  // The convolution algorithm of every plan so far (CUDA; empty on the CPU), for the campaign log.
+  virtual AlgorithmChoices algorithms() const { return {}; }
 };
 
 struct EvaluatorOptions {
   int64_t batch = 0;  // 0: the device's default
   int threads = 0;    // CPU threads, 0: all
+  // CUDA: the convolution algorithms to use instead of choosing them (a resumed campaign's, from its log).
+  AlgorithmChoices pinned_algorithms;
 };
 
 // The images are preprocessed once with the model's preprocessing and kept on the device.

@@ -18,8 +18,8 @@ struct EdacCudaState final : LayerCudaState {
 
 }  // namespace
 
-void Edac::prepare_cuda(const Shape&, CudaContext& ctx) {
-  cuda_state_.reset();
+std::unique_ptr<LayerCudaState> Edac::prepare_cuda(const Shape&, CudaContext& ctx,
+                                                   const AlgorithmChoices*) const {
   try {
     auto state = std::make_unique<EdacCudaState>();
     state->copy_index.resize(copy_index_.size());
@@ -27,22 +27,23 @@ void Edac::prepare_cuda(const Shape&, CudaContext& ctx) {
                                   copy_index_.size() * sizeof(int32_t), cudaMemcpyHostToDevice,
                                   ctx.stream()));
     ctx.synchronize();  // the host table must outlive the copy; prepare may wait
-    cuda_state_ = std::move(state);
+    return state;
   } catch (const Error& e) {
     fail(e.what());
   }
 }
 
-void Edac::forward_cuda(const Shape& input, const ParameterView& params, const float* in, float* out,
+void Edac::forward_cuda(const LayerPlan& plan, const ParameterView& params, const float* in, float* out,
                         CudaContext& ctx) {
-  const auto* state = dynamic_cast<const EdacCudaState*>(cuda_state_.get());
+  const Shape& input = plan.input;
+  const auto* state = dynamic_cast<const EdacCudaState*>(plan.cuda.get());
   if (state == nullptr) fail("forward_cuda before prepare_cuda");
   const bool intervals = with_intervals();
   kernels::launch_edac(in, out, intervals ? params(lower_) : nullptr, intervals ? params(upper_) : nullptr,
                        state->copy_index.data(), intervals, input[0], spec_.out_channels,
                        static_cast<int64_t>(spec_.copied.size()), input.per_item() / spec_.in_channels,
-                       kernel_epilogue(epilogue(), params), ctx.stream());
-  FT_LAUNCH_CHECK(correction_kernel_name("edac", name(), epilogue()));
+                       kernel_epilogue(plan.epilogue, params), ctx.stream());
+  FT_LAUNCH_CHECK(correction_kernel_name("edac", name(), plan.epilogue));
 }
 
 }  // namespace ftcnn

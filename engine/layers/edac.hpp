@@ -31,8 +31,9 @@ class Edac final : public Layer {
   void forward_cpu(const Shape& input, const ParameterView& params, const float* in, float* out,
                    CpuContext& ctx) override;
 #ifdef FTCNN_WITH_CUDA
-  void prepare_cuda(const Shape& input, CudaContext& ctx) override;
-  void forward_cuda(const Shape& input, const ParameterView& params, const float* in, float* out,
+  std::unique_ptr<LayerCudaState> prepare_cuda(const Shape& input, CudaContext& ctx,
+                                               const AlgorithmChoices* pinned) const override;
+  void forward_cuda(const LayerPlan& plan, const ParameterView& params, const float* in, float* out,
                     CudaContext& ctx) override;
 #endif
 

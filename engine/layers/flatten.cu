@@ -4,8 +4,9 @@
 
 namespace ftcnn {
 
-void Flatten::forward_cuda(const Shape& input, const ParameterView&, const float* in, float* out,
+void Flatten::forward_cuda(const LayerPlan& plan, const ParameterView&, const float* in, float* out,
                            CudaContext& ctx) {
+  const Shape& input = plan.input;
   if (in == out) return;
   FT_CUDA_CHECK(cudaMemcpyAsync(out, in, static_cast<size_t>(input.numel()) * sizeof(float),
                                 cudaMemcpyDeviceToDevice, ctx.stream()));

@@ -12,8 +12,9 @@
 
 namespace ftcnn {
 
-void Linear::forward_cuda(const Shape& input, const ParameterView& params, const float* in, float* out,
+void Linear::forward_cuda(const LayerPlan& plan, const ParameterView& params, const float* in, float* out,
                           CudaContext& ctx) {
+  const Shape& input = plan.input;
   const int64_t batch = input[0], in_features = spec_.in_channels, out_features = spec_.out_channels;
   constexpr int64_t kIntMax = std::numeric_limits<int>::max();
   if (batch > kIntMax || in_features > kIntMax || out_features > kIntMax) {

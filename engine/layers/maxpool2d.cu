@@ -6,8 +6,9 @@
 
 namespace ftcnn {
 
-void MaxPool2d::forward_cuda(const Shape& input, const ParameterView&, const float* in, float* out,
+void MaxPool2d::forward_cuda(const LayerPlan& plan, const ParameterView&, const float* in, float* out,
                              CudaContext& ctx) {
+  const Shape& input = plan.input;
   const Shape output = output_shape(input);
   kernels::Pool2dGeometry g;
   g.planes = input[0] * input[1];

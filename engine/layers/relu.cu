@@ -5,8 +5,9 @@
 
 namespace ftcnn {
 
-void Relu::forward_cuda(const Shape& input, const ParameterView&, const float* in, float* out,
+void Relu::forward_cuda(const LayerPlan& plan, const ParameterView&, const float* in, float* out,
                         CudaContext& ctx) {
+  const Shape& input = plan.input;
   kernels::launch_relu(in, out, input.numel(), ctx.stream());
   FT_LAUNCH_CHECK(fmt::format("relu kernel of layer {}", name()));
 }

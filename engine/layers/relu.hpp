@@ -18,7 +18,7 @@ class Relu final : public Layer {
   void forward_cpu(const Shape& input, const ParameterView& params, const float* in, float* out,
                    CpuContext& ctx) override;
 #ifdef FTCNN_WITH_CUDA
-  void forward_cuda(const Shape& input, const ParameterView& params, const float* in, float* out,
+  void forward_cuda(const LayerPlan& plan, const ParameterView& params, const float* in, float* out,
                     CudaContext& ctx) override;
 #endif
 };

@@ -18,8 +18,8 @@ struct TmrVoteCudaState final : LayerCudaState {
 
 }  // namespace
 
-void TmrVote::prepare_cuda(const Shape&, CudaContext& ctx) {
-  cuda_state_.reset();
+std::unique_ptr<LayerCudaState> TmrVote::prepare_cuda(const Shape&, CudaContext& ctx,
+                                                   const AlgorithmChoices*) const {
   try {
     auto state = std::make_unique<TmrVoteCudaState>();
     state->copy_index.resize(copy_index_.size());
@@ -27,20 +27,21 @@ void TmrVote::prepare_cuda(const Shape&, CudaContext& ctx) {
                                   copy_index_.size() * sizeof(int32_t), cudaMemcpyHostToDevice,
                                   ctx.stream()));
     ctx.synchronize();  // the host table must outlive the copy; prepare may wait
-    cuda_state_ = std::move(state);
+    return state;
   } catch (const Error& e) {
     fail(e.what());
   }
 }
 
-void TmrVote::forward_cuda(const Shape& input, const ParameterView& params, const float* in, float* out,
+void TmrVote::forward_cuda(const LayerPlan& plan, const ParameterView& params, const float* in, float* out,
                            CudaContext& ctx) {
-  const auto* state = dynamic_cast<const TmrVoteCudaState*>(cuda_state_.get());
+  const Shape& input = plan.input;
+  const auto* state = dynamic_cast<const TmrVoteCudaState*>(plan.cuda.get());
   if (state == nullptr) fail("forward_cuda before prepare_cuda");
   kernels::launch_tmr_vote(in, out, state->copy_index.data(), input[0], spec_.out_channels,
                            static_cast<int64_t>(spec_.copied.size()), input.per_item() / spec_.in_channels,
-                           kernel_epilogue(epilogue(), params), ctx.stream());
-  FT_LAUNCH_CHECK(correction_kernel_name("tmr_vote", name(), epilogue()));
+                           kernel_epilogue(plan.epilogue, params), ctx.stream());
+  FT_LAUNCH_CHECK(correction_kernel_name("tmr_vote", name(), plan.epilogue));
 }
 
 }  // namespace ftcnn
