@@ -115,7 +115,7 @@ CampaignBench bench_campaign(Graph& graph, const Dataset& data, const Preprocess
   c.batch = batch;
   const FaultTargets targets(graph.parameters(), parse_target_selection(""));
   auto evaluator = make_fault_evaluator(graph, targets, data, pre.scale, pre.mean, pre.std, device,
-                                        EvaluatorOptions{batch, o.threads});
+                                        EvaluatorOptions{batch, o.threads, {}});
   const uint64_t checksum = evaluator->parameter_checksum();
   const GoldenRun golden = evaluator->golden();
   const double images = static_cast<double>(golden.images);

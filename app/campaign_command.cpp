@@ -95,7 +95,8 @@ void run_campaign(const CampaignOptions& o) {
                             s.data.count,
                             o.device,
                             s.evaluator->description(),
-                            version()};
+                            version(),
+                            {}};  // the algorithms: Campaign::run takes them from the evaluator
   Campaign campaign(config, identity, s.model.graph->parameters(), *s.targets, *s.evaluator, o.out);
   ProgressBar bar("campaign", static_cast<int64_t>(config.bers.size()) * config.repetitions, "rep");
   const CampaignResult result = campaign.run([&](int64_t done, int64_t) { bar.update(done); });

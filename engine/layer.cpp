@@ -30,7 +30,7 @@ std::unique_ptr<LayerPlan> Layer::prepare(const ExecContext& ctx, const Shape& i
   plan->epilogue = epilogue;
   if (ctx.device == Device::cuda) {
     if (ctx.cuda == nullptr) fail("prepared for cuda without a CUDA context");
-    plan->cuda = prepare_cuda(input, *ctx.cuda, ctx.pinned_algorithms);
+    plan->cuda = prepare_cuda(input, *ctx.cuda, ctx);
   } else if (ctx.cpu == nullptr) {
     fail("prepared for cpu without a CPU context");
   }
@@ -52,7 +52,7 @@ void Layer::forward(const ExecContext& ctx, const LayerPlan& plan, const Paramet
   }
 }
 
-std::unique_ptr<LayerCudaState> Layer::prepare_cuda(const Shape&, CudaContext&, const AlgorithmChoices*) const {
+std::unique_ptr<LayerCudaState> Layer::prepare_cuda(const Shape&, CudaContext&, const ExecContext&) const {
   return nullptr;
 }
 

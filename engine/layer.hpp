@@ -42,6 +42,9 @@ struct ExecContext {
   CudaContext* cuda = nullptr;
   // prepare: algorithms to use instead of choosing (keys as AlgorithmChoices); nullptr: choose.
   const AlgorithmChoices* pinned_algorithms = nullptr;
+  // prepare, CUDA: a hardened conv2d / linear computes originals and copies in one GEMM instead of one
+  // same-shape GEMM per copy set (engine/layers/copy_groups.cuh; FTCNN_CUDA_SINGLE_GEMM=1).
+  bool single_gemm_copies = false;
   // Called by Graph::run after every layer (or fused step) when set: the CUDA runner's FTCNN_CUDA_SYNC=1
   // check, which waits for the layer and names it in any CUDA error.
   std::function<void(const Layer&)> check_after_layer;
@@ -123,9 +126,10 @@ class Layer {
  protected:
   virtual void forward_cpu(const Shape& input, const ParameterView& params, const float* in, float* out,
                            CpuContext& ctx) = 0;
-  // The CUDA state of a plan (nullptr: none needed); `pinned` as ExecContext::pinned_algorithms.
+  // The CUDA state of a plan (nullptr: none needed); `options` is the prepare call's context (pinned
+  // algorithms, the copy scheme).
   virtual std::unique_ptr<LayerCudaState> prepare_cuda(const Shape& input, CudaContext& ctx,
-                                                       const AlgorithmChoices* pinned) const;
+                                                       const ExecContext& options) const;
   virtual void forward_cuda(const LayerPlan& plan, const ParameterView& params, const float* in, float* out,
                             CudaContext& ctx);
 

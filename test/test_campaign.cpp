@@ -106,7 +106,7 @@ struct Fixture {
     config.count = CountModel::binomial;
     config.verify_every_repetition = true;
     identity =
-        CampaignIdentity{"model_small.h5", "x", "small", data.source, data.count, "cpu", "cpu", "test"};
+        CampaignIdentity{"model_small.h5", "x", "small", data.source, data.count, "cpu", "cpu", "test", {}};
   }
 
   CampaignResult run(const std::string& out, FaultEvaluator& evaluator_to_use) {
@@ -232,7 +232,7 @@ TEST_CASE("1000 repetitions at three BERs on the bundled model: accuracy drop gr
   config.repetitions = 1000;
   config.count = CountModel::binomial;
   const CampaignIdentity identity{"small_cifar10.h5", "x",   "small", data.source,
-                                  data.count,         "cpu", "cpu",   "test"};
+                                  data.count,         "cpu", "cpu",   "test", {}};
   Campaign campaign(config, identity, model.graph->parameters(), targets, *evaluator, dir.path());
   const CampaignResult r = campaign.run();
   REQUIRE(r.summary.size() == 3);

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <iostream>
 #include <limits>
 #include <memory>
@@ -147,13 +148,33 @@ TEST_CASE("the small model on CUDA matches the CPU", "[cuda][model]") {
   CHECK(c.ok);
 }
 
+// A trained weights file: from the folder FTCNN_WEIGHTS_DIR names, else the GPU check's carried
+// gpu_carry/models/ (scripts/gpu_prepare.sh), else ../shared/weights/. "" when none has it.
+std::string weights_file(const std::string& name) {
+  std::vector<std::string> places;
+  if (const char* dir = std::getenv("FTCNN_WEIGHTS_DIR"); dir != nullptr && *dir != '\0')
+    places.push_back(std::string(dir) + "/" + name);
+  places.push_back(std::string(FTCNN_SOURCE_DIR) + "/gpu_carry/models/" + name);
+  places.push_back(test::shared_path("weights/" + name));
+  for (const std::string& path : places) {
+    if (test::exists(path)) return path;
+  }
+  return "";
+}
+
 TEST_CASE("VGG-11 on CUDA matches the CPU on 8 random inputs", "[cuda][model][vgg11]") {
   if (skip_without_gpu()) return;
-  const std::string path = test::shared_path("weights/vgg11_cifar10.h5");
-  if (!test::exists(path)) {
-    std::cout << "no " << path << ": VGG-11 CUDA check skipped\n";
+  const std::string path = weights_file("vgg11_cifar10.h5");
+  if (path.empty()) {
+    // The GPU check carries the file: there a missing one is a failure, not a skip.
+    const char* required = std::getenv("FTCNN_REQUIRE_GPU");
+    if (required != nullptr && std::string(required) == "1")
+      FAIL("vgg11_cifar10.h5 is in none of $FTCNN_WEIGHTS_DIR, gpu_carry/models, ../shared/weights");
+    std::cout << "no vgg11_cifar10.h5 in $FTCNN_WEIGHTS_DIR, gpu_carry/models or ../shared/weights: "
+                 "VGG-11 CUDA check skipped\n";
     return;
   }
+  std::cout << "VGG-11 CUDA check on " << path << "\n";
   Model model = load_model(path);
   const Tensor input = random_input(*model.graph, 8, 11);
   // Logits within 1e-4 relative to the largest logit magnitude of the batch.

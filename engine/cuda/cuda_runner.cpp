@@ -18,6 +18,7 @@ class CudaRunnerImpl final : public CudaRunner {
     ctx_.device = Device::cuda;
     ctx_.cuda = &cuda_;
     ctx_.pinned_algorithms = &options_.pinned_algorithms;
+    ctx_.single_gemm_copies = options_.single_gemm_copies;
     if (options_.sync_each_layer) {
       ctx_.check_after_layer = [this](const Layer& layer) {
         const cudaError_t status = cudaStreamSynchronize(cuda_.stream());
@@ -106,6 +107,8 @@ CudaRunnerOptions CudaRunnerOptions::from_environment() {
   options.fuse = flag_from_environment("FTCNN_CUDA_FUSE", true, "1: fuse correction layers with what follows");
   options.sync_each_layer =
       flag_from_environment("FTCNN_CUDA_SYNC", false, "1: wait and check for errors after every layer");
+  options.single_gemm_copies = flag_from_environment(
+      "FTCNN_CUDA_SINGLE_GEMM", false, "1: hardened layers compute their copies in the originals' GEMM");
   return options;
 }
 

@@ -19,10 +19,13 @@ struct CudaRunnerOptions {
   bool sync_each_layer = false;
   // Conv2d algorithms to use instead of choosing them (a resumed campaign's, from its log).
   AlgorithmChoices pinned_algorithms;
+  // A hardened conv2d / linear computes originals and copies in one GEMM instead of one same-shape GEMM per
+  // copy set (FTCNN_CUDA_SINGLE_GEMM=1; engine/layers/copy_groups.cuh says why the default is safer).
+  bool single_gemm_copies = false;
 
-  // The defaults, with `fuse` off when the environment variable FTCNN_CUDA_FUSE is "0" ("1" or unset: on)
-  // and `sync_each_layer` on when FTCNN_CUDA_SYNC is "1" ("0" or unset: off); any other value throws naming
-  // the variable.
+  // The defaults, with `fuse` off when the environment variable FTCNN_CUDA_FUSE is "0" ("1" or unset: on),
+  // `sync_each_layer` on when FTCNN_CUDA_SYNC is "1" and `single_gemm_copies` on when FTCNN_CUDA_SINGLE_GEMM
+  // is "1" ("0" or unset: off); any other value throws naming the variable.
   static CudaRunnerOptions from_environment();
 };
 

@@ -7,6 +7,8 @@
 // needs. A pinned algorithm (a resumed campaign's, ExecContext::pinned_algorithms) is taken instead of
 // timing, so that a resumed campaign computes with the algorithm its log records. forward_cuda only enqueues
 // cudnnConvolutionForward and the bias kernel on the context's stream: no allocation, no synchronisation.
+// A hardened layer runs one convolution per copy set, all of one shape (copy_groups.cuh), so that a copy
+// carries its original's bits.
 #include <algorithm>
 #include <memory>
 #include <string>
@@ -16,44 +18,50 @@
 #include "engine/cuda/cudnn_algorithms.hpp"
 #include "engine/cuda/cudnn_descriptors.hpp"
 #include "engine/layers/conv2d.hpp"
+#include "engine/layers/copy_groups.cuh"
 #include "kernels/elementwise.cuh"
 
 namespace ftcnn {
 namespace {
 
-// The layer's cuDNN state for one input shape.
+// The layer's cuDNN state for one input shape. A hardened layer (copy groups) convolves one group of rows
+// at a time: its filter and output descriptors have the group's row count.
 struct Conv2dCudaState final : LayerCudaState {
   Conv2dCudaState(const Shape& in, const Shape& out, const LayerSpec& s)
       : input(in),
         output(out),
-        filter(s.out_channels, s.in_channels, s.kernel[0], s.kernel[1]),
+        filter(out[1], s.in_channels, s.kernel[0], s.kernel[1]),
         convolution(s.padding[0], s.padding[1], s.stride[0], s.stride[1]) {}
   std::string algorithm() const override { return algorithm_name(algo); }
 
-  TensorDescriptor input, output;
+  TensorDescriptor input, output;  // output: [N, out, OH, OW], or [N, rows of a group, OH, OW]
   FilterDescriptor filter;
   ConvolutionDescriptor convolution;
   cudnnConvolutionFwdAlgo_t algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;
   size_t workspace_bytes = 0;
-  int64_t batch = 0, channels = 0, plane = 0;  // of the output, for the bias kernel
+  int64_t batch = 0, channels = 0, plane = 0;  // of the layer's output
+  std::unique_ptr<CopyGroupsDevice> groups;    // hardened, unless single_gemm_copies
 };
 
 }  // namespace
 
 std::unique_ptr<LayerCudaState> Conv2d::prepare_cuda(const Shape& input, CudaContext& ctx,
-                                                     const AlgorithmChoices* pinned) const {
+                                                     const ExecContext& options) const {
   const Shape out = output_shape(input);
   try {
-    auto state = std::make_unique<Conv2dCudaState>(input, out, spec_);
+    const bool grouped = !copy_rows_.groups.empty() && !options.single_gemm_copies;
+    const int64_t rows = grouped ? static_cast<int64_t>(copy_rows_.groups.front().size()) : out[1];
+    const Shape convolved{out[0], rows, out[2], out[3]};
+    auto state = std::make_unique<Conv2dCudaState>(input, convolved, spec_);
     int n = 0, c = 0, h = 0, w = 0;
     FT_CUDNN_CHECK(cudnnGetConvolution2dForwardOutputDim(state->convolution.get(), state->input.get(),
                                                          state->filter.get(), &n, &c, &h, &w));
-    FT_CHECK(Shape({n, c, h, w}) == out, "cuDNN computes output [{}, {}, {}, {}], the layer {}", n, c, h, w,
-             out.str());
+    FT_CHECK(Shape({n, c, h, w}) == convolved, "cuDNN computes output [{}, {}, {}, {}], the layer {}", n, c, h, w,
+             convolved.str());
     const std::string* pin = nullptr;
-    if (pinned != nullptr) {
-      const auto it = pinned->find(algorithm_key(name(), input));
-      if (it != pinned->end()) pin = &it->second;
+    if (options.pinned_algorithms != nullptr) {
+      const auto it = options.pinned_algorithms->find(algorithm_key(name(), input));
+      if (it != options.pinned_algorithms->end()) pin = &it->second;
     }
     if (pin != nullptr) {
       // The algorithm a campaign log records: no timing, only its workspace.
@@ -82,6 +90,10 @@ std::unique_ptr<LayerCudaState> Conv2d::prepare_cuda(const Shape& input, CudaCon
     state->batch = out[0];
     state->channels = out[1];
     state->plane = out[2] * out[3];
+    if (grouped) {
+      state->groups = std::make_unique<CopyGroupsDevice>(
+          copy_rows_, spec_.in_channels * spec_.kernel[0] * spec_.kernel[1], convolved.numel(), ctx);
+    }
     ctx.reserve_workspace(state->workspace_bytes);
     return state;
   } catch (const Error& e) {
@@ -91,21 +103,35 @@ std::unique_ptr<LayerCudaState> Conv2d::prepare_cuda(const Shape& input, CudaCon
 
 void Conv2d::forward_cuda(const LayerPlan& plan, const ParameterView& params, const float* in, float* out,
                           CudaContext& ctx) {
-  const auto* state = dynamic_cast<const Conv2dCudaState*>(plan.cuda.get());
+  auto* state = dynamic_cast<Conv2dCudaState*>(plan.cuda.get());
   if (state == nullptr) fail("forward_cuda before prepare_cuda");
   try {
     const float alpha = 1.0f, beta = 0.0f;
     FT_CHECK(ctx.workspace_bytes() >= state->workspace_bytes,
              "the context's workspace ({} bytes) is smaller than the {} bytes reserved in prepare",
              ctx.workspace_bytes(), state->workspace_bytes);
-    FT_CUDNN_CHECK(cudnnConvolutionForward(
-        ctx.cudnn(), &alpha, state->input.get(), in, state->filter.get(), params(weight_),
-        state->convolution.get(), state->algo, ctx.workspace(), state->workspace_bytes, &beta,
-        state->output.get(), out));
+    const float* bias = bias_ >= 0 ? params(bias_) : nullptr;
+    if (state->groups != nullptr) {
+      // One convolution per copy set, each of one shape into the same scratch, scattered with the bias.
+      CopyGroupsDevice& groups = *state->groups;
+      groups.gather(params(weight_), ctx.stream());
+      FT_LAUNCH_CHECK("weight row gather");
+      for (int64_t g = 0; g < groups.groups; ++g) {
+        FT_CUDNN_CHECK(cudnnConvolutionForward(ctx.cudnn(), &alpha, state->input.get(), in, state->filter.get(),
+                                               groups.group_weights(g), state->convolution.get(), state->algo,
+                                               ctx.workspace(), state->workspace_bytes, &beta,
+                                               state->output.get(), groups.result.data()));
+        groups.scatter(g, bias, state->batch, state->plane, state->channels, out, ctx.stream());
+        FT_LAUNCH_CHECK("result scatter");
+      }
+      return;
+    }
+    FT_CUDNN_CHECK(cudnnConvolutionForward(ctx.cudnn(), &alpha, state->input.get(), in, state->filter.get(),
+                                           params(weight_), state->convolution.get(), state->algo, ctx.workspace(),
+                                           state->workspace_bytes, &beta, state->output.get(), out));
     // The bias in a second pass: y = conv + b[c], one float addition as on the CPU.
-    if (bias_ >= 0) {
-      kernels::launch_add_channel_bias(out, params(bias_), state->batch, state->channels, state->plane,
-                                       ctx.stream());
+    if (bias != nullptr) {
+      kernels::launch_add_channel_bias(out, bias, state->batch, state->channels, state->plane, ctx.stream());
       FT_LAUNCH_CHECK("bias kernel");
     }
   } catch (const Error& e) {

@@ -32,7 +32,7 @@ class Edac final : public Layer {
                    CpuContext& ctx) override;
 #ifdef FTCNN_WITH_CUDA
   std::unique_ptr<LayerCudaState> prepare_cuda(const Shape& input, CudaContext& ctx,
-                                               const AlgorithmChoices* pinned) const override;
+                                               const ExecContext& options) const override;
   void forward_cuda(const LayerPlan& plan, const ParameterView& params, const float* in, float* out,
                     CudaContext& ctx) override;
 #endif

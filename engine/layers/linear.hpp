@@ -25,6 +25,8 @@ class Linear final : public Layer {
   void forward_cpu(const Shape& input, const ParameterView& params, const float* in, float* out,
                    CpuContext& ctx) override;
 #ifdef FTCNN_WITH_CUDA
+  std::unique_ptr<LayerCudaState> prepare_cuda(const Shape& input, CudaContext& ctx,
+                                               const ExecContext& options) const override;
   void forward_cuda(const LayerPlan& plan, const ParameterView& params, const float* in, float* out,
                     CudaContext& ctx) override;
 #endif
