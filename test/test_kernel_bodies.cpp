@@ -1022,53 +1022,139 @@ TEST_CASE("linear_example_sums_kernel body", "[kernels][vulnerability]") {
   }
 }
 
-TEST_CASE("row_sum_squares, row_dots, gram and linear_group_sums kernels: lane bodies",
-          "[kernels][vulnerability]") {
-  // Small integers: every partial sum is exact in double, so the lane split and the warp tree give the
-  // sequential sums bit for bit.
-  const int64_t length = 77, rows = 5;
-  const std::vector<float> a = values(rows * length, 71), b = values(rows * length, 72);
-  auto lanes = [](auto part) {
-    double v[k::kWarpLanes];
-    for (int l = 0; l < k::kWarpLanes; ++l) v[l] = part(l);
-    return k::warp_tree_sum(v);
-  };
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* x = a.data() + r * length;
-    const float* y = b.data() + r * length;
-    double squares = 0.0, dot = 0.0;
-    for (int64_t i = 0; i < length; ++i) {
-      squares += static_cast<double>(x[i]) * x[i];
-      dot += static_cast<double>(x[i]) * y[i];
-    }
-    CHECK(lanes([&](int l) { return k::lane_sum_squares(x, length, l, k::kWarpLanes); }) == squares);
-    CHECK(lanes([&](int l) { return k::lane_dot(x, y, length, l, k::kWarpLanes); }) == dot);
-    CHECK(k::clamp_norm(lanes([&](int l) { return k::lane_dot(x, y, length, l, k::kWarpLanes); })) ==
-          std::max(dot, 0.0));
-  }
-  // Short rows (length < 32: most lanes idle) and the empty row.
-  CHECK(lanes([&](int l) { return k::lane_sum_squares(a.data(), 3, l, k::kWarpLanes); }) ==
-        static_cast<double>(a[0]) * a[0] + static_cast<double>(a[1]) * a[1] +
-            static_cast<double>(a[2]) * a[2]);
-  CHECK(lanes([&](int l) { return k::lane_sum_squares(a.data(), 0, l, k::kWarpLanes); }) == 0.0);
-  CHECK(k::clamp_norm(-1e-300) == 0.0);
-  CHECK(std::isnan(k::clamp_norm(std::nan(""))));  // NaN is never hidden, as on the CPU
+namespace {
 
-  // Group sums: groups [0, 3), [3, 3) (empty), [3, 7), [7, 8) over 8 examples of 5 channels.
-  const int64_t recorded = 4, channels = 5;
+// The warp-reduced kernels: lane l's part of an item's sum for every l < 32, added by the shuffle tree's host
+// model, as lane 0 of the item's warp ends up holding it.
+template <typename Part>
+double warp_reduce(Part part) {
+  double v[k::kWarpLanes];
+  for (int l = 0; l < k::kWarpLanes; ++l) v[l] = part(l);
+  return k::warp_tree_sum(v);
+}
+
+// The warp loop of those kernels with the launchers' grid (grid_blocks(count * 32)): warp w of the grid
+// takes items w, w + warps, ...; every item exactly once.
+template <typename Body>
+void warp_items(int64_t count, Body body) {
+  const int64_t warps =
+      static_cast<int64_t>(k::grid_blocks(count * k::kWarpLanes)) * k::kBlockThreads / k::kWarpLanes;
+  std::vector<int> visits(static_cast<size_t>(count), 0);
+  for (int64_t w = 0; w < warps; ++w) {
+    for (int64_t item = w; item < count; item += warps) {
+      ++visits[static_cast<size_t>(item)];
+      body(item);
+    }
+  }
+  for (const int v : visits) REQUIRE(v == 1);
+}
+
+}  // namespace
+
+// Small integers (halves) below: every partial sum is exact in double, so the lane split and the warp tree
+// give the CPU's sequential sums bit for bit; other values differ from them only by double rounding.
+
+TEST_CASE("row_sum_squares_kernel body", "[kernels][vulnerability]") {
+  for (const int64_t length : {int64_t{0}, int64_t{3}, int64_t{32}, int64_t{77}}) {
+    const int64_t rows = 5;
+    const std::vector<float> a = values(rows * length, 71);
+    std::vector<double> out(static_cast<size_t>(rows), -1.0);
+    warp_items(rows, [&](int64_t r) {
+      out[static_cast<size_t>(r)] = warp_reduce(
+          [&](int l) { return k::lane_sum_squares(a.data() + r * length, length, l, k::kWarpLanes); });
+    });
+    for (int64_t r = 0; r < rows; ++r) {
+      double expected = 0.0;  // the CPU's sum_of_squares
+      for (int64_t i = 0; i < length; ++i)
+        expected += static_cast<double>(a[static_cast<size_t>(r * length + i)]) *
+                    a[static_cast<size_t>(r * length + i)];
+      CHECK(out[static_cast<size_t>(r)] == expected);
+    }
+  }
+}
+
+TEST_CASE("row_dots_kernel body", "[kernels][vulnerability]") {
+  const int64_t length = 77, rows = 6;
+  std::vector<float> a = values(rows * length, 72), b = values(rows * length, 73);
+  for (int64_t i = 0; i < length; ++i)
+    b[static_cast<size_t>(5 * length + i)] = -a[static_cast<size_t>(5 * length + i)];
+  std::vector<double> out(static_cast<size_t>(rows), -1.0);
+  warp_items(rows, [&](int64_t r) {
+    out[static_cast<size_t>(r)] = k::clamp_norm(warp_reduce([&](int l) {
+      return k::lane_dot(a.data() + r * length, b.data() + r * length, length, l, k::kWarpLanes);
+    }));
+  });
+  for (int64_t r = 0; r < rows; ++r) {
+    double dot = 0.0;
+    for (int64_t i = 0; i < length; ++i)
+      dot += static_cast<double>(a[static_cast<size_t>(r * length + i)]) *
+             b[static_cast<size_t>(r * length + i)];
+    CHECK(out[static_cast<size_t>(r)] == std::max(dot, 0.0));  // the CPU's clamp
+  }
+  CHECK(out[5] == 0.0);  // a negative form clamps to zero
+  CHECK(k::clamp_norm(-1e-300) == 0.0);
+  CHECK(std::isnan(k::clamp_norm(std::nan(""))));  // NaN is never hidden, as std::max(q, 0.0) on the CPU
+}
+
+TEST_CASE("gram_kernel body", "[kernels][vulnerability]") {
+  const int64_t count = 5, length = 45;
+  const std::vector<float> x = values(count * length, 74);
+  std::mt19937 rng(75);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  std::vector<float> y_values(x.size());
+  for (float& v : y_values) v = u(rng);  // not exact: symmetry must still hold bit for bit
+  const std::vector<float>& y = y_values;
+  for (const std::vector<float>* in : {&x, &y}) {
+    std::vector<double> gram(static_cast<size_t>(count * count), -1.0);
+    warp_items(count * count, [&](int64_t pair) {
+      const int64_t a = pair / count, b = pair % count;
+      gram[static_cast<size_t>(pair)] = warp_reduce([&](int l) {
+        return k::lane_dot(in->data() + a * length, in->data() + b * length, length, l, k::kWarpLanes);
+      });
+    });
+    for (int64_t a = 0; a < count; ++a) {
+      for (int64_t b = 0; b < count; ++b) {
+        CHECK(bits(gram[static_cast<size_t>(a * count + b)]) ==
+              bits(gram[static_cast<size_t>(b * count + a)]));
+        if (in == &x) {
+          double dot = 0.0;  // the CPU's Gram entry
+          for (int64_t f = 0; f < length; ++f)
+            dot += static_cast<double>(x[static_cast<size_t>(a * length + f)]) *
+                   x[static_cast<size_t>(b * length + f)];
+          CHECK(gram[static_cast<size_t>(a * count + b)] == dot);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("linear_group_sums_kernel body", "[kernels][vulnerability]") {
+  // Groups [0, 3), [3, 3) (empty), [3, 7), [7, 8) over 8 examples of 5 channels, 4 recorded inputs.
+  const int64_t recorded = 4, channels = 5, in = 11;
   const std::vector<int64_t> source{0, 2, 2, 1, 3, 0, 1, 2}, group_end{3, 3, 7, 8};
+  const int64_t groups = static_cast<int64_t>(group_end.size());
+  const std::vector<float> x = values(recorded * in, 76);
   std::vector<double> gram(static_cast<size_t>(recorded * recorded));
-  const int64_t in = 11;
-  const std::vector<float> x = values(recorded * in, 73);
   for (int64_t i = 0; i < recorded; ++i)
     for (int64_t j = 0; j < recorded; ++j)
-      gram[static_cast<size_t>(i * recorded + j)] = lanes(
+      gram[static_cast<size_t>(i * recorded + j)] = warp_reduce(
           [&](int l) { return k::lane_dot(x.data() + i * in, x.data() + j * in, in, l, k::kWarpLanes); });
-  const std::vector<float> dy = values(static_cast<int64_t>(source.size()) * channels, 74);
-  for (size_t g = 0; g < group_end.size(); ++g) {
-    const int64_t start = g == 0 ? 0 : group_end[g - 1], end = group_end[g];
+  const std::vector<float> dy = values(static_cast<int64_t>(source.size()) * channels, 77);
+  std::vector<double> sums(static_cast<size_t>(groups * channels), -1.0);
+  warp_items(groups * channels, [&](int64_t item) {
+    const int64_t g = item / channels, c = item % channels;
+    const int64_t start = g == 0 ? 0 : group_end[static_cast<size_t>(g - 1)],
+                  end = group_end[static_cast<size_t>(g)];
+    sums[static_cast<size_t>(item)] = k::clamp_norm(warp_reduce([&](int l) {
+      return k::lane_group_form(dy.data(), source.data(), start, end, channels, c, gram.data(), recorded, l,
+                                k::kWarpLanes);
+    }));
+  });
+  for (int64_t g = 0; g < groups; ++g) {
+    const int64_t start = g == 0 ? 0 : group_end[static_cast<size_t>(g - 1)],
+                  end = group_end[static_cast<size_t>(g)];
     for (int64_t c = 0; c < channels; ++c) {
-      // |sum_e dy[e, c] x_e|^2 written out: exact on small integers.
+      // |sum_e dy[e, c] x_e|^2 written out: the squared norm of row c of the group's summed weight gradient.
       std::vector<double> row(static_cast<size_t>(in), 0.0);
       for (int64_t e = start; e < end; ++e)
         for (int64_t f = 0; f < in; ++f)
@@ -1076,12 +1162,8 @@ TEST_CASE("row_sum_squares, row_dots, gram and linear_group_sums kernels: lane b
                                          x[static_cast<size_t>(source[static_cast<size_t>(e)] * in + f)];
       double expected = 0.0;
       for (const double v : row) expected += v * v;
-      const double q = lanes([&](int l) {
-        return k::lane_group_form(dy.data(), source.data(), start, end, channels, c, gram.data(), recorded, l,
-                                  k::kWarpLanes);
-      });
       INFO("group " << g << ", channel " << c);
-      CHECK(k::clamp_norm(q) == expected);
+      CHECK(sums[static_cast<size_t>(g * channels + c)] == expected);
     }
   }
 }
