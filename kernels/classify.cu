@@ -1,17 +1,11 @@
+// Classification on the device. See classify.cuh for the contracts and classify_bodies.hpp for the per-row
+// bodies (top-1, outcome); the kernels only loop and count.
 #include "kernels/classify.cuh"
-#include "kernels/launch_grid.cuh"
+#include "kernels/classify_bodies.hpp"
+#include "kernels/launch_grid.hpp"
 
 namespace ftcnn::kernels {
 namespace {
-
-__device__ int32_t row_top1(const float* row, int64_t classes) {
-  int32_t best = 0;
-  for (int64_t c = 0; c < classes; ++c) {
-    if (!isfinite(row[c])) return -1;
-    if (row[c] > row[best]) best = static_cast<int32_t>(c);
-  }
-  return best;
-}
 
 __global__ void top1_kernel(const float* logits, int64_t rows, int64_t classes, int32_t* predictions) {
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < rows;
@@ -28,9 +22,9 @@ __global__ void compare_kernel(const float* logits, int64_t rows, int64_t classe
   __syncthreads();
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < rows;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    const int32_t p = row_top1(logits + i * classes, classes);
-    if (p == labels[i]) atomicAdd(&tally[kCorrect], 1ull);
-    atomicAdd(&tally[p < 0 ? kDue : (p == golden[i] ? kMasked : kSdc)], 1ull);
+    const RowOutcome r = row_outcome(row_top1(logits + i * classes, classes), golden[i], labels[i]);
+    if (r.correct) atomicAdd(&tally[kCorrect], 1ull);
+    atomicAdd(&tally[r.counter], 1ull);
   }
   __syncthreads();
   if (threadIdx.x < kOutcomeCounters && tally[threadIdx.x] != 0)

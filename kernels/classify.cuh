@@ -8,10 +8,9 @@
 
 #include <cstdint>
 
-namespace ftcnn::kernels {
+#include "kernels/classify_bodies.hpp"  // OutcomeCounter, the per-row rules
 
-// Indices into the counter array of launch_compare_with_golden.
-enum OutcomeCounter { kCorrect = 0, kMasked = 1, kSdc = 2, kDue = 3, kOutcomeCounters = 4 };
+namespace ftcnn::kernels {
 
 // predictions[i] = top-1 of logits row i (rows x classes), or -1 for a non-finite row.
 void launch_top1(const float* logits, int64_t rows, int64_t classes, int32_t* predictions,

@@ -1,9 +1,9 @@
 // Gather and scatter of a hardened layer's GEMM groups. See copy_rows.cuh; the per-element arithmetic is
-// copy_rows_rules.hpp, shared with the CPU tests.
+// copy_rows_bodies.hpp, shared with the CPU tests.
 #include "kernels/copy_rows.cuh"
 
-#include "kernels/copy_rows_rules.hpp"
-#include "kernels/launch_grid.cuh"
+#include "kernels/copy_rows_bodies.hpp"
+#include "kernels/launch_grid.hpp"
 
 namespace ftcnn::kernels {
 namespace {

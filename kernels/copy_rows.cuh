@@ -1,6 +1,6 @@
 // The kernels of a hardened conv2d / linear layer on CUDA (engine/layers/copy_rows.hpp): gather the weight
 // rows of every GEMM group, scatter a group's results to their output channels. Plain launchers: device
-// pointers, sizes, a stream; the caller checks the launch. Index arithmetic: kernels/copy_rows_rules.hpp.
+// pointers, sizes, a stream; the caller checks the launch. Index arithmetic: kernels/copy_rows_bodies.hpp.
 #pragma once
 
 #include <cuda_runtime_api.h>

@@ -11,25 +11,16 @@
 // Fusion: each kernel may apply an epilogue to every corrected value before storing it, in place of the
 // BatchNorm2d and ReLU layers that follow the correction layer: BatchNorm2d in eval mode per output channel c
 // (inner = H * W is its plane), then ReLU, with the very functions the unfused kernels use
-// (kernels/batchnorm_rules.cuh), so fused and unfused runs give the same bits.
+// (kernels/batchnorm_rules.hpp), so fused and unfused runs give the same bits.
 #pragma once
 
 #include <cuda_runtime_api.h>
 
 #include <cstdint>
 
-namespace ftcnn::kernels {
+#include "kernels/edac_bodies.hpp"  // CorrectionEpilogue, the per-index bodies
 
-struct CorrectionEpilogue {
-  // BatchNorm2d parameters, device memory, `channels` entries each; gamma == nullptr: no BatchNorm (the
-  // others are not read). Read on every launch: a corrupted parameter acts at once.
-  const float* gamma = nullptr;
-  const float* beta = nullptr;
-  const float* mean = nullptr;
-  const float* var = nullptr;
-  double eps = 0.0;
-  bool relu = false;  // max(v, 0) last, NaN kept
-};
+namespace ftcnn::kernels {
 
 // edac: `copies` copied channels, the copy of channel c (copy_index[c] = k >= 0) at channel channels + k.
 // With `with_intervals`, the edac rules with bounds lower[c], upper[c] (device memory, `channels` entries);

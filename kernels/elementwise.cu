@@ -1,8 +1,9 @@
-// Element-wise kernels: ReLU, per-channel bias, BatchNorm2d (eval). See elementwise.cuh for the contracts.
+// Element-wise kernels: ReLU, per-channel bias, BatchNorm2d (eval). See elementwise.cuh for the contracts and
+// elementwise_bodies.hpp for what each thread does per index; the kernels here only loop.
 #include "kernels/elementwise.cuh"
 
-#include "kernels/batchnorm_rules.cuh"
-#include "kernels/launch_grid.cuh"
+#include "kernels/elementwise_bodies.hpp"
+#include "kernels/launch_grid.hpp"
 
 namespace ftcnn::kernels {
 namespace {
@@ -12,23 +13,28 @@ namespace {
 __global__ void relu_kernel(const float* in, float* out, int64_t count) {
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < count; i += stride) {
-    out[i] = relu_apply(in[i]);  // NaN compares false: kept, as the CPU body
+    relu_body(in, out, i);
   }
 }
 
-// Flat over [outer, channels, inner]; element i belongs to channel (i / inner) % channels.
-__global__ void add_channel_bias_kernel(float* data, const float* bias, int64_t count, int64_t channels,
+// Channel-major (launch_grid.hpp's channel_grid): grid y walks the channels, grid x the outer * inner
+// elements of one channel, so the bias is read once per thread and channel and an element costs one 64-bit
+// division (channel_element) instead of a division and a modulo. With inner == 1 (a linear layer's [N, F])
+// consecutive threads touch elements `channels` apart; those tensors are small.
+__global__ void add_channel_bias_kernel(float* data, const float* bias, int64_t outer, int64_t channels,
                                         int64_t inner) {
+  const int64_t per_channel = outer * inner;
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < count; i += stride) {
-    data[i] = data[i] + bias[(i / inner) % channels];
+  const int64_t first = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  for (int64_t c = blockIdx.y; c < channels; c += gridDim.y) {
+    const float b = bias[c];
+    for (int64_t j = first; j < per_channel; j += stride)
+      add_channel_bias_body(data, b, c, j, channels, inner);
   }
 }
 
-// Grid y walks the channels, grid x the batch * plane elements of one channel: element j of channel c is
-// image n = j / plane, position p = j % plane, at (n * channels + c) * plane + p. So the scale and shift are
-// computed (once, in double as the CPU body does) per thread and channel, not per element, and consecutive
-// threads read consecutive positions of a plane.
+// Channel-major as above: the scale and shift are computed (once, in double as the CPU body does) per thread
+// and channel, not per element, and consecutive threads read consecutive positions of a plane.
 __global__ void batchnorm2d_kernel(const float* in, float* out, const float* gamma, const float* beta,
                                    const float* mean, const float* var, double eps, int64_t batch,
                                    int64_t channels, int64_t plane) {
@@ -36,15 +42,14 @@ __global__ void batchnorm2d_kernel(const float* in, float* out, const float* gam
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   const int64_t first = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   for (int64_t c = blockIdx.y; c < channels; c += gridDim.y) {
-    // Exactly the CPU body (batchnorm_rules.cuh): scale in double, rounded once to float; shift in float.
-    const float scale = batchnorm_scale(gamma[c], var[c], eps);
-    const float shift = batchnorm_shift(beta[c], mean[c], scale);
-    for (int64_t j = first; j < per_channel; j += stride) {
-      const int64_t n = j / plane;
-      const int64_t index = (n * channels + c) * plane + (j - n * plane);
-      out[index] = batchnorm_apply(in[index], scale, shift);
-    }
+    const BatchnormChannel bn = batchnorm_channel(gamma[c], beta[c], mean[c], var[c], eps);
+    for (int64_t j = first; j < per_channel; j += stride)
+      batchnorm2d_body(in, out, bn, c, j, channels, plane);
   }
+}
+
+dim3 to_dim3(GridShape g) {
+  return dim3(g.x, g.y);
 }
 
 }  // namespace
@@ -56,23 +61,17 @@ void launch_relu(const float* in, float* out, int64_t count, cudaStream_t stream
 
 void launch_add_channel_bias(float* data, const float* bias, int64_t outer, int64_t channels, int64_t inner,
                              cudaStream_t stream) {
-  const int64_t count = outer * channels * inner;
-  if (count <= 0) return;
-  add_channel_bias_kernel<<<grid_blocks(count, 4), kBlockThreads, 0, stream>>>(data, bias, count, channels,
-                                                                               inner);
+  if (outer <= 0 || channels <= 0 || inner <= 0) return;
+  add_channel_bias_kernel<<<to_dim3(channel_grid(outer * inner, channels)), kBlockThreads, 0, stream>>>(
+      data, bias, outer, channels, inner);
 }
 
 void launch_batchnorm2d(const float* in, float* out, const float* gamma, const float* beta, const float* mean,
                         const float* var, double eps, int64_t batch, int64_t channels, int64_t plane,
                         cudaStream_t stream) {
   if (batch <= 0 || channels <= 0 || plane <= 0) return;
-  constexpr int64_t kMaxGridY = 65535;  // CUDA's limit on gridDim.y; the kernel loops over the rest
-  const int64_t blocks_y = std::min(channels, kMaxGridY);
-  const int64_t max_x = std::max<int64_t>(1, kMaxBlocks / blocks_y);
-  const dim3 grid(std::min<unsigned>(grid_blocks(batch * plane, 4), static_cast<unsigned>(max_x)),
-                  static_cast<unsigned>(blocks_y));
-  batchnorm2d_kernel<<<grid, kBlockThreads, 0, stream>>>(in, out, gamma, beta, mean, var, eps, batch,
-                                                         channels, plane);
+  batchnorm2d_kernel<<<to_dim3(channel_grid(batch * plane, channels)), kBlockThreads, 0, stream>>>(
+      in, out, gamma, beta, mean, var, eps, batch, channels, plane);
 }
 
 }  // namespace ftcnn::kernels

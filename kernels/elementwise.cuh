@@ -4,8 +4,10 @@
 // Every launcher enqueues one kernel on `stream` and returns at once (no synchronisation, no allocation); the
 // caller checks the launch right after (FT_LAUNCH_CHECK). Sizes and indices are 64-bit and the kernels are
 // grid-stride loops, so a tensor of more than 2^31 elements is fine. A count of zero launches nothing.
-// Each kernel computes exactly what the matching CPU body does, operation for operation (the library is
-// compiled with --fmad=false, so a*b+c stays two roundings as on the CPU).
+// Each kernel computes exactly what the matching CPU body does, operation for operation: both call the same
+// host+device functions (kernels/batchnorm_rules.hpp; the per-index bodies are
+// kernels/elementwise_bodies.hpp), and the library is compiled with --fmad=false, so a*b+c stays two
+// roundings as on the CPU.
 #pragma once
 
 #include <cuda_runtime_api.h>

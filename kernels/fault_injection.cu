@@ -1,5 +1,8 @@
+// Bit-flip fault injection on the device. See fault_injection.cuh for the contracts and
+// fault_injection_bodies.hpp for the per-index body (group search, then the host's fault_site()).
 #include "kernels/fault_injection.cuh"
-#include "kernels/launch_grid.cuh"
+#include "kernels/fault_injection_bodies.hpp"
+#include "kernels/launch_grid.hpp"
 
 namespace ftcnn::kernels {
 namespace {
@@ -10,17 +13,8 @@ __global__ void flip_repetition_kernel(uint32_t* words, const TargetGroup* group
                                        uint32_t bit_count, FaultKey key) {
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total_sites;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    // The group holding site i: the last g with site_offsets[g] <= i (groups with no sites are skipped).
-    int lo = 0, hi = group_count - 1;
-    while (lo < hi) {
-      const int mid = (lo + hi + 1) / 2;
-      if (site_offsets[mid] <= i)
-        lo = mid;
-      else
-        hi = mid - 1;
-    }
-    const FaultSite site = fault_site(key, groups, tensors, bit_first, bit_count, static_cast<uint32_t>(lo),
-                                      static_cast<uint32_t>(i - site_offsets[lo]));
+    const FaultSite site =
+        repetition_site(key, groups, tensors, site_offsets, group_count, bit_first, bit_count, i);
     atomicXor(words + site.element, 1u << site.bit);
   }
 }

@@ -5,23 +5,17 @@
 // One thread per output element (grid-stride, 64-bit indices). The window of output (oh, ow) covers input
 // rows [oh*stride_h - pad_h, +kernel_h) and columns [ow*stride_w - pad_w, +kernel_w), clipped to the plane;
 // out_h / out_w come from the caller (floor mode). Both reductions visit the clipped window row by row,
-// left to right, as the CPU body (engine/layers/pool_window.hpp) does, so the results are bit-identical.
+// left to right, with the very functions the CPU body (engine/layers/pool_window.hpp) calls
+// (kernels/pooling_bodies.hpp), so the results are bit-identical.
 #pragma once
 
 #include <cuda_runtime_api.h>
 
 #include <cstdint>
 
-namespace ftcnn::kernels {
+#include "kernels/pooling_bodies.hpp"  // Pool2dGeometry
 
-struct Pool2dGeometry {
-  int64_t planes = 0;  // batch * channels
-  int64_t height = 0, width = 0;
-  int64_t out_h = 0, out_w = 0;
-  int64_t kernel_h = 1, kernel_w = 1;
-  int64_t stride_h = 1, stride_w = 1;
-  int64_t pad_h = 0, pad_w = 0;
-};
+namespace ftcnn::kernels {
 
 // Max over the window; padding counts as -inf; a NaN in the window wins (the last NaN seen).
 void launch_maxpool2d(const float* in, float* out, const Pool2dGeometry& g, cudaStream_t stream);

@@ -1,4 +1,4 @@
-// The arithmetic of a hardened layer's GEMM groups on CUDA (kernels/copy_rows_rules.hpp), on the CPU: the
+// The arithmetic of a hardened layer's GEMM groups on CUDA (kernels/copy_rows_bodies.hpp), on the CPU: the
 // gather puts every group's weight rows in its own block of one alignment, zeros for padding, and the scatter
 // sends every row of every group to its output channel exactly once. Then the whole CUDA scheme, played with
 // OpenBLAS: one same-shape GEMM per copy set, gathered and scattered by these functions, gives every copy the
@@ -10,7 +10,7 @@
 
 #include "engine/blas.hpp"
 #include "engine/layers/copy_rows.hpp"
-#include "kernels/copy_rows_rules.hpp"
+#include "kernels/copy_rows_bodies.hpp"
 
 namespace ftcnn {
 namespace {

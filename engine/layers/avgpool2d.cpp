@@ -19,16 +19,13 @@ Shape AvgPool2d::output_shape(const Shape& input) const {
 
 void AvgPool2d::forward_cpu(const Shape& input, const ParameterView&, const float* in, float* out,
                             CpuContext& ctx) {
-  const float divisor = static_cast<float>(spec_.kernel[0] * spec_.kernel[1]);
-  for_each_pool_window(
-      spec_, input, output_shape(input), in, out, ctx.threads(),
-      [divisor](const float* plane, int64_t width, int64_t h0, int64_t h1, int64_t w0, int64_t w1) {
-        float sum = 0.0f;
-        for (int64_t h = h0; h < h1; ++h) {
-          for (int64_t w = w0; w < w1; ++w) sum += plane[h * width + w];
-        }
-        return sum / divisor;
-      });
+  // count_include_pad: the float sum over the clipped window over the full window size, the CUDA kernel's
+  // reducer (kernels::avg_reduce).
+  const float divisor = kernels::avg_divisor(spec_.kernel[0], spec_.kernel[1]);
+  for_each_pool_window(spec_, input, output_shape(input), in, out, ctx.threads(),
+                       [divisor](const float* plane, int64_t width, const kernels::PoolWindow& window) {
+                         return kernels::avg_reduce(plane, width, window, divisor);
+                       });
 }
 
 }  // namespace ftcnn

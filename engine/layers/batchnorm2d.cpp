@@ -1,8 +1,7 @@
 #include "engine/layers/batchnorm2d.hpp"
 
-#include <cmath>
-
 #include "engine/cpu_context.hpp"
+#include "kernels/batchnorm_rules.hpp"
 
 namespace ftcnn {
 
@@ -46,12 +45,13 @@ void BatchNorm2d::forward_cpu(const Shape& input, const ParameterView& params, c
 #pragma omp parallel for collapse(2) num_threads(ctx.threads()) schedule(static)
   for (int64_t n = 0; n < batch; ++n) {
     for (int64_t c = 0; c < channels; ++c) {
-      // As PyTorch's CPU kernel: scale = gamma / sqrt(var + eps), shift = beta - mean * scale.
-      const float scale = static_cast<float>(gamma[c] / std::sqrt(static_cast<double>(var[c]) + spec_.eps));
-      const float shift = beta[c] - mean[c] * scale;
+      // As PyTorch's CPU kernel: scale = gamma / sqrt(var + eps) in double, shift = beta - mean * scale,
+      // out = in * scale + shift; the functions the CUDA kernels call (kernels/batchnorm_rules.hpp).
+      const kernels::BatchnormChannel bn =
+          kernels::batchnorm_channel(gamma[c], beta[c], mean[c], var[c], spec_.eps);
       const float* src = in + (n * channels + c) * plane;
       float* dst = out + (n * channels + c) * plane;
-      for (int64_t p = 0; p < plane; ++p) dst[p] = src[p] * scale + shift;
+      for (int64_t p = 0; p < plane; ++p) dst[p] = kernels::batchnorm_apply(src[p], bn.scale, bn.shift);
     }
   }
 }

@@ -2,17 +2,20 @@
 //
 // cuBLAS is column-major. The row-major arrays x [N, in], W [out, in] and y [N, out] read column-major are
 // x^T (in x N, ld in), W^T (in x out, ld in) and y^T (out x N, ld out); so y = x W^T is computed as
-//   y^T = (W^T)^T x^T = op_T(W^T) * x^T:   m = out, n = N, k = in, A = W (transposed), B = x, C = y.
+//   y^T = (W^T)^T x^T = op_T(W^T) * x^T:   m = out, n = N, k = in, A = W (transposed), B = x, C = y
+// (kernels/gemm_dims.hpp's linear_forward_gemm, tested on the CPU against OpenBLAS).
 // Strict fp32: the context sets CUBLAS_DEFAULT_MATH, under which sgemm never uses TF32.
 // A hardened layer runs one sgemm per copy set, all of one shape (copy_groups.cuh), so that a copy carries
 // its original's bits.
 #include <limits>
 #include <memory>
 
+#include "engine/cuda/cublas_gemm.hpp"
 #include "engine/cuda/cuda_context.hpp"
 #include "engine/layers/copy_groups.cuh"
 #include "engine/layers/linear.hpp"
 #include "kernels/elementwise.cuh"
+#include "kernels/gemm_dims.hpp"
 
 namespace ftcnn {
 namespace {
@@ -46,12 +49,8 @@ void Linear::forward_cuda(const LayerPlan& plan, const ParameterView& params, co
   }
   try {
     // y [N, rows] = x W_rows^T for `rows` consecutive weight rows starting at `weight`.
-    const auto sgemm = [&](const float* weight, int64_t rows, float* y) {
-      const float alpha = 1.0f, beta = 0.0f;
-      FT_CUBLAS_CHECK(cublasSgemm(ctx.cublas(), CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(rows),
-                                  static_cast<int>(batch), static_cast<int>(in_features), &alpha, weight,
-                                  static_cast<int>(in_features), in, static_cast<int>(in_features), &beta, y,
-                                  static_cast<int>(rows)));
+    const auto product = [&](const float* weight, int64_t rows, float* y) {
+      sgemm(ctx.cublas(), kernels::linear_forward_gemm(batch, in_features, rows), weight, in, y);
     };
     const float* bias = bias_ >= 0 ? params(bias_) : nullptr;
     const auto* state = dynamic_cast<const LinearCudaState*>(plan.cuda.get());
@@ -60,13 +59,13 @@ void Linear::forward_cuda(const LayerPlan& plan, const ParameterView& params, co
       groups.gather(params(weight_), ctx.stream());
       FT_LAUNCH_CHECK("weight row gather");
       for (int64_t g = 0; g < groups.groups; ++g) {
-        sgemm(groups.group_weights(g), groups.rows, groups.result.data());
+        product(groups.group_weights(g), groups.rows, groups.result.data());
         groups.scatter(g, bias, batch, 1, out_features, out, ctx.stream());
         FT_LAUNCH_CHECK("result scatter");
       }
       return;
     }
-    sgemm(params(weight_), out_features, out);
+    product(params(weight_), out_features, out);
     if (bias != nullptr) {
       kernels::launch_add_channel_bias(out, bias, batch, out_features, 1, ctx.stream());
       FT_LAUNCH_CHECK("bias kernel");

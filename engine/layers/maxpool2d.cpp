@@ -1,8 +1,5 @@
 #include "engine/layers/maxpool2d.hpp"
 
-#include <cmath>
-#include <limits>
-
 #include "engine/cpu_context.hpp"
 #include "engine/layers/pool_shape.hpp"
 #include "engine/layers/pool_window.hpp"
@@ -22,16 +19,10 @@ Shape MaxPool2d::output_shape(const Shape& input) const {
 
 void MaxPool2d::forward_cpu(const Shape& input, const ParameterView&, const float* in, float* out,
                             CpuContext& ctx) {
+  // Max from -inf, a NaN always taking over: kernels::max_reduce, the CUDA kernel's reducer.
   for_each_pool_window(spec_, input, output_shape(input), in, out, ctx.threads(),
-                       [](const float* plane, int64_t width, int64_t h0, int64_t h1, int64_t w0, int64_t w1) {
-                         float best = -std::numeric_limits<float>::infinity();
-                         for (int64_t h = h0; h < h1; ++h) {
-                           for (int64_t w = w0; w < w1; ++w) {
-                             const float v = plane[h * width + w];
-                             if (v > best || std::isnan(v)) best = v;
-                           }
-                         }
-                         return best;
+                       [](const float* plane, int64_t width, const kernels::PoolWindow& window) {
+                         return kernels::max_reduce(plane, width, window);
                        });
 }
 

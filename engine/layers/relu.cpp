@@ -1,6 +1,7 @@
 #include "engine/layers/relu.hpp"
 
 #include "engine/cpu_context.hpp"
+#include "kernels/batchnorm_rules.hpp"
 
 namespace ftcnn {
 
@@ -15,7 +16,7 @@ void Relu::forward_cpu(const Shape& input, const ParameterView&, const float* in
                        CpuContext& ctx) {
   const int64_t count = input.numel();
 #pragma omp parallel for num_threads(ctx.threads()) schedule(static)
-  for (int64_t i = 0; i < count; ++i) out[i] = in[i] < 0.0f ? 0.0f : in[i];  // NaN compares false: kept
+  for (int64_t i = 0; i < count; ++i) out[i] = kernels::relu_apply(in[i]);  // NaN and -0 kept, as CUDA
 }
 
 }  // namespace ftcnn

@@ -12,17 +12,13 @@
 
 #include <cstdint>
 
-#if defined(__CUDACC__)
-#define FT_COPY_ROWS_HD __host__ __device__ __forceinline__
-#else
-#define FT_COPY_ROWS_HD inline
-#endif
+#include "kernels/host_device.hpp"
 
 namespace ftcnn::kernels {
 
 // Element j of the gathered buffer [groups * group_stride]: the weight it holds, 0 for padding (a padding
 // row, or the tail of a group's block beyond m * row_length).
-FT_COPY_ROWS_HD float gathered_weight(const float* weight, const int64_t* rows, int64_t m, int64_t row_length,
+FT_KERNEL_HD float gathered_weight(const float* weight, const int64_t* rows, int64_t m, int64_t row_length,
                                       int64_t group_stride, int64_t j) {
   const int64_t g = j / group_stride, offset = j - g * group_stride;
   const int64_t i = offset / row_length, column = offset - i * row_length;
@@ -33,7 +29,7 @@ FT_COPY_ROWS_HD float gathered_weight(const float* weight, const int64_t* rows, 
 
 // Element e of a group's result [batch, m, inner]: its index in the output [batch, channels, inner], or -1
 // for a padding row; `channel` receives the output channel (for the bias).
-FT_COPY_ROWS_HD int64_t scattered_index(const int64_t* channel_of_row, int64_t m, int64_t inner, int64_t channels,
+FT_KERNEL_HD int64_t scattered_index(const int64_t* channel_of_row, int64_t m, int64_t inner, int64_t channels,
                                         int64_t e, int64_t& channel) {
   const int64_t p = e % inner, row = e / inner;
   const int64_t n = row / m, i = row - n * m;
