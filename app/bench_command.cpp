@@ -254,7 +254,7 @@ void run_bench(const BenchOptions& o) {
     fmt::print("{:>7} {:>10.2f} {:>10.2f} {:>10.2f} {:>12.0f} {:>8.2f}%\n", r.batch, r.ms.median, r.ms.min,
                r.ms.max, n / (r.ms.median / 1000.0), 100.0 * r.correct / n);
     if (tail_batch(data.count, r.batch) > 0)
-      fmt::print("        (last batch of {} images: the engine re-plans every layer twice per pass)\n",
+      fmt::print("        (last batch of {} images: a second plan, made once on the first pass)\n",
                  tail_batch(data.count, r.batch));
   }
   if (campaign) {

@@ -32,8 +32,8 @@ double load_average();
 // The CUDA driver and library versions for a CUDA result, null otherwise.
 nlohmann::json versions_json(Device device);
 
-// Images in a last, smaller batch (0 when every batch is full or there is only one). Layers hold one plan
-// each, so such a batch makes every layer re-plan (cuDNN algorithm search included) twice per pass.
+// Images in a last, smaller batch (0 when every batch is full or there is only one). Such a batch has its
+// own plan (on CUDA its own cuDNN algorithm choices), made once on the first pass and kept.
 int64_t tail_batch(int64_t images, int64_t batch);
 
 // Classifies all images of a set with one graph: the inputs are preprocessed once and, on CUDA, uploaded
