@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "engine/cifar_dataset.hpp"
+#include "engine/io/cifar_dataset.hpp"
 #include "engine/device.hpp"
 #include "engine/graph.hpp"
-#include "weights/model_file.hpp"
+#include "engine/io/model_file.hpp"
 
 namespace ftcnn::cli {
 

@@ -6,7 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include "weights/model_file.hpp"
+#include "engine/io/model_file.hpp"
 
 namespace ftcnn::cli {
 

@@ -7,7 +7,7 @@
 #include "app/cli_common.hpp"
 #include "app/progress_bar.hpp"
 #include "engine/evaluate.hpp"
-#include "weights/hdf5_file.hpp"
+#include "engine/io/hdf5_file.hpp"
 
 namespace ftcnn::cli {
 namespace {

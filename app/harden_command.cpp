@@ -9,6 +9,8 @@
 #include "app/utc_time.hpp"
 #include "engine/hardening.hpp"
 #include "engine/interval_profile.hpp"
+#include "engine/io/interval_file.hpp"
+#include "engine/io/ranking_file.hpp"
 
 namespace ftcnn::cli {
 namespace {

@@ -7,11 +7,11 @@
 
 #include "app/cli_common.hpp"
 #include "app/progress_bar.hpp"
-#include "engine/cifar_dataset.hpp"
+#include "engine/io/cifar_dataset.hpp"
 #include "engine/evaluate.hpp"
 #include "engine/device.hpp"
 #include "engine/vulnerability/vulnerability.hpp"
-#include "engine/vulnerability/vulnerability_file.hpp"
+#include "engine/io/vulnerability_file.hpp"
 
 namespace ftcnn::cli {
 namespace {

@@ -8,7 +8,7 @@
 #include <functional>
 #include <vector>
 
-#include "engine/cifar_dataset.hpp"
+#include "engine/io/cifar_dataset.hpp"
 #include "engine/runner.hpp"
 
 namespace ftcnn {

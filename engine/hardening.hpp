@@ -44,9 +44,8 @@ ChannelRankings rank_channels_l1(const Graph& graph);
 // A seeded random order: each layer's channels ranked by random_channel_score (counter-based Philox, the
 // same on every platform), i.e. the order `ftcnn vuln --method random --seed` gives.
 ChannelRankings rank_channels_random(const Graph& graph, uint64_t seed);
-// Datasets "<layer>/ranking" (integers) for every protected layer; throws naming the file and layer when one
-// is missing or is not a permutation of the layer's channels.
-ChannelRankings read_ranking_file(const std::string& path, const Graph& graph);
+// "" when `order` holds every index of [0, channels) once, else what is wrong.
+std::string permutation_problem(const std::vector<int64_t>& order, int64_t channels);
 
 // Channels to copy for a ratio: ceil(ratio x channels), where a product within 1e-9 of an integer counts as
 // that integer (0.15 x 20 is 3, not 4). Throws when ratio is outside [0, 1].

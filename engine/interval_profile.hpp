@@ -64,10 +64,4 @@ class IntervalProfiler {
 // matters keeps a fault-free hardened model equal to the plain one.
 IntervalProfile widen_intervals(const IntervalProfile& profile, double margin);
 
-// Writes atomically (to "<path>.tmp", then renamed). Throws when the profile has no images.
-void write_interval_file(const std::string& path, const IntervalProfile& profile);
-// Reads every layer group of an interval file; throws naming the file and dataset on anything malformed
-// (lower > upper, NaN, mismatched sizes).
-IntervalProfile read_interval_file(const std::string& path);
-
 }  // namespace ftcnn

@@ -8,8 +8,8 @@
 
 #include "models/architectures.hpp"
 #include "test/test_support.hpp"
-#include "weights/hdf5_file.hpp"
-#include "weights/model_file.hpp"
+#include "engine/io/hdf5_file.hpp"
+#include "engine/io/model_file.hpp"
 
 using namespace ftcnn;
 

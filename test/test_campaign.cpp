@@ -15,7 +15,7 @@
 #include "engine/fault/campaign_log.hpp"
 #include "models/architectures.hpp"
 #include "test/test_support.hpp"
-#include "weights/model_file.hpp"
+#include "engine/io/model_file.hpp"
 
 using namespace ftcnn;
 using Approx = Catch::Detail::Approx;

@@ -10,7 +10,7 @@
 #include "engine/fault/fault_evaluator.hpp"
 #include "models/architectures.hpp"
 #include "test/test_support.hpp"
-#include "weights/model_file.hpp"
+#include "engine/io/model_file.hpp"
 
 #ifdef FTCNN_WITH_CUDA
 #include "engine/cuda/device_buffer.hpp"

@@ -20,8 +20,8 @@
 #include "engine/device.hpp"
 #include "engine/runner.hpp"
 #include "test/test_support.hpp"
-#include "weights/hdf5_file.hpp"
-#include "weights/model_file.hpp"
+#include "engine/io/hdf5_file.hpp"
+#include "engine/io/model_file.hpp"
 
 using namespace ftcnn;
 

@@ -20,8 +20,10 @@
 #include "engine/interval_profile.hpp"
 #include "engine/vulnerability/vulnerability.hpp"
 #include "test/test_support.hpp"
-#include "weights/hdf5_file.hpp"
-#include "weights/model_file.hpp"
+#include "engine/io/hdf5_file.hpp"
+#include "engine/io/model_file.hpp"
+#include "engine/io/interval_file.hpp"
+#include "engine/io/ranking_file.hpp"
 
 using namespace ftcnn;
 

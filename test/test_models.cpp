@@ -4,7 +4,7 @@
 
 #include "models/architectures.hpp"
 #include "test/test_support.hpp"
-#include "weights/model_file.hpp"
+#include "engine/io/model_file.hpp"
 
 using namespace ftcnn;
 

@@ -17,9 +17,10 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/interval_profile.hpp"
-#include "engine/vulnerability/vulnerability_file.hpp"
+#include "engine/io/vulnerability_file.hpp"
 #include "test/test_support.hpp"
-#include "weights/hdf5_file.hpp"
+#include "engine/io/hdf5_file.hpp"
+#include "engine/io/interval_file.hpp"
 
 namespace ftcnn {
 namespace {

@@ -17,8 +17,8 @@
 #include "engine/pruning.hpp"
 #include "engine/vulnerability/vulnerability.hpp"
 #include "test/test_support.hpp"
-#include "weights/hdf5_file.hpp"
-#include "weights/model_file.hpp"
+#include "engine/io/hdf5_file.hpp"
+#include "engine/io/model_file.hpp"
 
 using namespace ftcnn;
 

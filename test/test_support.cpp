@@ -117,8 +117,8 @@ TempDir::~TempDir() {
 
 }  // namespace ftcnn::test
 
-#include "weights/hdf5_file.hpp"
-#include "weights/model_file.hpp"
+#include "engine/io/hdf5_file.hpp"
+#include "engine/io/model_file.hpp"
 
 namespace ftcnn::test {
 

@@ -6,7 +6,7 @@
 
 #include "engine/error.hpp"
 #include "engine/fault/campaign_log.hpp"
-#include "engine/fault/campaign_report.hpp"
+#include "engine/io/campaign_report.hpp"
 
 namespace ftcnn {
 

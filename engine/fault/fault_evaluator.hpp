@@ -12,7 +12,7 @@
 #include <memory>
 #include <vector>
 
-#include "engine/cifar_dataset.hpp"
+#include "engine/io/cifar_dataset.hpp"
 #include "engine/fault/fault_counts.hpp"
 #include "engine/graph.hpp"
 

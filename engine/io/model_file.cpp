@@ -1,4 +1,4 @@
-#include "weights/model_file.hpp"
+#include "engine/io/model_file.hpp"
 
 #include <cstdio>
 #include <set>
@@ -8,7 +8,7 @@
 
 #include "engine/error.hpp"
 #include "models/architectures.hpp"
-#include "weights/hdf5_file.hpp"
+#include "engine/io/hdf5_file.hpp"
 
 namespace ftcnn {
 namespace {

@@ -1,9 +1,9 @@
-#include "engine/fault/campaign_report.hpp"
+#include "engine/io/campaign_report.hpp"
 
 #include <fstream>
 
 #include "engine/error.hpp"
-#include "engine/fault/svg_plot.hpp"
+#include "engine/io/svg_plot.hpp"
 
 namespace ftcnn {
 namespace {

@@ -1,4 +1,4 @@
-#include "weights/hdf5_file.hpp"
+#include "engine/io/hdf5_file.hpp"
 
 #include <sys/stat.h>
 

@@ -1,4 +1,4 @@
-#include "engine/cifar_dataset.hpp"
+#include "engine/io/cifar_dataset.hpp"
 
 #include <sys/stat.h>
 

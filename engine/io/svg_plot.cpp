@@ -1,4 +1,4 @@
-#include "engine/fault/svg_plot.hpp"
+#include "engine/io/svg_plot.hpp"
 
 #include <fmt/format.h>
 
