@@ -172,7 +172,7 @@ void run_bench(const BenchOptions& o) {
   FT_CHECK(data.count > 0, "{}: no images", o.data);
   check_model_fits_data(graph.spec(), data);
   const Preprocessing& pre = model.info.preprocessing;
-  const std::string checksum = fmt::format("{:016x}", graph.parameters().checksum());
+  const std::string checksum = graph.parameters().checksum_hex();
 
   std::string description;
   AlgorithmChoices algorithms;

@@ -115,7 +115,7 @@ void run_bench_variants(const VariantsOptions& o) {
     rows.push_back({{"name", c.name},
                     {"model", c.model.path},
                     {"arch", g.spec().arch},
-                    {"model_checksum", fmt::format("{:016x}", g.parameters().checksum())},
+                    {"model_checksum", g.parameters().checksum_hex()},
                     {"parameters", g.parameters().total_elements()},
                     {"parameters_ratio", static_cast<double>(g.parameters().total_elements()) / base_params},
                     {"macs_per_image", g.macs_per_item()},

@@ -89,7 +89,7 @@ void run_campaign(const CampaignOptions& o) {
   config.log_faults = o.log_faults;
   config.verify_every_repetition = o.verify_each;
   CampaignIdentity identity{s.model.path,
-                            fmt::format("{:016x}", s.model.graph->parameters().checksum()),
+                            s.model.graph->parameters().checksum_hex(),
                             s.model.graph->spec().arch,
                             s.data.source,
                             s.data.count,

@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "app/utc_time.hpp"
 #include "ftcnn_version.hpp"
 
 namespace ftcnn::cli {
@@ -43,6 +44,21 @@ CLI::Validator non_negative_integer() {
 
 void print_json(const nlohmann::json& object) {
   std::cout << object.dump(2) << std::endl;
+}
+
+nlohmann::json parse_object(const std::string& text) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  return j.is_object() ? j : nlohmann::json::object();
+}
+
+nlohmann::json derived_provenance(const std::string& command, const Model& source, const std::string& key,
+                                  const nlohmann::json& what) {
+  return {{"created_by", "ftcnn " + command + " " + version()},
+          {"created", utc_now()},
+          {"source", source.path},
+          {"source_checksum", source.graph->parameters().checksum_hex()},
+          {"source_provenance", parse_object(source.info.provenance_json)},
+          {key, what}};
 }
 
 std::string group_digits(int64_t value) {

@@ -26,6 +26,14 @@ CLI::Validator non_negative_integer();
 // Prints one JSON object on stdout.
 void print_json(const nlohmann::json& object);
 
+// A JSON object from text, or an empty object when the text is not one (a provenance string from a file).
+nlohmann::json parse_object(const std::string& text);
+
+// The provenance of a model that `command` derived from `source` (harden, prune): the tool and version, the
+// time, the source model's path, checksum and own provenance, and `what` under the key `key`.
+nlohmann::json derived_provenance(const std::string& command, const Model& source, const std::string& key,
+                                  const nlohmann::json& what);
+
 // 21622154 -> "21,622,154".
 std::string group_digits(int64_t value);
 

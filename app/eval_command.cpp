@@ -66,7 +66,7 @@ void run_eval(const EvalOptions& options) {
                 {"accuracy", result.accuracy()},
                 {"seconds", result.seconds},
                 {"images_per_second", rate},
-                {"model_checksum", fmt::format("{:016x}", model.graph->parameters().checksum())},
+                {"model_checksum", model.graph->parameters().checksum_hex()},
                 {"version", version()}});
     return;
   }

@@ -32,11 +32,6 @@ struct HardenOptions {
   bool json = false;
 };
 
-nlohmann::json parse_object(const std::string& text) {
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-  return j.is_object() ? j : nlohmann::json::object();
-}
-
 const char* correction_description(HardenMode mode) {
   switch (mode) {
     case HardenMode::edac:
@@ -71,7 +66,7 @@ ChannelRankings choose_rankings(const HardenOptions& options, const Graph& graph
 IntervalProfile load_intervals(const std::string& path, const Model& model) {
   IntervalProfile intervals = read_interval_file(path);
   const nlohmann::json provenance = parse_object(intervals.provenance_json);
-  const std::string checksum = fmt::format("{:016x}", model.graph->parameters().checksum());
+  const std::string checksum = model.graph->parameters().checksum_hex();
   if (provenance.contains("model_checksum") && provenance["model_checksum"].is_string()) {
     const std::string profiled = provenance["model_checksum"].get<std::string>();
     FT_CHECK(profiled == checksum,
@@ -118,14 +113,7 @@ void run_harden(const HardenOptions& options) {
       {"output_layer", plan.back().layer},  // always fully copied
       {"layers", layers},
   };
-  const nlohmann::json provenance = {
-      {"created_by", "ftcnn harden " + version()},
-      {"created", utc_now()},
-      {"source", model.path},
-      {"source_checksum", fmt::format("{:016x}", plain.parameters().checksum())},
-      {"source_provenance", parse_object(model.info.provenance_json)},
-      {"hardening", hardening},
-  };
+  const nlohmann::json provenance = derived_provenance("harden", model, "hardening", hardening);
   ModelInfo info = model.info;
   info.provenance_json = provenance.dump();
   save_model(options.out, *hardened, info);
@@ -144,7 +132,7 @@ void run_harden(const HardenOptions& options) {
                 {"out", options.out},
                 {"hardening", hardening},
                 {"before_after", totals},
-                {"checksum", fmt::format("{:016x}", after.checksum())},
+                {"checksum", after.checksum_hex()},
                 {"version", version()}});
     return;
   }

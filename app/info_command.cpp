@@ -58,7 +58,7 @@ void run_info(const InfoOptions& options) {
                 {"parameters", total_parameters},
                 {"buffers", total_buffers},
                 {"macs", total_macs},
-                {"checksum", fmt::format("{:016x}", graph.parameters().checksum())},
+                {"checksum", graph.parameters().checksum_hex()},
                 {"version", version()}});
     return;
   }

@@ -47,7 +47,7 @@ void run_profile(const ProfileOptions& options) {
   bar.finish();
 
   IntervalProfile profile = profiler.profile();
-  const std::string checksum = fmt::format("{:016x}", graph.parameters().checksum());
+  const std::string checksum = graph.parameters().checksum_hex();
   profile.provenance_json = nlohmann::json{
       {"created_by", "ftcnn profile " + version()},
       {"created", utc_now()},

@@ -37,11 +37,6 @@ struct PruneOptions {
   bool json = false;
 };
 
-nlohmann::json parse_object(const std::string& text) {
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-  return j.is_object() ? j : nlohmann::json::object();
-}
-
 ChannelScores scores_by_layer(const VulnerabilityResult& result) {
   ChannelScores scores;
   for (const LayerVulnerability& layer : result.layers) scores[layer.layer] = layer.scores;
@@ -99,7 +94,7 @@ ChannelScores compute_scores(const PruneOptions& options, Model& model, nlohmann
 // Scores from a file `ftcnn vuln --out` wrote for this very model (same parameter checksum).
 ChannelScores read_scores(const PruneOptions& options, const Model& model, nlohmann::json& source) {
   const VulnerabilityFile file = read_vulnerability_h5(options.scores);
-  const std::string checksum = fmt::format("{:016x}", model.graph->parameters().checksum());
+  const std::string checksum = model.graph->parameters().checksum_hex();
   FT_CHECK(file.provenance.model_checksum.empty() || file.provenance.model_checksum == checksum,
            "{}: scores of a model with checksum {}, but {} has checksum {} (score this model)",
            options.scores, file.provenance.model_checksum, model.path, checksum);
@@ -173,14 +168,7 @@ void run_prune(const PruneOptions& options) {
       {"output_layer", protected_layers(plain.spec()).back()->name},  // never pruned
       {"layers", layers},
   };
-  const nlohmann::json provenance = {
-      {"created_by", "ftcnn prune " + version()},
-      {"created", utc_now()},
-      {"source", model.path},
-      {"source_checksum", fmt::format("{:016x}", plain.parameters().checksum())},
-      {"source_provenance", parse_object(model.info.provenance_json)},
-      {"pruning", pruning},
-  };
+  const nlohmann::json provenance = derived_provenance("prune", model, "pruning", pruning);
   ModelInfo info = model.info;
   info.provenance_json = provenance.dump();
   save_model(options.out, *pruned, info);
@@ -204,7 +192,7 @@ void run_prune(const PruneOptions& options) {
                 {"macs", {plain.macs_per_item(), pruned->macs_per_item()}},
                 {"parameter_ratio", parameter_ratio},
                 {"mac_ratio", mac_ratio},
-                {"checksum", fmt::format("{:016x}", after.checksum())},
+                {"checksum", after.checksum_hex()},
                 {"version", version()}});
     return;
   }

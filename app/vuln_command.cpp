@@ -81,7 +81,7 @@ void run_vuln(const VulnOptions& options) {
 
   VulnerabilityProvenance provenance;
   provenance.model = model.path;
-  provenance.model_checksum = fmt::format("{:016x}", graph.parameters().checksum());
+  provenance.model_checksum = graph.parameters().checksum_hex();
   provenance.data = needs_data ? data.source : "";
   provenance.split = needs_data ? options.split : "";
   if (needs_data) provenance.selection = fmt::format("{} of {} images, evenly spaced", count, data.count);

@@ -1,5 +1,7 @@
 #include "engine/parameter_store.hpp"
 
+#include <fmt/format.h>
+
 #include <cstring>
 
 #include "engine/error.hpp"
@@ -83,6 +85,10 @@ uint64_t ParameterStore::checksum(const float* arena) const {
     }
   }
   return hash;
+}
+
+std::string ParameterStore::checksum_hex() const {
+  return fmt::format("{:016x}", checksum());
 }
 
 }  // namespace ftcnn

@@ -66,6 +66,8 @@ class ParameterStore {
   // reads another copy of the arena laid out like this one (a device arena copied back).
   uint64_t checksum() const { return checksum(arena_.data()); }
   uint64_t checksum(const float* arena) const;
+  // checksum() as the 16 lowercase hex digits every result file records ("ac1f7328f66e25f2").
+  std::string checksum_hex() const;
 
  private:
   std::vector<ParameterInfo> infos_;
