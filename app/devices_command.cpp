@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "app/cli_common.hpp"
+#include "engine/cuda/cuda_versions.hpp"
 #include "engine/device.hpp"
 
 namespace ftcnn::cli {
@@ -17,8 +18,9 @@ struct DevicesOptions {
 };
 
 // Every field of the status: `reason` is the line a user reads (empty when a GPU can be used), `cuda_error`
-// the runtime's own string when the device query failed.
-nlohmann::json status_json(const CudaStatus& status) {
+// the runtime's own string when the device query failed; the cuDNN and cuBLAS versions loaded and compiled
+// with ("" in a CPU-only build).
+nlohmann::json status_json(const CudaStatus& status, const CudaVersions& versions) {
   nlohmann::json devices = nlohmann::json::array();
   for (const CudaDeviceInfo& d : status.devices) {
     devices.push_back({{"index", d.index},
@@ -38,6 +40,10 @@ nlohmann::json status_json(const CudaStatus& status) {
           {"driver_cuda", status.driver},
           {"runtime_cuda", status.runtime},
           {"cuda_architectures", status.architectures},
+          {"cudnn", versions.cudnn},
+          {"cudnn_compiled", versions.cudnn_compiled},
+          {"cublas", versions.cublas},
+          {"cublas_compiled", versions.cublas_compiled},
           {"devices", devices},
           {"version", version()}};
 }
@@ -52,7 +58,7 @@ void run_devices(const DevicesOptions& options) {
   }
   const CudaStatus status = cuda_status(true);
   if (options.json) {
-    print_json(status_json(status));
+    print_json(status_json(status, cuda_versions()));
     return;
   }
   if (!status.compiled) {
@@ -60,10 +66,16 @@ void run_devices(const DevicesOptions& options) {
     return;
   }
   fmt::print(
-      "ftcnn {}: cpu backend; cuda backend compiled (CUDA architectures {}; driver supports CUDA {}, "
-      "runtime {}); {} GPU(s) visible\n",
-      version(), status.architectures, status.driver.empty() ? "-" : status.driver,
-      status.runtime.empty() ? "-" : status.runtime, status.count);
+      "ftcnn {}: cpu backend; cuda backend compiled (CUDA architectures {}; {}, runtime {}); {} GPU(s) "
+      "visible\n",
+      version(), status.architectures,
+      status.driver.empty() ? "no NVIDIA driver" : "driver supports CUDA " + status.driver,
+      status.runtime.empty() ? "?" : status.runtime, status.count);
+  // The libraries loaded, against the headers compiled with: a cuDNN older than its headers may lack what
+  // the build uses.
+  const CudaVersions versions = cuda_versions();
+  fmt::print("cuDNN {} (compiled with {}), cuBLAS {} (compiled with {})\n", versions.cudnn,
+             versions.cudnn_compiled, versions.cublas, versions.cublas_compiled);
   if (status.count == 0) fmt::print("{}\n", status.reason());
   for (const CudaDeviceInfo& d : status.devices) {
     fmt::print("cuda:{} {} (sm_{}{}, {:.1f} GiB): {}\n", d.index, d.name, d.major, d.minor,

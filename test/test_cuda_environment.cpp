@@ -98,7 +98,8 @@ TEST_CASE("ftcnn devices --json reports the status and --count a number with the
   REQUIRE(json_run.exit_code == 0);
   const nlohmann::json j = nlohmann::json::parse(json_run.output);
   for (const char* key : {"command", "cuda_compiled", "gpus", "reason", "cuda_error", "no_device",
-                          "driver_cuda", "runtime_cuda", "cuda_architectures", "devices", "version"})
+                          "driver_cuda", "runtime_cuda", "cuda_architectures", "cudnn", "cudnn_compiled",
+                          "cublas", "cublas_compiled", "devices", "version"})
     CHECK(j.contains(key));
   CHECK(j["cuda_compiled"] == status.compiled);
   CHECK(j["gpus"] == status.count);
@@ -106,6 +107,7 @@ TEST_CASE("ftcnn devices --json reports the status and --count a number with the
   CHECK(j["cuda_error"] == status.error);
   CHECK(j["runtime_cuda"] == status.runtime);
   CHECK(j["cuda_architectures"] == status.architectures);
+  CHECK(j["cudnn"].get<std::string>().empty() == !status.compiled);  // loaded without a GPU too
   REQUIRE(j["devices"].is_array());
   CHECK(j["devices"].size() == static_cast<size_t>(status.count));
   for (const auto& d : j["devices"]) {
