@@ -10,8 +10,10 @@
 #        command: scripts/gpu_check.sh        timeout_s: 600
 #
 # What it makes:
-#   gpu_carry/build/        ftcnn and ftcnn_tests for Hopper (sm_90 SASS + compute_90 PTX), CUDA on,
-#                           HDF5 (and its szip/zlib filters) linked statically; only the two binaries travel
+#   gpu_carry/build/        ftcnn and ftcnn_tests with the project's CUDA architectures (default 86-real;90:
+#                           sm_86 SASS, sm_90 SASS + compute_90 PTX; the list must include 90 for the H200),
+#                           CUDA on with warnings as errors, HDF5 (and its szip/zlib filters) linked
+#                           statically; only the two binaries travel
 #   gpu_carry/lib/          shared libraries the binaries need that Ubuntu 24.04 may lack, xz-compressed
 #                           (libopenblas is 36 MB, 4 MB compressed): libfmt, libopenblas (OpenMP build),
 #                           libgfortran, libquadmath, libgomp
@@ -22,7 +24,8 @@
 #                           gzip-compressed float16-exact values already: they shrink no further);
 #                           gpu_check.sh times AlexNet and VGG-16 on synthetic weights made there instead
 #   gpu_carry/manifest.json the source directory compiled into the test binary, checksums of the models and
-#                           of the decoded test split, sizes
+#                           of the decoded test split, the CUDA architectures, the CPU's accuracy on the
+#                           bundled slice (gpu_check.sh's smoke step compares the GPU's with it)
 # It ends by adding up what a device call would carry (tracked and untracked-not-ignored files plus these
 # paths) and fails when that exceeds 64 MiB.
 set -euo pipefail
@@ -44,8 +47,11 @@ mkdir -p "$CARRY"/{build,lib,data,models}
 
 # 1. The binaries.
 if (( !skip_build )); then
+  launcher=()
+  command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_CUDA_COMPILER_LAUNCHER=ccache)
+  # The project's default CUDA architectures (CMakeLists.txt), unless this build tree already has a list.
   cmake -S . -B "$CARRY/build" -DCMAKE_BUILD_TYPE=Release -DFTCNN_CUDA=ON -DFTCNN_STATIC_HDF5=ON \
-    -DCMAKE_CUDA_ARCHITECTURES=90 >/dev/null
+    -DFTCNN_CUDA_WERROR=ON "${launcher[@]}" >/dev/null
   cmake --build "$CARRY/build" -j "$(nproc)" --target ftcnn ftcnn_tests
 fi
 for binary in ftcnn ftcnn_tests; do
@@ -55,8 +61,17 @@ for binary in ftcnn ftcnn_tests; do
     exit 1
   fi
 done
-if ! grep -q '^CMAKE_CUDA_ARCHITECTURES:[A-Z]*=90$' "$CARRY/build/CMakeCache.txt"; then
-  echo "gpu_prepare: $CARRY/build is not configured for sm_90 (CMAKE_CUDA_ARCHITECTURES=90)" >&2
+# The GPU machine is a Hopper (sm_90): the list must hold SASS for it ("90", "90-real", "90a" or "90a-real"),
+# whatever else it holds (the default 86-real;90 also serves Ampere-class cards).
+architectures=$(sed -n 's/^CMAKE_CUDA_ARCHITECTURES:[A-Z]*=//p' "$CARRY/build/CMakeCache.txt")
+hopper=';90a?(-real)?;'
+if [[ ! ";$architectures;" =~ $hopper ]]; then
+  echo "gpu_prepare: $CARRY/build has CUDA architectures '$architectures', without 90 (sm_90 for the H200):" \
+    "reconfigure it with -DCMAKE_CUDA_ARCHITECTURES='86-real;90'" >&2
+  exit 1
+fi
+if ! "$CARRY/build/ftcnn" devices --json | grep -q '"cuda_compiled": *true'; then
+  echo "gpu_prepare: $CARRY/build/ftcnn has no CUDA backend" >&2
   exit 1
 fi
 
@@ -108,12 +123,20 @@ info = json.loads(sys.argv[2])
 print(json.dumps({sys.argv[1]: {k: info[k] for k in ("arch", "checksum", "macs", "parameters")}})[1:-1] + ",")
 ' "$model" "$info")
 done
-$PYTHON - "$CARRY/manifest.json" "$ROOT" "{${models_json%,}}" "$data_sha" "$("$CARRY/build/ftcnn" --version)" <<'EOF'
+# The CPU's answer on the bundled model and slice: the smoke step of gpu_check.sh compares the GPU's with it.
+smoke_eval=$("$CARRY/build/ftcnn" eval --model data/default/small_cifar10.h5 --data data/default/cifar10-test-slice \
+  --device cpu --json)
+$PYTHON - "$CARRY/manifest.json" "$ROOT" "{${models_json%,}}" "$data_sha" "$("$CARRY/build/ftcnn" --version)" \
+  "$architectures" "$smoke_eval" <<'EOF'
 import datetime, json, sys
-path, source_dir, models, data_sha, version = sys.argv[1:]
+path, source_dir, models, data_sha, version, architectures, smoke_eval = sys.argv[1:]
+smoke = json.loads(smoke_eval)
 json.dump({"source_dir": source_dir, "version": version,
            "prepared": datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat(),
+           "cuda_architectures": architectures,
            "models": json.loads(models),
+           "smoke": {"model": "data/default/small_cifar10.h5", "data": "data/default/cifar10-test-slice",
+                     "cpu_accuracy": smoke["accuracy"], "cpu_correct": smoke["correct"], "images": smoke["images"]},
            "data": {"pack": "gpu_carry/data/cifar10-test-jpeg.npz", "test_batch_sha256": data_sha}},
           open(path, "w"), indent=2)
 EOF

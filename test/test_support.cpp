@@ -15,11 +15,23 @@
 
 #include <fmt/format.h>
 
+#include "engine/device.hpp"
+
 namespace ftcnn::test {
 
+bool gpu_required() {
+  const char* value = std::getenv("FTCNN_REQUIRE_GPU");
+  return value != nullptr && *value != '\0' && std::string(value) != "0";
+}
+
 bool skip_without_gpu() {
-  if (cuda_device_count() > 0) return false;
-  std::cout << "no GPU: skipped \"" << Catch::getResultCapture().getCurrentTestName() << "\"\n";
+  const CudaStatus status = cuda_status();
+  if (status.count > 0) return false;
+  const std::string name = Catch::getResultCapture().getCurrentTestName();
+  // On the GPU machine a skip would read as a pass: there, FTCNN_REQUIRE_GPU=1 makes it a failure instead.
+  if (gpu_required())
+    FAIL("FTCNN_REQUIRE_GPU=1 but no GPU (" << status.reason() << "): \"" << name << "\" cannot run");
+  std::cout << "no GPU (" << status.reason() << "): skipped \"" << name << "\"\n";
   return true;
 }
 

@@ -31,9 +31,13 @@ Comparison compare(const Tensor& actual, const Tensor& expected, double abs_tol,
 // A fresh temporary directory, removed with its contents at destruction.
 class TempDir;
 
-// True (after printing "no GPU: skipped <test>") when this machine has no usable GPU: [cuda] cases return
-// early then, so that running them by hand without a GPU passes instead of failing.
+// True (after printing `no GPU (<reason>): skipped "<test>"`) when this machine has no usable GPU: [cuda]
+// cases return early then, so that running them by hand without a GPU passes instead of failing. With the
+// environment variable FTCNN_REQUIRE_GPU=1 (scripts/gpu_check.sh sets it) the case FAILS instead, naming the
+// reason, so that a GPU run cannot pass by skipping.
 bool skip_without_gpu();
+// True when FTCNN_REQUIRE_GPU is set to anything but "" or "0".
+bool gpu_required();
 
 // Runs the ftcnn binary under test (FTCNN_BINARY) with `arguments`, a shell fragment. `output` is its stdout,
 // followed by its stderr when `with_stderr`.

@@ -1,6 +1,10 @@
 // Everything CUDA layers run with, owned in one place: the device, one stream, the cuBLAS and cuDNN handles
-// bound to that stream (strict fp32: cuBLAS without TF32), and one shared cuDNN workspace that layers size
-// during prepare. Passed down by reference; no globals.
+// bound to that stream (strict fp32: cuBLAS in CUBLAS_PEDANTIC_MATH, no TF32), and one shared cuDNN
+// workspace that layers size during prepare. Passed down by reference; no globals.
+//
+// Opening a device fails in one line when no GPU can be used (the reason cuda_status() gives: no driver, a
+// driver too old for the runtime, no device) or when this binary has no kernel image for the device's
+// compute capability (naming its sm_XY, the compiled architectures and -DCMAKE_CUDA_ARCHITECTURES=XY).
 #pragma once
 
 #include <string>

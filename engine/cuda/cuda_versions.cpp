@@ -6,13 +6,14 @@
 #include <fmt/format.h>
 
 namespace ftcnn {
-namespace {
 
 // CUDA encodes versions as 1000 * major + 10 * minor (13000 -> "13.0").
 std::string cuda_version_text(int version) {
   if (version <= 0) return "";
   return fmt::format("{}.{}", version / 1000, (version % 1000) / 10);
 }
+
+namespace {
 
 // cuDNN 9 encodes 10000 * major + 100 * minor + patch (91400 -> "9.14.0"); cuDNN 8 used 1000 * major.
 std::string cudnn_version_text(size_t version) {

@@ -23,6 +23,8 @@ struct CudaVersions {
 #ifdef FTCNN_WITH_CUDA
 // Never throws: a query that fails leaves its field empty.
 CudaVersions cuda_versions();
+// CUDA's version encoding, 1000 * major + 10 * minor, as text: 13000 -> "13.0"; "" for 0 (no driver).
+std::string cuda_version_text(int version);
 #else
 inline CudaVersions cuda_versions() {
   return CudaVersions{};

@@ -1,7 +1,9 @@
-// Move-only owner of a device allocation of `count` elements of T.
+// Move-only owner of a device allocation of `count` elements of T. A failed allocation throws naming the
+// bytes asked for and the device's free and total memory, and leaves no CUDA error behind.
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <utility>
 
 #include "engine/cuda/cuda_check.hpp"
@@ -32,7 +34,21 @@ class DeviceBuffer {
     if (count <= count_) return;
     release();
     void* p = nullptr;
-    FT_CUDA_CHECK(cudaMalloc(&p, count * sizeof(T)));
+    const size_t bytes = count * sizeof(T);
+    const cudaError_t status = cudaMalloc(&p, bytes);
+    if (status != cudaSuccess) {
+      // cudaErrorMemoryAllocation is not sticky, but it stays the "last error" until read: clear it, or the
+      // next FT_LAUNCH_CHECK would blame an innocent kernel for it.
+      cudaGetLastError();
+      size_t free_bytes = 0, total_bytes = 0;
+      const bool known = cudaMemGetInfo(&free_bytes, &total_bytes) == cudaSuccess;
+      cudaGetLastError();
+      FT_THROW("cudaMalloc of {} bytes ({:.1f} MiB) failed: {}{}", bytes, bytes / 1048576.0,
+               cudaGetErrorString(status),
+               known ? fmt::format(" ({:.1f} MiB free of {:.1f} MiB on the device)", free_bytes / 1048576.0,
+                                   total_bytes / 1048576.0)
+                     : std::string());
+    }
     data_ = static_cast<T*>(p);
     count_ = count;
   }
