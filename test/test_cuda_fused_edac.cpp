@@ -49,14 +49,14 @@ float* tensor(Graph& graph, const std::string& name) {
   return graph.parameters().host(index);
 }
 
-void flip_bit(Graph& graph, const std::string& name, int64_t element, int bit) {
+[[maybe_unused]] void flip_bit(Graph& graph, const std::string& name, int64_t element, int bit) {
   float* value = tensor(graph, name) + element;
   uint32_t b = bits(*value) ^ (uint32_t{1} << bit);
   std::memcpy(value, &b, sizeof b);
 }
 
 // Random BatchNorm parameters for every BatchNorm2d: gamma of both signs, positive variances.
-void fill_batchnorm(Graph& graph, unsigned seed) {
+[[maybe_unused]] void fill_batchnorm(Graph& graph, unsigned seed) {
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> gamma(-2.0f, 2.0f), shift(-1.0f, 1.0f), var(0.05f, 3.0f);
   ParameterStore& store = graph.parameters();
@@ -83,7 +83,7 @@ void fill_batchnorm(Graph& graph, unsigned seed) {
 
 // Random values in [-3, 3] with NaN, +Inf, -Inf and a few huge finite values mixed in; then every third copy
 // made equal to its original, as fault-free copies are.
-Tensor corrupted_input(const Graph& graph, int64_t batch, unsigned seed) {
+[[maybe_unused]] Tensor corrupted_input(const Graph& graph, int64_t batch, unsigned seed) {
   Tensor t(graph.input_shape(batch));
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> uniform(-3.0f, 3.0f);
@@ -107,7 +107,7 @@ Tensor corrupted_input(const Graph& graph, int64_t batch, unsigned seed) {
 }
 
 // The first element whose bits differ, or -1.
-int64_t first_difference(const Tensor& a, const Tensor& b) {
+[[maybe_unused]] int64_t first_difference(const Tensor& a, const Tensor& b) {
   if (a.numel() != b.numel()) return 0;
   for (int64_t i = 0; i < a.numel(); ++i) {
     if (bits(a[i]) != bits(b[i])) return i;
@@ -138,7 +138,7 @@ ModelSpec small_plain_spec() {
 
 // Exact arithmetic (see the file comment): weights and biases in {-1, 0, 1}, gamma in {1, 0.5, 2} (1 for
 // channel 0), beta and mean small integers (mean 1 for channel 0), variance 0.75 with eps 0.25.
-void fill_exact(Graph& graph) {
+[[maybe_unused]] void fill_exact(Graph& graph) {
   std::mt19937 rng(11);
   std::uniform_int_distribution<int> unit(-1, 1), small(-2, 2);
   const float gammas[3] = {1.0f, 0.5f, 2.0f};
@@ -172,7 +172,7 @@ void fill_exact(Graph& graph) {
 
 // Small integers in [-2, 2]; with `corrupt`, NaN, +Inf, -Inf and out-of-range values (+-40, far outside the
 // profiled intervals) mixed in.
-Tensor integer_input(const Graph& graph, int64_t batch, unsigned seed, bool corrupt) {
+[[maybe_unused]] Tensor integer_input(const Graph& graph, int64_t batch, unsigned seed, bool corrupt) {
   Tensor t(graph.input_shape(batch));
   std::mt19937 rng(seed);
   std::uniform_int_distribution<int> small(-2, 2), pick(0, 29);
