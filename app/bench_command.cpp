@@ -120,7 +120,7 @@ CampaignBench bench_campaign(Graph& graph, const Dataset& data, const Preprocess
   const GoldenRun golden = evaluator->golden();
   const double images = static_cast<double>(golden.images);
   c.golden_accuracy = static_cast<double>(golden.correct) / images;
-  const CountModel model = parse_count_model(o.count);
+  const CountModel model = with_flag("--count", [&] { return parse_count_model(o.count); });
   const uint32_t hash = ber_hash(o.ber);
   const auto timed = [](const std::function<OutcomeCounts()>& body, OutcomeCounts& outcome) {
     const auto start = std::chrono::steady_clock::now();
@@ -161,6 +161,7 @@ CampaignBench bench_campaign(Graph& graph, const Dataset& data, const Preprocess
 
 void run_bench(const BenchOptions& o) {
   const Device device = parse_device(o.device);
+  require_device(device);
   const std::vector<int64_t> batches = parse_batches(o.batches);
   FT_CHECK(o.repeats > 0, "--repeats must be positive");
   FT_CHECK(o.ber >= 0.0 && o.ber <= 1.0, "--ber: {} is outside [0, 1]", o.ber);

@@ -67,6 +67,7 @@ double median_of(std::vector<double> values) {
 
 void run_bench_variants(const VariantsOptions& o) {
   const Device device = parse_device(o.device);
+  require_device(device);
   FT_CHECK(!o.variants.empty(), "give at least one --variant to compare with --model");
   const double load = load_average();
   const std::string date = utc_now();

@@ -64,14 +64,18 @@ struct Setup {
 Setup prepare(const ModelOptions& model_options, const std::string& data_dir, int64_t images,
               const std::string& targets, const std::string& device, int64_t batch, int threads,
               const AlgorithmChoices& pinned_algorithms = {}) {
+  const Device device_kind = parse_device(device);
+  require_device(device_kind);
   Setup s;
   s.model = load_model_from(model_options);
   s.data = load_cifar(data_dir, "test", images);
   FT_CHECK(s.data.count > 0, "{}: no images", data_dir);
-  s.targets = std::make_unique<FaultTargets>(s.model.graph->parameters(), parse_target_selection(targets));
+  s.targets = with_flag("--targets", [&] {
+    return std::make_unique<FaultTargets>(s.model.graph->parameters(), parse_target_selection(targets));
+  });
   const Preprocessing& pre = s.model.info.preprocessing;
   s.evaluator = make_fault_evaluator(*s.model.graph, *s.targets, s.data, pre.scale, pre.mean, pre.std,
-                                     parse_device(device), EvaluatorOptions{batch, threads, pinned_algorithms});
+                                     device_kind, EvaluatorOptions{batch, threads, pinned_algorithms});
   return s;
 }
 
@@ -84,7 +88,7 @@ void run_campaign(const CampaignOptions& o) {
   config.bers = parse_bers(o.bers);
   config.repetitions = o.repetitions;
   config.seed = o.seed;
-  config.count = parse_count_model(o.count);
+  config.count = with_flag("--count", [&] { return parse_count_model(o.count); });
   config.targets = s.targets->selection();
   config.log_faults = o.log_faults;
   config.verify_every_repetition = o.verify_each;

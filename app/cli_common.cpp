@@ -46,6 +46,12 @@ void print_json(const nlohmann::json& object) {
   std::cout << object.dump(2) << std::endl;
 }
 
+void require_device(Device device) {
+  if (device != Device::cuda) return;
+  const CudaStatus status = cuda_status();
+  FT_CHECK(status.count > 0, "--device cuda: {}", status.reason());
+}
+
 nlohmann::json parse_object(const std::string& text) {
   nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   return j.is_object() ? j : nlohmann::json::object();

@@ -6,6 +6,8 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "engine/device.hpp"
+#include "engine/error.hpp"
 #include "engine/io/model_file.hpp"
 
 namespace ftcnn::cli {
@@ -22,6 +24,20 @@ Model load_model_from(const ModelOptions& options);
 // Validators with short messages ("must be a positive integer, got 0").
 CLI::Validator positive_integer();
 CLI::Validator non_negative_integer();
+
+// Runs `body`; an ftcnn::Error it throws goes on as "<flag>: <message>". The engine's messages name the
+// problem ("unknown pruning scope 'x' (layer, global)"); the command line adds the flag the value came from.
+template <typename Body>
+auto with_flag(const std::string& flag, Body&& body) -> decltype(body()) {
+  try {
+    return body();
+  } catch (const Error& e) {
+    throw Error(flag + ": " + e.what());
+  }
+}
+
+// Throws "--device cuda: <why>" when `device` is cuda and this build or machine cannot run it.
+void require_device(Device device);
 
 // Prints one JSON object on stdout.
 void print_json(const nlohmann::json& object);

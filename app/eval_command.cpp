@@ -39,6 +39,7 @@ void write_logits(const std::string& path, const EvalResult& result, const Datas
 
 void run_eval(const EvalOptions& options) {
   const Device device = parse_device(options.device);
+  require_device(device);
   Model model = load_model_from(options.model);
   const Dataset data = load_cifar(options.data, options.split, options.limit);
   FT_CHECK(data.count > 0, "{}: no images", options.data);

@@ -78,7 +78,7 @@ IntervalProfile load_intervals(const std::string& path, const Model& model) {
 
 void run_harden(const HardenOptions& options) {
   FT_CHECK(options.ratio >= 0.0 && options.ratio <= 1.0, "--ratio must be in [0, 1], got {}", options.ratio);
-  const HardenMode mode = harden_mode_from_name(options.mode);
+  const HardenMode mode = with_flag("--mode", [&] { return harden_mode_from_name(options.mode); });
   FT_CHECK(mode == HardenMode::edac || options.intervals.empty(),
            "--intervals: mode {} uses no detection intervals (only mode edac does)", options.mode);
   FT_CHECK(mode != HardenMode::edac || !options.intervals.empty(),
@@ -92,7 +92,8 @@ void run_harden(const HardenOptions& options) {
   IntervalProfile intervals;
   nlohmann::json interval_source = nullptr;
   if (mode == HardenMode::edac) {
-    intervals = widen_intervals(load_intervals(options.intervals, model), options.margin);
+    const IntervalProfile profiled = load_intervals(options.intervals, model);
+    intervals = with_flag("--margin", [&] { return widen_intervals(profiled, options.margin); });
     interval_source = {{"file", options.intervals},
                        {"margin", options.margin},
                        {"provenance", parse_object(intervals.provenance_json)}};

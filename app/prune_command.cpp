@@ -125,9 +125,9 @@ void run_prune(const PruneOptions& options) {
   FT_CHECK(
       options.importance.empty() != options.scores.empty(),
       "give exactly one of --importance exact|batch|l1|random and --scores FILE (from ftcnn vuln --out)");
-  const PruneScope scope = prune_scope_from_name(options.scope);
+  const PruneScope scope = with_flag("--scope", [&] { return prune_scope_from_name(options.scope); });
   const ScoreNormalization normalization = !options.normalize.empty()
-                                               ? score_normalization_from_name(options.normalize)
+                                               ? with_flag("--normalize", [&] { return score_normalization_from_name(options.normalize); })
                                            : scope == PruneScope::global ? ScoreNormalization::mean
                                                                          : ScoreNormalization::none;
   FT_CHECK(scope == PruneScope::global || normalization == ScoreNormalization::none,

@@ -52,6 +52,7 @@ void run_vuln(const VulnOptions& options) {
   settings.threads = options.threads;
   const bool needs_data = uses_inputs(settings.method);
   FT_CHECK(!needs_data || !options.data.empty(), "--data is required for --method {}", options.method);
+  if (needs_data) require_device(settings.device);
 
   Model model = load_model_from(options.model);
   Graph& graph = *model.graph;

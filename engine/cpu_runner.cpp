@@ -48,7 +48,7 @@ std::unique_ptr<Runner> make_runner(Graph& graph, Device device, int cpu_threads
 #ifdef FTCNN_WITH_CUDA
       return make_cuda_runner(graph);
 #else
-      FT_THROW("--device cuda: this build of ftcnn has no CUDA backend (nvcc was not found at build time)");
+      FT_THROW("this build of ftcnn has no CUDA backend (nvcc was not found at build time)");
 #endif
   }
   return nullptr;

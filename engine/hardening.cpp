@@ -61,7 +61,7 @@ HardenMode harden_mode_from_name(const std::string& name) {
   for (HardenMode mode : kAllModes) {
     if (name == harden_mode_name(mode)) return mode;
   }
-  FT_THROW("--mode: unknown hardening mode '{}' (edac, dup-only, tmr)", name);
+  FT_THROW("unknown hardening mode '{}' (edac, dup-only, tmr)", name);
 }
 
 std::vector<const LayerSpec*> protected_layers(const ModelSpec& spec) {
@@ -112,7 +112,7 @@ ChannelRankings rank_channels_random(const Graph& graph, uint64_t seed) {
 }
 
 int64_t copies_for_ratio(double ratio, int64_t channels) {
-  FT_CHECK(ratio >= 0.0 && ratio <= 1.0, "--ratio must be in [0, 1], got {}", ratio);
+  FT_CHECK(ratio >= 0.0 && ratio <= 1.0, "the hardening ratio must be in [0, 1], got {}", ratio);
   const double exact = ratio * static_cast<double>(channels);
   const double nearest = std::round(exact);
   const double count = std::fabs(exact - nearest) <= 1e-9 ? nearest : std::ceil(exact);
@@ -148,7 +148,7 @@ std::unique_ptr<Graph> build_hardened_graph(const Graph& plain, const std::vecto
   // Intervals first, so a missing layer is named before anything is built.
   std::map<std::string, const LayerInterval*> interval_of;  // by correction layer name
   if (mode == HardenMode::edac) {
-    FT_CHECK(intervals != nullptr, "--mode edac needs detection intervals (--intervals, from ftcnn profile)");
+    FT_CHECK(intervals != nullptr, "mode edac needs detection intervals (ftcnn profile makes them)");
     const std::string source = intervals->source.empty() ? "the intervals" : intervals->source;
     for (const LayerHardening& h : plan) {
       const LayerInterval* interval = intervals->find(h.layer);

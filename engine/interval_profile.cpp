@@ -89,7 +89,7 @@ void IntervalProfiler::fold(int layer, const Shape& shape, const float* out) {
 }
 
 IntervalProfile widen_intervals(const IntervalProfile& profile, double margin) {
-  FT_CHECK(margin >= 0.0 && std::isfinite(margin), "--margin must be a finite value >= 0, got {}", margin);
+  FT_CHECK(margin >= 0.0 && std::isfinite(margin), "the interval margin must be a finite value >= 0, got {}", margin);
   IntervalProfile widened = profile;
   for (LayerInterval& l : widened.layers) {
     for (size_t c = 0; c < l.lower.size(); ++c) {

@@ -146,7 +146,7 @@ PruneScope prune_scope_from_name(const std::string& name) {
   for (PruneScope scope : kAllScopes) {
     if (name == prune_scope_name(scope)) return scope;
   }
-  FT_THROW("--scope: unknown pruning scope '{}' (layer, global)", name);
+  FT_THROW("unknown pruning scope '{}' (layer, global)", name);
 }
 
 const char* score_normalization_name(ScoreNormalization normalization) {
@@ -165,7 +165,7 @@ ScoreNormalization score_normalization_from_name(const std::string& name) {
   for (ScoreNormalization normalization : kAllNormalizations) {
     if (name == score_normalization_name(normalization)) return normalization;
   }
-  FT_THROW("--normalize: unknown score normalization '{}' (none, mean, l2)", name);
+  FT_THROW("unknown score normalization '{}' (none, mean, l2)", name);
 }
 
 std::vector<const LayerSpec*> prunable_layers(const ModelSpec& spec) {
@@ -205,10 +205,10 @@ std::vector<int64_t> LayerPruning::kept() const {
 
 std::vector<LayerPruning> plan_pruning(const ModelSpec& spec, const ChannelScores& scores, double conv_ratio,
                                        double fc_ratio, PruneScope scope, ScoreNormalization normalization) {
-  check_ratio(conv_ratio, "--conv-ratio");
-  check_ratio(fc_ratio, "--fc-ratio");
+  check_ratio(conv_ratio, "the conv2d ratio");
+  check_ratio(fc_ratio, "the linear ratio");
   FT_CHECK(scope == PruneScope::global || normalization == ScoreNormalization::none,
-           "--normalize {}: only global scope compares scores across layers; layer scope takes none",
+           "score normalization {}: only global scope compares scores across layers; layer scope takes none",
            score_normalization_name(normalization));
   const std::vector<const LayerSpec*> layers = prunable_layers(spec);
   std::vector<LayerPruning> plan;
@@ -222,7 +222,7 @@ std::vector<LayerPruning> plan_pruning(const ModelSpec& spec, const ChannelScore
         const LayerSpec& l = *layers[k];
         const bool conv = l.type == LayerType::conv2d;
         const int64_t count = removals_for_ratio(ratio_of(l, conv_ratio, fc_ratio), l.out_channels,
-                                                 conv ? "--conv-ratio" : "--fc-ratio");
+                                                 conv ? "the conv2d ratio" : "the linear ratio");
         // The ranking lists the most important first: its tail goes.
         const std::vector<int64_t> ranking = rank_channels(scores_of(scores, l));
         plan[k].removed.assign(ranking.end() - count, ranking.end());
@@ -238,7 +238,7 @@ std::vector<LayerPruning> plan_pruning(const ModelSpec& spec, const ChannelScore
           slots.push_back(k);
         }
         const bool conv = type == LayerType::conv2d;
-        plan_global(group, scores, conv ? conv_ratio : fc_ratio, conv ? "--conv-ratio" : "--fc-ratio",
+        plan_global(group, scores, conv ? conv_ratio : fc_ratio, conv ? "the conv2d ratio" : "the linear ratio",
                     normalization, plan, slots);
       }
       break;

@@ -55,7 +55,7 @@ std::vector<const LayerSpec*> prunable_layers(const ModelSpec& spec);
 
 // Channels a ratio removes from `channels`: floor(ratio x channels), where a product within 1e-9 of an
 // integer counts as that integer (0.3 x 10 is 3, not 2), at most channels - 1 (one channel always stays).
-// Throws when the ratio is outside [0, 1); `what` names it in the message ("--conv-ratio").
+// Throws when the ratio is outside [0, 1); `what` names it in the message ("the conv2d ratio").
 int64_t removals_for_ratio(double ratio, int64_t channels, const std::string& what = "ratio");
 
 struct LayerPruning {

@@ -189,9 +189,9 @@ TEST_CASE("layer scope removes the tail of each layer's ranking: lowest score fi
   CHECK_THROWS_WITH(prunable_layers(lone),
                     Catch::Contains("no conv2d or linear layer to prune besides its output"));
   CHECK_THROWS_WITH(plan_pruning(spec, scores, 1.0, 0.1, PruneScope::layer),
-                    Catch::Contains("--conv-ratio must be in [0, 1)"));
+                    Catch::Contains("the conv2d ratio must be in [0, 1)"));
   CHECK_THROWS_WITH(plan_pruning(spec, scores, 0.1, -0.5, PruneScope::layer),
-                    Catch::Contains("--fc-ratio must be in [0, 1)"));
+                    Catch::Contains("the linear ratio must be in [0, 1)"));
 }
 
 TEST_CASE("global scope ranks all conv2d channels together, linear neurons apart", "[pruning]") {
@@ -275,7 +275,7 @@ TEST_CASE("global scope normalised per layer: a layer's scale no longer decides,
   CHECK_THROWS_WITH(score_normalization_from_name("max"),
                     Catch::Contains("unknown score normalization 'max'"));
   CHECK_THROWS_WITH(plan_pruning(spec, scores, 0.4, 0.0, PruneScope::layer, ScoreNormalization::mean),
-                    Catch::Contains("--normalize mean: only global scope"));
+                    Catch::Contains("score normalization mean: only global scope"));
 }
 
 TEST_CASE("the pruned architecture keeps the kept rows and columns, bit for bit", "[pruning]") {

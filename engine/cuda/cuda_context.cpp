@@ -13,7 +13,7 @@ CudaContext::CudaContext(int device) : device_(device) {
   // The same one-line explanation as `ftcnn devices`: no driver, a driver too old for this runtime (with
   // both versions), or no device.
   const CudaStatus status = cuda_status();
-  if (status.count == 0) FT_THROW("--device cuda: {}", status.reason());
+  if (status.count == 0) FT_THROW("{}", status.reason());
   FT_CHECK(device >= 0 && device < status.count, "CUDA device {} requested but only {} present", device,
            status.count);
   FT_CUDA_CHECK(cudaSetDevice(device));
@@ -23,7 +23,7 @@ CudaContext::CudaContext(int device) : device_(device) {
   // Before anything runs: a binary without code for this GPU would otherwise fail at its first kernel
   // launch, deep inside a layer, with "no kernel image is available for execution on the device".
   const std::string problem = kernel_image_problem(device, cuda_compiled_architectures());
-  if (!problem.empty()) FT_THROW("--device cuda: {}", problem);
+  if (!problem.empty()) FT_THROW("{}", problem);
   FT_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
   FT_CUBLAS_CHECK(cublasCreate(&cublas_));
   FT_CUBLAS_CHECK(cublasSetStream(cublas_, stream_));

@@ -18,9 +18,9 @@ Campaign::Campaign(CampaignConfig config, CampaignIdentity identity, const Param
       targets_(targets),
       evaluator_(evaluator),
       out_dir_(std::move(out_dir)) {
-  FT_CHECK(!config_.bers.empty(), "--ber: give at least one bit error rate");
-  for (double ber : config_.bers) FT_CHECK(ber >= 0.0 && ber <= 1.0, "--ber: {} is outside [0, 1]", ber);
-  FT_CHECK(config_.repetitions > 0, "--reps must be positive");
+  FT_CHECK(!config_.bers.empty(), "a campaign needs at least one bit error rate");
+  for (double ber : config_.bers) FT_CHECK(ber >= 0.0 && ber <= 1.0, "bit error rate {} is outside [0, 1]", ber);
+  FT_CHECK(config_.repetitions > 0, "repetitions must be positive, got {}", config_.repetitions);
 }
 
 CampaignResult Campaign::run(const std::function<void(int64_t, int64_t)>& progress) {
@@ -32,14 +32,14 @@ CampaignResult Campaign::run(const std::function<void(int64_t, int64_t)>& progre
 
   std::error_code error;
   std::filesystem::create_directories(out_dir_, error);
-  FT_CHECK(!error, "--out {}: cannot create directory: {}", out_dir_, error.message());
+  FT_CHECK(!error, "{}: cannot create the output directory: {}", out_dir_, error.message());
   const std::string log_path = out_dir_ + "/runs.jsonl";
   LogContents log = read_campaign_log(log_path);
   // Repetitions already done, by (BER, repetition); a log from another campaign is never touched.
   std::map<std::pair<double, int64_t>, RepetitionRecord> done;
   if (log.exists) {
     const std::string mismatch = header_mismatch(log.header, header);
-    FT_CHECK(mismatch.empty(), "--out {}: holds a different campaign ({}); choose another --out", out_dir_,
+    FT_CHECK(mismatch.empty(), "{}: holds a different campaign ({}); choose another output directory", out_dir_,
              mismatch);
     for (const RepetitionRecord& r : log.records) done[{r.ber, r.repetition}] = r;
     result.resumed = static_cast<int64_t>(done.size());

@@ -113,7 +113,7 @@ std::unique_ptr<FaultEvaluator> make_fault_evaluator(Graph& graph, const FaultTa
 #ifdef FTCNN_WITH_CUDA
       return make_cuda_fault_evaluator(graph, targets, data, scale, mean, std, options);
 #else
-      FT_THROW("--device cuda: this build of ftcnn has no CUDA backend (nvcc was not found at build time)");
+      FT_THROW("this build of ftcnn has no CUDA backend (nvcc was not found at build time)");
 #endif
   }
   return nullptr;

@@ -20,7 +20,7 @@ const char* count_model_name(CountModel model) {
 CountModel parse_count_model(const std::string& text) {
   if (text == "paper") return CountModel::paper;
   if (text == "binomial") return CountModel::binomial;
-  FT_THROW("--count: unknown model '{}' (paper or binomial)", text);
+  FT_THROW("unknown fault count model '{}' (paper or binomial)", text);
 }
 
 int64_t binomial_draw(uint64_t n, double p, const FaultKey& key, uint32_t group) {

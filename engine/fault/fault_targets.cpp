@@ -74,16 +74,16 @@ TargetSelection parse_target_selection(const std::string& text) {
   while (std::getline(stream, item, ',')) {
     if (item.empty()) continue;
     const size_t eq = item.find('=');
-    FT_CHECK(eq != std::string::npos, "--targets: '{}' is not key=value (keys: layer, kind, bits)", item);
+    FT_CHECK(eq != std::string::npos, "'{}' is not key=value (keys: layer, kind, bits)", item);
     const std::string key = item.substr(0, eq), value = item.substr(eq + 1);
     if (key == "layer") {
-      FT_CHECK(!value.empty(), "--targets: empty layer name");
+      FT_CHECK(!value.empty(), "empty layer name");
       selection.layers.push_back(value);
     } else if (key == "kind") {
       auto it = std::find_if(std::begin(kAllKinds), std::end(kAllKinds),
                              [&](ParamKind k) { return value == param_kind_name(k); });
       FT_CHECK(it != std::end(kAllKinds),
-               "--targets: unknown kind '{}' (weight, bias, bn_weight, bn_bias, bn_running_mean, "
+               "unknown kind '{}' (weight, bias, bn_weight, bn_bias, bn_running_mean, "
                "bn_running_var, edac_lower, edac_upper)",
                value);
       selection.kinds.push_back(*it);
@@ -91,10 +91,10 @@ TargetSelection parse_target_selection(const std::string& text) {
       auto it = std::find_if(std::begin(kAllRanges), std::end(kAllRanges),
                              [&](BitRange r) { return value == bit_range_name(r); });
       FT_CHECK(it != std::end(kAllRanges),
-               "--targets: unknown bit range '{}' (all, sign, exponent, mantissa)", value);
+               "unknown bit range '{}' (all, sign, exponent, mantissa)", value);
       selection.bits = *it;
     } else {
-      FT_THROW("--targets: unknown key '{}' (keys: layer, kind, bits)", key);
+      FT_THROW("unknown key '{}' (keys: layer, kind, bits)", key);
     }
   }
   return selection;
@@ -132,10 +132,10 @@ FaultTargets::FaultTargets(const ParameterStore& store, const TargetSelection& s
     group.bits = static_cast<uint64_t>(group.elements) * bit_count_;
   }
   for (const std::string& w : selection.layers) {
-    FT_CHECK(matched_layers.count(w) == 1, "--targets: layer '{}' has no selected parameters in this model",
+    FT_CHECK(matched_layers.count(w) == 1, "layer '{}' has no selected parameters in this model",
              w);
   }
-  FT_CHECK(!groups_.empty(), "--targets '{}' selects no parameter of this model", describe(selection));
+  FT_CHECK(!groups_.empty(), "'{}' selects no parameter of this model", describe(selection));
 }
 
 int64_t FaultTargets::total_elements() const {
