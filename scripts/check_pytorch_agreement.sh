@@ -6,6 +6,7 @@
 #   scripts/check_pytorch_agreement.sh [--threads N]     (results in out/agreement/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export PYTHONPATH="$PWD/python${PYTHONPATH:+:$PYTHONPATH}"  # the ftcnn package (compare_pytorch.py)
 threads=2
 [[ "${1:-}" == "--threads" ]] && threads=$2
 shared=../shared

@@ -80,6 +80,7 @@ done
 # this path: PyTorch keeps its own cuDNN and cuBLAS.
 FTENV=(env "LD_LIBRARY_PATH=$WORK/lib:/usr/lib/x86_64-linux-gnu${CUDA_LIB:+:$CUDA_LIB}")
 export PYTHONUNBUFFERED=1
+export PYTHONPATH="$ROOT/python${PYTHONPATH:+:$PYTHONPATH}"  # the ftcnn package
 
 setup() {
   local f
@@ -135,11 +136,10 @@ main() {
 
   step "synthetic AlexNet and VGG-16" 90 python3 - "$WORK/models" <<'EOF'
 import sys
-sys.path.insert(0, "weights")
 import torch
-import cifar
-import ftcnn_model_file
-import ftcnn_models
+from ftcnn import cifar
+from ftcnn import model_file as ftcnn_model_file
+from ftcnn import models as ftcnn_models
 for arch in ("alexnet", "vgg16"):
     torch.manual_seed(0)
     spec = ftcnn_models.architecture(arch, 10)

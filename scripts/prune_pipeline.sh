@@ -12,7 +12,7 @@
 #
 # Steps: (1) Eq. (1) scores of M (ftcnn vuln, --split, --vuln-images); (2) ftcnn prune M at the given ratios
 # (scores from step 1 when --importance is the --vuln-method, else prune's own --importance); (3) fine-tune
-# the pruned model with weights/train.py --finetune on the JPEG pack (--finetune-epochs 0 skips it);
+# the pruned model with ftcnn.train --finetune on the JPEG pack (--finetune-epochs 0 skips it);
 # (4) Eq. (1) recomputed on the pruned model; (5) detection intervals of both (ftcnn profile, --split,
 # --profile-images, default the whole split); (6) ftcnn harden --mode edac --ratio 0.15 of M and of the
 # pruned model, ranked by their own scores; (7) ftcnn campaign on plain, hardened, pruned, pruned+hardened;
@@ -209,8 +209,9 @@ PRUNED=$OUT/pruned.h5
 
 if ((FT_EPOCHS > 0)); then
   echo "== 3. fine-tune: $FT_EPOCHS epochs, lr $FT_LR, on $DEVICE" >&2
-  step finetune.log "$PY" "$ROOT/weights/train.py" --finetune "$OUT/pruned.h5" --pack "$PACK" --epochs "$FT_EPOCHS" \
-    --lr "$FT_LR" --device "$DEVICE" --seed "$SEED" --cache "${CACHE:-$OUT/pack_cache.npz}" --out "$OUT/pruned_ft.h5"
+  step finetune.log env PYTHONPATH="$ROOT/python${PYTHONPATH:+:$PYTHONPATH}" "$PY" -m ftcnn.train \
+    --finetune "$OUT/pruned.h5" --pack "$PACK" --epochs "$FT_EPOCHS" --lr "$FT_LR" --device "$DEVICE" --seed "$SEED" \
+    --cache "${CACHE:-$OUT/pack_cache.npz}" --out "$OUT/pruned_ft.h5"
   PRUNED=$OUT/pruned_ft.h5
   evaluate eval_pruned_ft.json "$PRUNED"
 else
