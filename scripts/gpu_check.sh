@@ -15,7 +15,7 @@
 #   4. per model (vgg11 real, alexnet synthetic, small real, vgg16 synthetic): ftcnn bench and
 #      bench/pytorch_reference.py on CUDA, 10,000 images, batch 1000 and 250, 2 warm-ups, 5 timed passes,
 #      GPU_CHECK_REPS (default 20) campaign repetitions at BER 1e-5 (paper count)
-#   5. hardened variants of VGG-11, AlexNet and VGG-16 (scripts/hardening_overhead.sh: ftcnn bench-variants,
+#   5. hardened variants of VGG-11, AlexNet and VGG-16 (experiments/hardening_overhead.sh: ftcnn bench-variants,
 #      batch 1000, interleaved rounds) and Eq. (1) on CUDA (ftcnn vuln, VGG-11, 256 images) with a CPU anchor
 #   6. the ratio table (bench/compare.py), printed last
 # Full output: $OUT/gpu_check.log, $OUT/results.json (every bench JSON, the environment and the step
@@ -169,7 +169,7 @@ EOF
   for model in gpu_carry/models/vgg11_cifar10.h5 "$WORK/models/alexnet_synthetic.h5" "$WORK/models/vgg16_synthetic.h5"; do
     name=$(basename "$model" .h5)
     [[ -f "$model" ]] || continue
-    step "hardened variants $name" 150 "${FTENV[@]}" scripts/hardening_overhead.sh --model "$model" --data "$DATA" \
+    step "hardened variants $name" 150 "${FTENV[@]}" experiments/hardening_overhead.sh --model "$model" --data "$DATA" \
       --device "$DEVICE" --batch 1000 --warmup 1 --repeats 3 --profile-images 2000 ${IMAGES:+--images "$IMAGES"} \
       --ftcnn "$FT" --out "$WORK/variants/$name"
   done

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """Accuracy after structured pruning against the pruning ratio, per importance criterion (the paper's Fig. 5).
 
-  scripts/sweep_prune.py --model ../shared/weights/alexnet_cifar10.h5 --data /tmp/c10 --out out/sweep_prune/alexnet
-  scripts/sweep_prune.py --model data/default/small_cifar10.h5 --data data/default/cifar10-test-slice \\
+  experiments/sweep_prune.py --model ../shared/weights/alexnet_cifar10.h5 --data /tmp/c10 --out out/sweep_prune/alexnet
+  experiments/sweep_prune.py --model data/default/small_cifar10.h5 --data data/default/cifar10-test-slice \\
       --vuln-split test --vuln-images 32 --conv-ratios 0.1,0.3 --fc-ratios 0.5 --limit 300 --out /tmp/sweep
 
 Points: every conv ratio with FC ratio 0 and every FC ratio with conv ratio 0, for every method and scope,
@@ -314,7 +314,7 @@ def sweep(args, out):
         raise SweepError(f"ftcnn info could not read --model {args.model}")
     eval_label = f"first {args.limit} test images" if args.limit else "full test split"
     config = {
-        "script": "scripts/sweep_prune.py", "model": str(Path(args.model).resolve()),
+        "script": "experiments/sweep_prune.py", "model": str(Path(args.model).resolve()),
         "model_checksum": base_info["checksum"], "arch": base_info.get("arch"),
         "data": str(Path(args.data).resolve()), "limit": args.limit, "eval_images_label": eval_label,
         "conv_ratios": args.conv_ratios, "fc_ratios": args.fc_ratios, "methods": args.methods, "scopes": args.scopes,

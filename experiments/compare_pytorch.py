@@ -1,9 +1,11 @@
 #!/usr/bin/python3
 """Acceptance check of the C++ engine: runs a model in PyTorch and in ftcnn on the same images and compares.
 
-  scripts/compare_pytorch.py --weights data/default/small_cifar10.h5 --data data/default/cifar10-test-slice \\
-      --ftcnn build/ftcnn [--json]
-  scripts/compare_pytorch.py --weights W.h5 --data DIR      # PyTorch only: reference accuracy and time
+  PYTHONPATH=python experiments/compare_pytorch.py --weights data/default/small_cifar10.h5 \\
+      --data data/default/cifar10-test-slice --ftcnn build/ftcnn [--json]
+  PYTHONPATH=python experiments/compare_pytorch.py --weights W.h5 --data DIR   # PyTorch only: accuracy, time
+
+(PYTHONPATH=python: the ftcnn package, python/ftcnn; experiments/check_pytorch_agreement.sh sets it.)
 
 PyTorch runs float32 on the CPU in eval mode over every test image of --data (official CIFAR binary files,
 as scripts/prepare_cifar writes them), preprocessed as the model file says. ftcnn runs

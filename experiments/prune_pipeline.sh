@@ -2,7 +2,7 @@
 # Prune -> fine-tune -> harden -> campaign -> time: one row of the paper's Table II and its Figs. 6-7
 # (docs/pruning.md, "Scripts: the Fig. 5 sweep and the Table II pipeline"):
 #
-#   scripts/prune_pipeline.sh --model M --data DIR [--out DIR] [--conv-ratio 0.05] [--fc-ratio 0.8]
+#   experiments/prune_pipeline.sh --model M --data DIR [--out DIR] [--conv-ratio 0.05] [--fc-ratio 0.8]
 #       [--importance exact|batch|l1|random] [--scope layer|global|global-l2|global-none] [--split train|test]
 #       [--vuln-method exact|batch] [--vuln-images 256] [--profile-images N] [--harden-ratio 0.15]
 #       [--finetune-epochs 10] [--finetune-lr 0.001] [--pack P.npz] [--cache C.npz] [--python PY] [--device cpu|cuda]
@@ -22,7 +22,7 @@
 # step's JSON. Rerunning the same command on OUT skips finished steps (campaigns resume); other settings on
 # the same OUT are refused. --split defaults to train when DIR has it, else test (a note says so).
 # Smoke test (about 20 s on 2 cores; test/test_pruning_scripts.cpp runs it):
-#   scripts/prune_pipeline.sh --model data/default/small_cifar10.h5 --data data/default/cifar10-test-slice \
+#   experiments/prune_pipeline.sh --model data/default/small_cifar10.h5 --data data/default/cifar10-test-slice \
 #     --split test --vuln-images 32 --profile-images 500 --finetune-epochs 0 --eval-limit 500 --reps 3 \
 #     --campaign-images 100 --bench-images 500 --bench-batch 250 --bench-repeats 2 --bench-warmup 1 --out /tmp/pp
 set -euo pipefail
@@ -148,7 +148,7 @@ e = os.environ
 num = lambda k: int(e[k]) if e[k] else None
 ft = int(e["FT_EPOCHS"])
 print(json.dumps({
-    "script": "scripts/prune_pipeline.sh", "model": e["MODEL"], "data": e["DATA"], "conv_ratio": float(e["CONV"]),
+    "script": "experiments/prune_pipeline.sh", "model": e["MODEL"], "data": e["DATA"], "conv_ratio": float(e["CONV"]),
     "fc_ratio": float(e["FC"]), "importance": e["IMPORTANCE"], "scope": e["SCOPE"], "split": e["SPLIT"],
     "vuln_method": e["VULN_METHOD"], "vuln_images": int(e["VULN_IMAGES"]), "profile_images": num("PROFILE_IMAGES"),
     "harden_ratio": float(e["HARDEN_RATIO"]), "harden_mode": "edac", "finetune_epochs": ft,
