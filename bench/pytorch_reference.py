@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """The PyTorch anchor for `ftcnn bench`: what a PyTorch user would run on the same model and images.
 
-  PYTHONPATH=python bench/pytorch_reference.py --model data/default/small_cifar10.h5 --data data/default/cifar10-test-slice \\
-      --device cpu --threads 2 --repeats 3 --campaign-reps 5 --ber 1e-5 [--json]
+  PYTHONPATH=python bench/pytorch_reference.py --model data/default/small_cifar10.h5 \\
+      --data data/default/cifar10-test-slice --device cpu --threads 2 --repeats 3 --campaign-reps 5 --ber 1e-5 [--json]
 
 Same model file (ftcnn model file or state_dict HDF5, read by ftcnn.model_file into the generic module
 of ftcnn.models, python/ftcnn/), same images (official CIFAR binary test file, the first --images),
