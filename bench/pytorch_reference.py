@@ -1,11 +1,11 @@
 #!/usr/bin/python3
 """The PyTorch anchor for `ftcnn bench`: what a PyTorch user would run on the same model and images.
 
-  bench/pytorch_reference.py --model data/default/small_cifar10.h5 --data data/default/cifar10-test-slice \\
-      --device cpu --threads 2 --repeats 3 --campaign-reps 5 --ber 1e-5 [--json]
+  PYTHONPATH=python bench/pytorch_reference.py --model data/default/small_cifar10.h5 \\
+      --data data/default/cifar10-test-slice --device cpu --threads 2 --repeats 3 --campaign-reps 5 --ber 1e-5 [--json]
 
-Same model file (ftcnn model file or state_dict HDF5, read by weights/ftcnn_model_file.py into the generic
-module of weights/ftcnn_models.py), same images (official CIFAR binary test file, the first --images),
+Same model file (ftcnn model file or state_dict HDF5, read by ftcnn.model_file into the generic module
+of ftcnn.models, python/ftcnn/), same images (official CIFAR binary test file, the first --images),
 preprocessed once and resident on the device. Eager float32: TF32 off for matmul and cuDNN,
 cudnn.benchmark on. For each --batch: --warmup untimed passes over all images, then --repeats timed passes
 (CUDA events on the GPU, time.perf_counter on the CPU); median, min and max milliseconds for the whole set.
@@ -40,10 +40,7 @@ from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "weights"))
-
-import cifar_binary  # noqa: E402
-import ftcnn_model_file  # noqa: E402
+from ftcnn import cifar_binary, model_file
 
 
 def cpu_model():
@@ -256,7 +253,7 @@ def main():
     date = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     load = os.getloadavg()[0]
 
-    module, metadata = ftcnn_model_file.load_model(args.model, args.arch)
+    module, metadata = model_file.load_model(args.model, args.arch)
     if not isinstance(module, torch.nn.Module):
         print(f"pytorch_reference: error: {args.model}: no architecture (give --arch)", file=sys.stderr)
         return 2
@@ -264,7 +261,7 @@ def main():
     if args.images:
         images, labels = images[:args.images], labels[:args.images]
     model = module.to(device).eval()
-    x = ftcnn_model_file.preprocess(images, metadata["preprocessing"]).to(device).contiguous()
+    x = model_file.preprocess(images, metadata["preprocessing"]).to(device).contiguous()
     y = torch.from_numpy(labels.astype("int64")).to(device)
     synchronize(device)
     timer = Timer(device)

@@ -19,7 +19,7 @@
 #      JPEG pack; per model (small, vgg11 real, then synthetic AlexNet and VGG-16 made there with PyTorch's
 #      default initialisation, seed 0) `ftcnn bench` and bench/pytorch_reference.py at batch 1000 and 250,
 #      2 warm-ups, 5 timed passes, GPU_CHECK_REPS (default 20) campaign repetitions at BER 1e-5; hardened
-#      variants (scripts/hardening_overhead.sh); Eq. (1) on CUDA (ftcnn vuln, VGG-11, 256 images) with a CPU
+#      variants (experiments/hardening_overhead.sh); Eq. (1) on CUDA (ftcnn vuln, VGG-11, 256 images) with a CPU
 #      anchor; the ratio table (bench/compare.py)
 # It ends with one verdict line, `GPU CHECK: PASS` or `GPU CHECK: FAIL (<steps>)`, and exit status 1 on FAIL:
 # a step that fails or times out fails the check, and so does a required step (1 to 4) that did not run
@@ -43,6 +43,7 @@ WORK=/tmp/ftcnn-gpu
 RESULTS=${OUT:-$WORK/out}
 mkdir -p "$WORK"/{lib,json,models,variants} "$RESULTS"
 export PYTHONUNBUFFERED=1
+export PYTHONPATH="$ROOT/python${PYTHONPATH:+:$PYTHONPATH}"  # the ftcnn package (python/ftcnn)
 
 FT=gpu_carry/build/ftcnn
 TESTS=gpu_carry/build/ftcnn_tests
@@ -274,11 +275,10 @@ memcheck() {
 synthetic_models() {
   t "$PY" - "$WORK/models" <<'EOF'
 import sys
-sys.path.insert(0, "weights")
 import torch
-import cifar
-import ftcnn_model_file
-import ftcnn_models
+from ftcnn import cifar
+from ftcnn import model_file as ftcnn_model_file
+from ftcnn import models as ftcnn_models
 for arch in ("alexnet", "vgg16"):
     torch.manual_seed(0)
     spec = ftcnn_models.architecture(arch, 10)
@@ -331,7 +331,7 @@ benchmarks() {
   for model in gpu_carry/models/vgg11_cifar10.h5 "$WORK/models/alexnet_synthetic.h5" "$WORK/models/vgg16_synthetic.h5"; do
     name=$(basename "$model" .h5)
     [[ -f "$model" ]] || continue
-    step --optional "hardened variants $name" 120 "${FTENV[@]}" scripts/hardening_overhead.sh --model "$model" \
+    step --optional "hardened variants $name" 120 "${FTENV[@]}" experiments/hardening_overhead.sh --model "$model" \
       --data "$DATA" --device "$DEVICE" --batch 1000 --warmup 1 --repeats 3 --profile-images 2000 \
       ${IMAGES:+--images "$IMAGES"} --ftcnn "$FT" --out "$WORK/variants/$name"
   done

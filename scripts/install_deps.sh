@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs every system dependency of ftcnn from Debian's archive.
 #   scripts/install_deps.sh          build + test dependencies (what CI needs)
-#   scripts/install_deps.sh --python also PyTorch, h5py, PIL, matplotlib for the scripts in weights/, bench/, test/
+#   scripts/install_deps.sh --python also PyTorch, h5py, PIL, matplotlib for python/ftcnn/, experiments/, bench/, test/
 # The CUDA toolkit and cuDNN are not Debian packages here: CMake builds the CUDA backend when nvcc is found.
 set -euo pipefail
 

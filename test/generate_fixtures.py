@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Writes the layer and model fixtures in test/fixtures/ (see test/fixtures/README.md).
 
-  test/generate_fixtures.py [--out test/fixtures]
+  PYTHONPATH=python test/generate_fixtures.py [--out test/fixtures]
 
 Each fixture is an ftcnn model file holding one layer (or the whole `small` model) plus two float32 root
 datasets: `fixture_input` (batch first) and `fixture_output`, PyTorch's float32 output for it in eval mode.
@@ -9,17 +9,13 @@ Every case seeds torch from its own name, so adding or changing a case leaves th
 """
 
 import argparse
-import sys
 import zlib
 from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "weights"))
-
-import cifar  # noqa: E402
-import ftcnn_model_file  # noqa: E402
-import ftcnn_models as fm  # noqa: E402
+from ftcnn import cifar, model_file
+from ftcnn import models as fm
 
 # (file stem, layer description, per-item input shape, batch, input kind)
 CASES = [
@@ -107,14 +103,14 @@ def write_fixture(out, name, arch, module, x):
     with torch.no_grad():
         y = module(x)
     classes = cifar.CIFAR10_CLASSES if arch["num_classes"] == 10 else []
-    ftcnn_model_file.save_model(
+    model_file.save_model(
         out / f"{name}.h5", module, arch, "synthetic", classes,
         cifar.NORMALIZATION["cifar10"]["mean"], cifar.NORMALIZATION["cifar10"]["std"],
         {"created_by": "ftcnn test/generate_fixtures.py", "source": f"random, torch.manual_seed(crc32('{name}'))",
          "torch": torch.__version__},
         extra_datasets={"fixture_input": x.numpy(), "fixture_output": y.numpy()})
     # Read back: the file must reproduce its own output through the generic loader.
-    loaded, metadata = ftcnn_model_file.load_model(out / f"{name}.h5")
+    loaded, metadata = model_file.load_model(out / f"{name}.h5")
     with torch.no_grad():
         again = loaded(torch.from_numpy(metadata["extra"]["fixture_input"]))
     assert torch.equal(again, torch.from_numpy(metadata["extra"]["fixture_output"])), name
@@ -144,8 +140,8 @@ def main():
     module = fm.build_module(arch)
     randomise_batchnorm(module)
     round_to_few_bits(module)
-    x = ftcnn_model_file.preprocess(blob_images(4), {"scale": ftcnn_model_file.PIXEL_SCALE,
-                                                     **cifar.NORMALIZATION["cifar10"]})
+    x = model_file.preprocess(blob_images(4), {"scale": model_file.PIXEL_SCALE,
+                                               **cifar.NORMALIZATION["cifar10"]})
     shapes = write_fixture(out, name, arch, module, x)
     print(f"{name}.h5: {shapes[0]} -> {shapes[1]}")
     total = sum(p.stat().st_size for p in out.glob("*.h5"))

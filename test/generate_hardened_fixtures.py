@@ -1,12 +1,12 @@
 #!/usr/bin/python3
 """Writes the hardened-model fixtures under faults: test/fixtures/hardened_{edac,duponly,tmr}_small.h5.
 
-  test/generate_hardened_fixtures.py [--out test/fixtures]
+  PYTHONPATH=python test/generate_hardened_fixtures.py [--out test/fixtures]
 
 An external oracle for the correction layers `edac` (modes edac and dup-only) and `tmr_vote`
 (docs/hardening.md) inside a whole model with faulty parameters. Each fixture is an ftcnn model file plus
 `fixture_input` / `fixture_output` at the root, written and read back as test/generate_fixtures.py does;
-PyTorch runs it through weights/hardening_modules.py (the modules ftcnn_models builds for these layers).
+PyTorch runs it through python/ftcnn/hardening.py (the modules ftcnn.models builds for these layers).
 
 How a fixture is made (a torch.Generator seeded with crc32(file stem) + variant, see 5.):
 1. The plain model is test/fixtures/model_small.h5; the fixture inputs are its four images.
@@ -71,15 +71,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "weights"))
-sys.path.insert(0, str(HERE))
+from ftcnn import cifar, hardening, model_file
+from ftcnn import models as fm
+from generate_fixtures import blob_images, seed_for  # test/: the script's own folder
 
-import cifar  # noqa: E402
-import ftcnn_model_file  # noqa: E402
-import ftcnn_models as fm  # noqa: E402
-import hardening_modules  # noqa: E402
-from generate_fixtures import blob_images, seed_for  # noqa: E402
+HERE = Path(__file__).resolve().parent
 
 RATIO = 0.5
 WIDEN = 1e-3
@@ -99,15 +95,15 @@ FIXTURES = {"hardened_edac_small": "edac", "hardened_duponly_small": "dup-only",
 
 def load_plain(fixtures):
     """(module, architecture, fixture_input) of test/fixtures/model_small.h5."""
-    module, metadata = ftcnn_model_file.load_model(fixtures / "model_small.h5")
+    module, metadata = model_file.load_model(fixtures / "model_small.h5")
     return module, metadata["architecture"], torch.from_numpy(metadata["extra"]["fixture_input"])
 
 
 def profiling_images(x):
     """The fixture inputs and PROFILE_EXTRA more blob images made as generate_fixtures.py makes them."""
     seed_for("hardened_small_profile")
-    more = ftcnn_model_file.preprocess(blob_images(PROFILE_EXTRA), {"scale": ftcnn_model_file.PIXEL_SCALE,
-                                                                    **cifar.NORMALIZATION["cifar10"]})
+    more = model_file.preprocess(blob_images(PROFILE_EXTRA), {"scale": model_file.PIXEL_SCALE,
+                                                              **cifar.NORMALIZATION["cifar10"]})
     return torch.cat([x, more])
 
 
@@ -475,7 +471,7 @@ class Monitor:
             single[idx] = False
             rows = [list(idx)] + [[c + k * d + j for j in range(d)] for k in range(blocks)]
             raw = [x[:, r] for r in rows]              # original and copies of the copied channels
-            values = [hardening_modules._scrub(v) for v in raw]
+            values = [hardening._scrub(v) for v in raw]
             nans = [torch.isnan(v) for v in raw]
             vsums = [sums[:, r] for r in rows]
             # Per pair: made of the same terms (then equal in any engine that computes rows alike)?
@@ -507,7 +503,7 @@ class Monitor:
         c = layer.channels
         counts["+Inf value"] += int((x == math.inf).sum())
         counts["-Inf value"] += int((x == -math.inf).sum())
-        a_all = hardening_modules._scrub(x[:, :c])
+        a_all = hardening._scrub(x[:, :c])
         inside = layer._inside(a_all, lower, upper)
         sa = a_all[:, single]
         counts["single: inside"] += int(inside[:, single].sum())
@@ -583,11 +579,11 @@ def write_hardened(out, name, arch, module, x, provenance):
     module.eval()
     with torch.no_grad():
         y = module(x)
-    ftcnn_model_file.save_model(
+    model_file.save_model(
         out / f"{name}.h5", module, arch, "synthetic", cifar.CIFAR10_CLASSES,
         cifar.NORMALIZATION["cifar10"]["mean"], cifar.NORMALIZATION["cifar10"]["std"], provenance,
         extra_datasets={"fixture_input": x.numpy(), "fixture_output": y.numpy()})
-    loaded, metadata = ftcnn_model_file.load_model(out / f"{name}.h5")
+    loaded, metadata = model_file.load_model(out / f"{name}.h5")
     with torch.no_grad():
         again = loaded(torch.from_numpy(metadata["extra"]["fixture_input"]))
     expected = torch.from_numpy(metadata["extra"]["fixture_output"])

@@ -1,7 +1,7 @@
 // Hardened models under faults against PyTorch: test/fixtures/hardened_{edac,duponly,tmr}_small.h5, made by
 // test/generate_hardened_fixtures.py (model_small hardened in Python at ratio 0.5, then faulty weights,
 // biases and interval bounds placed so that every row of the edac, dup-only and tmr_vote tables in
-// docs/hardening.md occurs; weights/hardening_modules.py is the PyTorch side). Each file's logits are
+// docs/hardening.md occurs; python/ftcnn/hardening.py is the PyTorch side). Each file's logits are
 // compared element by element, NaN/Inf parity included (the dup-only fixture has a logit of -Inf). The TMR
 // file relies on what docs/hardening.md (Layout) promises: a fault-free copy is computed bit-identically to
 // its original, so two fault-free copies outvote a faulty third.

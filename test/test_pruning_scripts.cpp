@@ -1,6 +1,6 @@
-// scripts/sweep_prune.py (docs/pruning.md, "Scripts"): its rows are what ftcnn prune and ftcnn eval give, a
-// rerun resumes instead of redoing, and bad settings end in one line. Runs the script under python3 on the
-// bundled default model (standard library only; the plot is skipped without matplotlib).
+// experiments/sweep_prune.py (docs/pruning.md, "Scripts"): its rows are what ftcnn prune and ftcnn eval
+// give, a rerun resumes instead of redoing, and bad settings end in one line. Runs the script under python3
+// on the bundled default model (standard library only; the plot is skipped without matplotlib).
 #include <catch2/catch.hpp>
 
 #include <fstream>
@@ -66,7 +66,7 @@ TEST_CASE("sweep_prune.py: every point is ftcnn prune + eval, a rerun resumes, b
   test::TempDir dir;
   const std::string out = dir.file("sweep");
   const std::string sweep =
-      "python3 " + std::string(FTCNN_SOURCE_DIR) + "/scripts/sweep_prune.py --ftcnn " + FTCNN_BINARY +
+      "python3 " + std::string(FTCNN_SOURCE_DIR) + "/experiments/sweep_prune.py --ftcnn " + FTCNN_BINARY +
       " --model " + kModel + " --data " + kData +
       " --vuln-split test --vuln-images 16 --conv-ratios 0.3 --fc-ratios 0.5 --limit 200"
       " --threads 2 --methods exact,l1 --out " +
@@ -128,7 +128,7 @@ TEST_CASE(
   const std::string out = dir.file("pipeline");
   // The smoke-test settings of docs/pruning.md, global scope with L2-normalised scores.
   const std::string pipeline =
-      std::string(FTCNN_SOURCE_DIR) + "/scripts/prune_pipeline.sh --ftcnn " + FTCNN_BINARY + " --model " +
+      std::string(FTCNN_SOURCE_DIR) + "/experiments/prune_pipeline.sh --ftcnn " + FTCNN_BINARY + " --model " +
       kModel + " --data " + kData +
       " --split test --vuln-images 32 --profile-images 500 --finetune-epochs 0 --eval-limit 500 --reps 3"
       " --campaign-images 100 --bench-images 500 --bench-batch 250 --bench-repeats 2 --bench-warmup 1"

@@ -12,7 +12,7 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-import hardening_modules
+from ftcnn import hardening
 
 ARCHITECTURES = ("small", "alexnet", "vgg11", "vgg16")
 
@@ -257,9 +257,9 @@ def _make_layer(layer, dropout_p):
     if kind == "dropout":
         return nn.Dropout(dropout_p)
     if kind == "edac":
-        return hardening_modules.Edac(layer["out"], layer["duplicated"], layer["mode"])
+        return hardening.Edac(layer["out"], layer["duplicated"], layer["mode"])
     if kind == "tmr_vote":
-        return hardening_modules.TmrVote(layer["out"], layer["triplicated"])
+        return hardening.TmrVote(layer["out"], layer["triplicated"])
     raise ValueError(f"layer '{layer['name']}': unknown type '{kind}'")
 
 
@@ -278,7 +278,7 @@ def _product(values):
 
 
 def _self_check():
-    """Parameter counts against weights/README, and module keys against parameter_shapes."""
+    """Parameter counts against the paper's models, and module keys against parameter_shapes."""
     expected = {"alexnet": 21_622_154, "vgg11": 9_228_362, "vgg16": 34_015_396}
     for name in ARCHITECTURES:
         arch = architecture(name)

@@ -1,17 +1,17 @@
 #!/usr/bin/python3
 """Accuracy after structured pruning against the pruning ratio, per importance criterion (the paper's Fig. 5).
 
-  scripts/sweep_prune.py --model ../shared/weights/alexnet_cifar10.h5 --data /tmp/c10 --out out/sweep_prune/alexnet
-  scripts/sweep_prune.py --model data/default/small_cifar10.h5 --data data/default/cifar10-test-slice \\
+  experiments/sweep_prune.py --model ../shared/weights/alexnet_cifar10.h5 --data /tmp/c10 --out out/sweep_prune/alexnet
+  experiments/sweep_prune.py --model data/default/small_cifar10.h5 --data data/default/cifar10-test-slice \\
       --vuln-split test --vuln-images 32 --conv-ratios 0.1,0.3 --fc-ratios 0.5 --limit 300 --out /tmp/sweep
 
 Points: every conv ratio with FC ratio 0 and every FC ratio with conv ratio 0, for every method and scope,
 plus the unpruned model once (method "none", ratios 0). For each point: `ftcnn prune`, then `ftcnn eval
---json` on the test split (first --limit images, or all) and, with --finetune-epochs E > 0, `weights/train.py
---finetune` for E epochs on the JPEG pack followed by a second `ftcnn eval`. The unpruned model is not
-fine-tuned. Eq. (1) scores (methods exact and batch) are computed ONCE with `ftcnn vuln --method M --out
-OUT/scores_M.h5` and given to every prune as `--scores`; l1 and random are computed by `ftcnn prune
---importance` itself.
+--json` on the test split (first --limit images, or all) and, with --finetune-epochs E > 0, `python3 -m
+ftcnn.train --finetune` (python/ftcnn/train.py) for E epochs on the JPEG pack followed by a second `ftcnn
+eval`. The unpruned model is not fine-tuned. Eq. (1) scores (methods exact and batch) are computed ONCE with
+`ftcnn vuln --method M --out OUT/scores_M.h5` and given to every prune as `--scores`; l1 and random are
+computed by `ftcnn prune --importance` itself.
 
 Writes OUT/sweep.csv (one row per point, appended as each point completes), OUT/sweep.json (configuration,
 seed, ftcnn version, every command run, the rows) and OUT/fig5.svg (or .png): two panels, accuracy against
@@ -36,6 +36,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# Fine-tuning runs `python -m ftcnn.train` with the package on PYTHONPATH (in the logged command too).
+PYTHONPATH = os.pathsep.join([str(ROOT / "python"),
+                              *[p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]])
 EQ1_METHODS = ("exact", "batch")
 METHODS = ("exact", "batch", "l1", "random")
 # ftcnn prune flags per sweep scope: "global" is prune's global scope with its default per-layer mean
@@ -256,7 +259,7 @@ def main(argv=None):
                         help="split of the Eq. (1) scores (default train, as ftcnn vuln)")
     parser.add_argument("--vuln-batch", type=int, help="ftcnn vuln --batch (default: vuln's)")
     parser.add_argument("--finetune-epochs", type=int, default=0, help="fine-tune every pruned model for E epochs "
-                        "with weights/train.py --finetune before a second eval (default 0: none)")
+                        "with ftcnn.train --finetune before a second eval (default 0: none)")
     parser.add_argument("--finetune-lr", type=float, default=0.001, help="fine-tuning learning rate (default 0.001)")
     parser.add_argument("--pack", default=str(ROOT.parent / "shared/data/cifar10/cifar10-jpeg.npz"),
                         help="JPEG pack to fine-tune on (default ../shared/data/cifar10/cifar10-jpeg.npz)")
@@ -311,7 +314,7 @@ def sweep(args, out):
         raise SweepError(f"ftcnn info could not read --model {args.model}")
     eval_label = f"first {args.limit} test images" if args.limit else "full test split"
     config = {
-        "script": "scripts/sweep_prune.py", "model": str(Path(args.model).resolve()),
+        "script": "experiments/sweep_prune.py", "model": str(Path(args.model).resolve()),
         "model_checksum": base_info["checksum"], "arch": base_info.get("arch"),
         "data": str(Path(args.data).resolve()), "limit": args.limit, "eval_images_label": eval_label,
         "conv_ratios": args.conv_ratios, "fc_ratios": args.fc_ratios, "methods": args.methods, "scopes": args.scopes,
@@ -422,10 +425,10 @@ def sweep(args, out):
                 finetuned = ""
                 if args.finetune_epochs > 0:
                     tuned = pruned.with_name(pruned.stem + "_ft.h5")
-                    cmd = [args.python, ROOT / "weights/train.py", "--finetune", pruned, "--pack", args.pack,
-                           "--epochs", str(args.finetune_epochs), "--lr", str(args.finetune_lr), "--device",
-                           args.device, "--seed", str(args.seed), "--cache", args.cache or out / "pack_cache.npz",
-                           "--out", tuned]
+                    cmd = ["env", f"PYTHONPATH={PYTHONPATH}", args.python, "-m", "ftcnn.train", "--finetune",
+                           pruned, "--pack", args.pack, "--epochs", str(args.finetune_epochs), "--lr",
+                           str(args.finetune_lr), "--device", args.device, "--seed", str(args.seed), "--cache",
+                           args.cache or out / "pack_cache.npz", "--out", tuned]
                     runner.run(cmd, f"fine-tuning {pruned.name}")
                     acc_ft, _ = evaluate(tuned, f"ftcnn eval of {tuned.name}")
                     finetuned = f"{acc_ft:.6f}"

@@ -1,9 +1,8 @@
-#!/usr/bin/python3
 """Trains a CNN on a JPEG CIFAR pack and writes it as an ftcnn model file.
 
-  weights/train.py --arch small --pack ../shared/data/cifar10/cifar10-jpeg.npz --epochs 7 --out small.h5
-  weights/train.py --arch vgg11 --pack P.npz --epochs 30 --device cuda --out vgg11.h5
-  weights/train.py --finetune pruned.h5 --pack P.npz            # 10 epochs at lr 0.001, written back
+  python3 -m ftcnn.train --arch small --pack ../shared/data/cifar10/cifar10-jpeg.npz --epochs 7 --out small.h5
+  python3 -m ftcnn.train --arch vgg11 --pack P.npz --epochs 30 --device cuda --out vgg11.h5
+  python3 -m ftcnn.train --finetune pruned.h5 --pack P.npz            # 10 epochs at lr 0.001, written back
 
 Training: SGD with Nesterov momentum 0.9, weight decay 5e-4, a one-cycle learning-rate schedule (constant
 --lr when fine-tuning), random crop with 4 pixels of zero padding and horizontal flips, optional label
@@ -26,9 +25,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-import cifar
-import ftcnn_model_file
-import ftcnn_models
+from ftcnn import cifar, model_file, models
 
 CROP_PADDING = 4
 EVAL_BATCH = 1000
@@ -142,8 +139,9 @@ def train(module, train_x, train_y, normalize, args, device):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--arch", choices=ftcnn_models.ARCHITECTURES, help="architecture to train from scratch")
+    parser = argparse.ArgumentParser(prog="python3 -m ftcnn.train", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--arch", choices=models.ARCHITECTURES, help="architecture to train from scratch")
     parser.add_argument("--finetune", metavar="MODEL.h5", help="fine-tune this ftcnn model file instead")
     parser.add_argument("--pack", required=True, help="JPEG CIFAR pack (.npz)")
     parser.add_argument("--cache", help="decoded-pack cache (.npz) to reuse or create")
@@ -176,9 +174,9 @@ def main():
     try:
         dataset, class_names, splits = load_data(args.pack, args.cache)
         if args.finetune:
-            module, metadata = ftcnn_model_file.load_model(args.finetune)
-            if metadata["format"] != ftcnn_model_file.FORMAT:
-                raise ValueError(f"{args.finetune}: not an ftcnn model file (convert it with export_ftcnn.py)")
+            module, metadata = model_file.load_model(args.finetune)
+            if metadata["format"] != model_file.FORMAT:
+                raise ValueError(f"{args.finetune}: not an ftcnn model file (convert it with python3 -m ftcnn.export)")
             if metadata["architecture"]["num_classes"] != len(class_names):
                 raise ValueError(f"{args.finetune} has {metadata['architecture']['num_classes']} classes, "
                                  f"the pack {len(class_names)}")
@@ -187,11 +185,11 @@ def main():
             source = {"source": f"fine-tuned from {Path(args.finetune).name} on {Path(args.pack).name}",
                       "parent": metadata["provenance"]}
         else:
-            module = ftcnn_models.build_module(ftcnn_models.architecture(args.arch, len(class_names)))
-            preprocessing = {"scale": ftcnn_model_file.PIXEL_SCALE, **cifar.NORMALIZATION[dataset]}
+            module = models.build_module(models.architecture(args.arch, len(class_names)))
+            preprocessing = {"scale": model_file.PIXEL_SCALE, **cifar.NORMALIZATION[dataset]}
             source = {"source": f"trained from scratch on {Path(args.pack).name}"}
     except (ValueError, OSError) as e:
-        print(f"train: error: {e}", file=sys.stderr)
+        print(f"ftcnn.train: error: {e}", file=sys.stderr)
         return 1
 
     module.to(device)
@@ -199,7 +197,7 @@ def main():
     train_x, test_x = (torch.from_numpy(splits[s][0]).permute(0, 3, 1, 2).contiguous().to(device)
                        for s in ("train", "test"))
     train_y, test_y = (torch.from_numpy(splits[s][1]).to(device) for s in ("train", "test"))
-    print(f"{module.arch['arch']}: {ftcnn_models.count_parameters(module.arch):,} parameters, "
+    print(f"{module.arch['arch']}: {models.count_parameters(module.arch):,} parameters, "
           f"{len(train_x)} training images, {args.epochs} epochs on {device}"
           f"{'' if device.type == 'cuda' else f' ({torch.get_num_threads()} threads)'}")
 
@@ -208,12 +206,12 @@ def main():
     print(f"test accuracy {accuracy:.4f} on {len(test_x)} images (float32), training took {seconds:.0f} s")
 
     device_name = torch.cuda.get_device_name() if device.type == "cuda" else f"cpu x{torch.get_num_threads()}"
-    provenance = {"created_by": f"ftcnn weights/train.py (torch {torch.__version__})", **source,
-                  "script": "weights/train.py", "args": vars(args), "seed": args.seed, "epochs": args.epochs,
+    provenance = {"created_by": f"ftcnn python/ftcnn/train.py (torch {torch.__version__})", **source,
+                  "script": "python/ftcnn/train.py", "args": vars(args), "seed": args.seed, "epochs": args.epochs,
                   "device": device_name, "train_seconds": round(seconds, 1), "test_accuracy": accuracy,
                   "test_images": len(test_x)}
-    ftcnn_model_file.save_model(args.out, module.cpu(), module.arch, dataset, class_names, preprocessing["mean"],
-                                preprocessing["std"], provenance)
+    model_file.save_model(args.out, module.cpu(), module.arch, dataset, class_names, preprocessing["mean"],
+                          preprocessing["std"], provenance)
     print(f"wrote {args.out}")
     return 0
 

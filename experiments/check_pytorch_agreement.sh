@@ -2,10 +2,11 @@
 # Acceptance check of the engine against PyTorch (CPU): for the bundled small model and the paper's models in
 # ../shared/weights, classify the full CIFAR test split with PyTorch (Debian's python3-torch) and with
 # `build/ftcnn eval`, on the same decoded images, with the same thread count, and compare predictions,
-# logits, accuracy and time (scripts/compare_pytorch.py). Exits non-zero when any model fails.
-#   scripts/check_pytorch_agreement.sh [--threads N]     (results in out/agreement/)
+# logits, accuracy and time (experiments/compare_pytorch.py). Exits non-zero when any model fails.
+#   experiments/check_pytorch_agreement.sh [--threads N]     (results in out/agreement/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export PYTHONPATH="$PWD/python${PYTHONPATH:+:$PYTHONPATH}"  # the ftcnn package (compare_pytorch.py)
 threads=2
 [[ "${1:-}" == "--threads" ]] && threads=$2
 shared=../shared
@@ -21,7 +22,7 @@ fi
 status=0
 check() {  # name weights data
   echo "== $1"
-  /usr/bin/python3 scripts/compare_pytorch.py --weights "$2" --data "$3" --ftcnn build/ftcnn --threads "$threads" \
+  /usr/bin/python3 experiments/compare_pytorch.py --weights "$2" --data "$3" --ftcnn build/ftcnn --threads "$threads" \
     --json > "$out/$1.json" || status=1
   /usr/bin/python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(json.dumps(r, indent=1))' "$out/$1.json"
 }

@@ -1,9 +1,11 @@
 #!/usr/bin/python3
 """Acceptance check of the C++ engine: runs a model in PyTorch and in ftcnn on the same images and compares.
 
-  scripts/compare_pytorch.py --weights data/default/small_cifar10.h5 --data data/default/cifar10-test-slice \\
-      --ftcnn build/ftcnn [--json]
-  scripts/compare_pytorch.py --weights W.h5 --data DIR      # PyTorch only: reference accuracy and time
+  PYTHONPATH=python experiments/compare_pytorch.py --weights data/default/small_cifar10.h5 \\
+      --data data/default/cifar10-test-slice --ftcnn build/ftcnn [--json]
+  PYTHONPATH=python experiments/compare_pytorch.py --weights W.h5 --data DIR   # PyTorch only: accuracy, time
+
+(PYTHONPATH=python: the ftcnn package, python/ftcnn; experiments/check_pytorch_agreement.sh sets it.)
 
 PyTorch runs float32 on the CPU in eval mode over every test image of --data (official CIFAR binary files,
 as scripts/prepare_cifar writes them), preprocessed as the model file says. ftcnn runs
@@ -34,11 +36,7 @@ import h5py
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "weights"))
-
-import cifar_binary  # noqa: E402
-import ftcnn_model_file  # noqa: E402
-import ftcnn_models  # noqa: E402
+from ftcnn import cifar_binary, model_file, models
 
 MIN_AGREEMENT = 0.999
 MAX_ROW_RELATIVE_ERROR = 1e-4  # |ftcnn - torch| over the largest |logit| of the image
@@ -52,9 +50,9 @@ def run_pytorch(module, images, preprocessing, threads):
     torch.set_num_threads(threads)
     module.eval().float()
     with torch.no_grad():
-        module(ftcnn_model_file.preprocess(images[:BATCH], preprocessing))
+        module(model_file.preprocess(images[:BATCH], preprocessing))
         start = time.perf_counter()
-        logits = [module(ftcnn_model_file.preprocess(images[i:i + BATCH], preprocessing))
+        logits = [module(model_file.preprocess(images[i:i + BATCH], preprocessing))
                   for i in range(0, len(images), BATCH)]
         seconds = time.perf_counter() - start
     return torch.cat(logits).numpy(), seconds
@@ -144,7 +142,7 @@ def main():
     parser.add_argument("--weights", required=True, help="ftcnn model file or state_dict HDF5")
     parser.add_argument("--data", required=True, help="directory with the official CIFAR binary test file")
     parser.add_argument("--ftcnn", help="the ftcnn binary, e.g. build/ftcnn (without it: PyTorch only)")
-    parser.add_argument("--arch", choices=ftcnn_models.ARCHITECTURES,
+    parser.add_argument("--arch", choices=models.ARCHITECTURES,
                         help="architecture of a state_dict file without an arch attribute")
     parser.add_argument("--threads", type=int, default=2, help="CPU threads for both (default 2)")
     parser.add_argument("--logits", help="where ftcnn writes its logits (default: a temporary file)")
@@ -152,7 +150,7 @@ def main():
     args = parser.parse_args()
 
     try:
-        module, metadata = ftcnn_model_file.load_model(args.weights, args.arch)
+        module, metadata = model_file.load_model(args.weights, args.arch)
         if not isinstance(module, torch.nn.Module):
             raise ValueError(f"{args.weights}: no architecture in the file, give --arch")
         images, labels, _, _ = cifar_binary.read_split(args.data, "test")
@@ -161,7 +159,7 @@ def main():
             raise ValueError(f"{args.data} has label {labels.max()}, the model only {num_classes} classes")
         torch_logits, torch_seconds = run_pytorch(module, images, metadata["preprocessing"], args.threads)
         result = {"weights": args.weights, "data": args.data, "arch": module.arch["arch"],
-                  "parameters": ftcnn_models.count_parameters(module.arch), "images": len(labels),
+                  "parameters": models.count_parameters(module.arch), "images": len(labels),
                   "threads": args.threads, "ftcnn": args.ftcnn,
                   "pytorch_accuracy": float((torch_logits.argmax(1) == labels).mean()),
                   "pytorch_seconds": torch_seconds}

@@ -2,7 +2,7 @@
 # Prune -> fine-tune -> harden -> campaign -> time: one row of the paper's Table II and its Figs. 6-7
 # (docs/pruning.md, "Scripts: the Fig. 5 sweep and the Table II pipeline"):
 #
-#   scripts/prune_pipeline.sh --model M --data DIR [--out DIR] [--conv-ratio 0.05] [--fc-ratio 0.8]
+#   experiments/prune_pipeline.sh --model M --data DIR [--out DIR] [--conv-ratio 0.05] [--fc-ratio 0.8]
 #       [--importance exact|batch|l1|random] [--scope layer|global|global-l2|global-none] [--split train|test]
 #       [--vuln-method exact|batch] [--vuln-images 256] [--profile-images N] [--harden-ratio 0.15]
 #       [--finetune-epochs 10] [--finetune-lr 0.001] [--pack P.npz] [--cache C.npz] [--python PY] [--device cpu|cuda]
@@ -12,7 +12,7 @@
 #
 # Steps: (1) Eq. (1) scores of M (ftcnn vuln, --split, --vuln-images); (2) ftcnn prune M at the given ratios
 # (scores from step 1 when --importance is the --vuln-method, else prune's own --importance); (3) fine-tune
-# the pruned model with weights/train.py --finetune on the JPEG pack (--finetune-epochs 0 skips it);
+# the pruned model with ftcnn.train --finetune on the JPEG pack (--finetune-epochs 0 skips it);
 # (4) Eq. (1) recomputed on the pruned model; (5) detection intervals of both (ftcnn profile, --split,
 # --profile-images, default the whole split); (6) ftcnn harden --mode edac --ratio 0.15 of M and of the
 # pruned model, ranked by their own scores; (7) ftcnn campaign on plain, hardened, pruned, pruned+hardened;
@@ -22,7 +22,7 @@
 # step's JSON. Rerunning the same command on OUT skips finished steps (campaigns resume); other settings on
 # the same OUT are refused. --split defaults to train when DIR has it, else test (a note says so).
 # Smoke test (about 20 s on 2 cores; test/test_pruning_scripts.cpp runs it):
-#   scripts/prune_pipeline.sh --model data/default/small_cifar10.h5 --data data/default/cifar10-test-slice \
+#   experiments/prune_pipeline.sh --model data/default/small_cifar10.h5 --data data/default/cifar10-test-slice \
 #     --split test --vuln-images 32 --profile-images 500 --finetune-epochs 0 --eval-limit 500 --reps 3 \
 #     --campaign-images 100 --bench-images 500 --bench-batch 250 --bench-repeats 2 --bench-warmup 1 --out /tmp/pp
 set -euo pipefail
@@ -148,7 +148,7 @@ e = os.environ
 num = lambda k: int(e[k]) if e[k] else None
 ft = int(e["FT_EPOCHS"])
 print(json.dumps({
-    "script": "scripts/prune_pipeline.sh", "model": e["MODEL"], "data": e["DATA"], "conv_ratio": float(e["CONV"]),
+    "script": "experiments/prune_pipeline.sh", "model": e["MODEL"], "data": e["DATA"], "conv_ratio": float(e["CONV"]),
     "fc_ratio": float(e["FC"]), "importance": e["IMPORTANCE"], "scope": e["SCOPE"], "split": e["SPLIT"],
     "vuln_method": e["VULN_METHOD"], "vuln_images": int(e["VULN_IMAGES"]), "profile_images": num("PROFILE_IMAGES"),
     "harden_ratio": float(e["HARDEN_RATIO"]), "harden_mode": "edac", "finetune_epochs": ft,
@@ -209,8 +209,9 @@ PRUNED=$OUT/pruned.h5
 
 if ((FT_EPOCHS > 0)); then
   echo "== 3. fine-tune: $FT_EPOCHS epochs, lr $FT_LR, on $DEVICE" >&2
-  step finetune.log "$PY" "$ROOT/weights/train.py" --finetune "$OUT/pruned.h5" --pack "$PACK" --epochs "$FT_EPOCHS" \
-    --lr "$FT_LR" --device "$DEVICE" --seed "$SEED" --cache "${CACHE:-$OUT/pack_cache.npz}" --out "$OUT/pruned_ft.h5"
+  step finetune.log env PYTHONPATH="$ROOT/python${PYTHONPATH:+:$PYTHONPATH}" "$PY" -m ftcnn.train \
+    --finetune "$OUT/pruned.h5" --pack "$PACK" --epochs "$FT_EPOCHS" --lr "$FT_LR" --device "$DEVICE" --seed "$SEED" \
+    --cache "${CACHE:-$OUT/pack_cache.npz}" --out "$OUT/pruned_ft.h5"
   PRUNED=$OUT/pruned_ft.h5
   evaluate eval_pruned_ft.json "$PRUNED"
 else

@@ -2,7 +2,7 @@
 # Execution time and memory of the hardened variants of a model against the model itself, in one process
 # (ftcnn bench-variants, docs/performance.md "Variants"; docs/hardening.md has the table it fills):
 #
-#   scripts/hardening_overhead.sh --model M --data DIR [--device cpu|cuda] [--images N] [--batch 1000]
+#   experiments/hardening_overhead.sh --model M --data DIR [--device cpu|cuda] [--images N] [--batch 1000]
 #       [--repeats 5] [--warmup 2] [--threads N] [--profile-images 10000] [--variants LIST] [--out DIR]
 #       [--ftcnn build/ftcnn]
 #

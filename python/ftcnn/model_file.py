@@ -14,8 +14,7 @@ import h5py
 import numpy as np
 import torch
 
-import cifar
-import ftcnn_models
+from ftcnn import cifar, models
 
 FORMAT = "ftcnn-model"
 FORMAT_VERSION = 1
@@ -37,7 +36,7 @@ def _float32_state(module_or_state):
 
 def check_parameters(arch, state):
     """Raises ValueError unless `state` holds exactly the tensors the architecture declares, shapes included."""
-    expected = ftcnn_models.parameter_shapes(arch)
+    expected = models.parameter_shapes(arch)
     problems = [f"{what} {', '.join(keys[:4])}{' ...' if len(keys) > 4 else ''}"
                 for what, keys in (("missing", [k for k in expected if k not in state]),
                                    ("unexpected", [k for k in state if k not in expected])) if keys]
@@ -55,14 +54,14 @@ def save_model(path, module, arch_json, dataset, class_names, mean, std, provena
     `module` is an nn.Module or a state_dict; `provenance` must say `source`, and gets `created_by` and
     `created` when it lacks them. `extra_datasets` ({name: array}) go to the root as float32, for test
     fixtures (`fixture_input`, `fixture_output`)."""
-    ftcnn_models.infer_shapes(arch_json)
+    models.infer_shapes(arch_json)
     state = _float32_state(module)
     check_parameters(arch_json, state)
     if arch_json["num_classes"] and len(class_names) != arch_json["num_classes"]:
         raise ValueError(f"{len(class_names)} class names for {arch_json['num_classes']} classes")
     if "source" not in provenance:
         raise ValueError("provenance must say where the model came from ('source')")
-    provenance = {"created_by": f"ftcnn weights/ftcnn_model_file.py (torch {torch.__version__})",
+    provenance = {"created_by": f"ftcnn python/ftcnn/model_file.py (torch {torch.__version__})",
                   "created": utc_now(), **provenance}
     preprocessing = {"scale": PIXEL_SCALE, "mean": [float(m) for m in mean], "std": [float(s) for s in std]}
     # Written beside the target and renamed into place, so a failure never leaves a half-written model
@@ -137,7 +136,7 @@ def load_model(path, arch=None):
     if arch_json is None:
         return state, metadata
     check_parameters(arch_json, {k: v for k, v in state.items() if not k.endswith("num_batches_tracked")})
-    module = ftcnn_models.build_module(arch_json)
+    module = models.build_module(arch_json)
     # num_batches_tracked is not stored; BatchNorm fills it in for a state_dict without version metadata.
     module.load_state_dict(state, strict=True)
     return module.eval(), metadata
@@ -165,7 +164,7 @@ def _state_dict_metadata(attrs, arch):
     arch = arch or attrs.get("arch")
     normalization = cifar.NORMALIZATION.get(dataset, cifar.NORMALIZATION["cifar10"])
     return {"format": "state_dict",
-            "architecture": ftcnn_models.architecture(arch, attrs.get("num_classes")) if arch else None,
+            "architecture": models.architecture(arch, attrs.get("num_classes")) if arch else None,
             "dataset": dataset,
             "class_names": cifar.CLASS_NAMES.get(dataset),
             "preprocessing": {"scale": PIXEL_SCALE, "mean": attrs.get("mean", normalization["mean"]),

@@ -1,8 +1,7 @@
-#!/usr/bin/python3
 """Converts a PyTorch state_dict (HDF5 as in ../shared/weights/, or a torch.save'd .pt) into an ftcnn model file.
 
-  weights/export_ftcnn.py --in ../shared/weights/vgg11_cifar10.h5 --out vgg11_cifar10.ftcnn.h5
-  weights/export_ftcnn.py --in model.pt --arch small --dataset cifar10 --out small.h5
+  python3 -m ftcnn.export --in ../shared/weights/vgg11_cifar10.h5 --out vgg11_cifar10.ftcnn.h5
+  python3 -m ftcnn.export --in model.pt --arch small --dataset cifar10 --out small.h5
 
 The architecture comes from --arch or the HDF5 file's `arch` attribute; the number of classes from
 --num-classes, the `num_classes` attribute or the dataset; dataset, normalisation and test accuracy from
@@ -17,9 +16,7 @@ from pathlib import Path
 import h5py
 import torch
 
-import cifar
-import ftcnn_model_file
-import ftcnn_models
+from ftcnn import cifar, model_file, models
 
 
 def read_pt_state_dict(path):
@@ -45,7 +42,7 @@ def read_source(path):
         return read_pt_state_dict(path), {}
     if not h5py.is_hdf5(path):
         raise ValueError(f"{path}: neither HDF5 nor a .pt/.pth file")
-    return ftcnn_model_file.read_state_dict_file(path)
+    return model_file.read_state_dict_file(path)
 
 
 def class_names_from(argument, dataset):
@@ -68,31 +65,32 @@ def export(args):
     if dataset not in cifar.NORMALIZATION:
         raise ValueError(f"{source}: unknown dataset '{dataset}', give --dataset")
     num_classes = args.num_classes or attrs.get("num_classes") or len(cifar.CLASS_NAMES[dataset])
-    arch = ftcnn_models.architecture(arch_name, num_classes)
+    arch = models.architecture(arch_name, num_classes)
     state = {k: v for k, v in state.items() if not k.endswith("num_batches_tracked")}
-    ftcnn_model_file.check_parameters(arch, state)
+    model_file.check_parameters(arch, state)
 
     # The file's own statistics, unless --dataset names another dataset than the file's.
     normalization = dict(cifar.NORMALIZATION[dataset])
     if dataset == attrs.get("dataset"):
         normalization.update({k: attrs[k] for k in ("mean", "std") if k in attrs})
     class_names = class_names_from(args.class_names, dataset)
-    provenance = {"created_by": f"ftcnn weights/export_ftcnn.py (torch {torch.__version__})",
+    provenance = {"created_by": f"ftcnn python/ftcnn/export.py (torch {torch.__version__})",
                   "source": f"{source.name} (sha256 {hashlib.sha256(source.read_bytes()).hexdigest()[:16]})"}
     if "test_accuracy" in attrs:
         # The shared weights' accuracies are on the full test split.
         provenance.update(test_accuracy=float(attrs["test_accuracy"]), test_images=10_000)
-    ftcnn_model_file.save_model(args.out, state, arch, dataset, class_names, normalization["mean"],
-                                normalization["std"], provenance)
+    model_file.save_model(args.out, state, arch, dataset, class_names, normalization["mean"],
+                          normalization["std"], provenance)
     return f"{args.out}: {arch_name}, {dataset}, {len(class_names)} classes, " \
-           f"{ftcnn_models.count_parameters(arch):,} parameters"
+           f"{models.count_parameters(arch):,} parameters"
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python3 -m ftcnn.export", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--in", dest="source", required=True, help="state_dict .h5, .pt or .pth")
     parser.add_argument("--out", required=True, help="ftcnn model file to write")
-    parser.add_argument("--arch", choices=ftcnn_models.ARCHITECTURES, help="architecture (overrides the file's)")
+    parser.add_argument("--arch", choices=models.ARCHITECTURES, help="architecture (overrides the file's)")
     parser.add_argument("--num-classes", type=int, help="classes (default: the file's, else the dataset's)")
     parser.add_argument("--dataset", choices=sorted(cifar.NORMALIZATION), help="dataset (default: the file's)")
     parser.add_argument("--class-names", help="a file with one name a line, or comma-separated names "
@@ -101,7 +99,7 @@ def main():
     try:
         print(export(args))
     except (ValueError, OSError, RuntimeError) as e:
-        print(f"export_ftcnn: error: {str(e).splitlines()[0] if str(e) else type(e).__name__}", file=sys.stderr)
+        print(f"ftcnn.export: error: {str(e).splitlines()[0] if str(e) else type(e).__name__}", file=sys.stderr)
         return 1
     return 0
 
