@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <memory>
 
+#include "app/channel_scoring.hpp"
 #include "app/cli_common.hpp"
-#include "app/progress_bar.hpp"
 #include "app/utc_time.hpp"
 #include "engine/io/cifar_dataset.hpp"
 #include "engine/evaluate.hpp"
@@ -43,7 +43,7 @@ ChannelScores scores_by_layer(const VulnerabilityResult& result) {
   return scores;
 }
 
-// Scores computed here, as `ftcnn vuln --method M` would (the same images: N evenly spaced over the split).
+// Scores computed here, as `ftcnn vuln --method M` would (score_channels: the same images).
 ChannelScores compute_scores(const PruneOptions& options, Model& model, nlohmann::json& source) {
   VulnerabilityOptions settings;
   settings.method = vulnerability_method_from_name(options.importance);
@@ -54,33 +54,14 @@ ChannelScores compute_scores(const PruneOptions& options, Model& model, nlohmann
   FT_CHECK(!needs_data || !options.data.empty(), "--data is required for --importance {}",
            options.importance);
   FT_CHECK(needs_data || options.data.empty(), "--data: --importance {} uses no images", options.importance);
-  Graph& graph = *model.graph;
-  Dataset data;
-  int64_t count = 0;
-  if (needs_data) {
-    data = load_cifar(options.data, options.split);
-    FT_CHECK(data.count > 0, "{}: no images", options.data);
-    count = std::min(options.images, data.count);
-    check_model_fits_data(graph.spec(), data);
-  }
-  const Preprocessing& pre = model.info.preprocessing;
-  const auto image_index = [&](int64_t k) { return k * data.count / count; };  // evenly spaced, as vuln
-  const int64_t item = graph.spec().input.numel();
-  ProgressBar bar("importance", count, "img");
-  const VulnerabilityResult result = compute_vulnerability(
-      graph, count,
-      [&](int64_t first, int64_t n, float* out) {
-        for (int64_t k = 0; k < n; ++k) {
-          preprocess_images(data, image_index(first + k), 1, pre.scale, pre.mean, pre.std, out + k * item);
-        }
-      },
-      settings, [&](int64_t done) { bar.update(done); });
-  bar.finish();
+  const ScoredChannels scored =
+      score_channels(model, options.data, options.split, options.images, settings, "importance");
+  const VulnerabilityResult& result = scored.result;
   source = {{"method", vulnerability_method_name(result.method)}, {"computed", "inline"}};
   if (needs_data) {
-    source["data"] = data.source;
+    source["data"] = scored.data.source;
     source["split"] = options.split;
-    source["selection"] = fmt::format("{} of {} images, evenly spaced", count, data.count);
+    source["selection"] = scored.selection;
     source["images"] = result.images;
     source["skipped"] = result.skipped;
     source["zero_margins"] = result.zero_margins;

@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <memory>
 
+#include "app/channel_scoring.hpp"
 #include "app/cli_common.hpp"
-#include "app/progress_bar.hpp"
 #include "engine/io/cifar_dataset.hpp"
 #include "engine/evaluate.hpp"
 #include "engine/device.hpp"
@@ -56,36 +56,17 @@ void run_vuln(const VulnOptions& options) {
 
   Model model = load_model_from(options.model);
   Graph& graph = *model.graph;
-  Dataset data;
-  int64_t count = 0;
-  if (needs_data) {
-    data = load_cifar(options.data, options.split);
-    FT_CHECK(data.count > 0, "{}: no images", options.data);
-    count = std::min(options.images, data.count);
-    check_model_fits_data(graph.spec(), data);
-  }
-  const Preprocessing& pre = model.info.preprocessing;
-  // Image k of the profile is image k * total / count of the split: evenly spaced, hence class-balanced
-  // also for files grouped by class.
-  const auto image_index = [&](int64_t k) { return k * data.count / count; };
-  const int64_t item = graph.spec().input.numel();
-  ProgressBar bar("vuln", count, "img");
-  const VulnerabilityResult result = compute_vulnerability(
-      graph, count,
-      [&](int64_t first, int64_t n, float* out) {
-        for (int64_t k = 0; k < n; ++k) {
-          preprocess_images(data, image_index(first + k), 1, pre.scale, pre.mean, pre.std, out + k * item);
-        }
-      },
-      settings, [&](int64_t done) { bar.update(done); });
-  bar.finish();
+  const ScoredChannels scored =
+      score_channels(model, options.data, options.split, options.images, settings, "vuln");
+  const VulnerabilityResult& result = scored.result;
+  const Dataset& data = scored.data;
 
   VulnerabilityProvenance provenance;
   provenance.model = model.path;
   provenance.model_checksum = graph.parameters().checksum_hex();
   provenance.data = needs_data ? data.source : "";
   provenance.split = needs_data ? options.split : "";
-  if (needs_data) provenance.selection = fmt::format("{} of {} images, evenly spaced", count, data.count);
+  provenance.selection = scored.selection;
   provenance.version = version();
   if (!options.out.empty()) write_vulnerability_h5(options.out, result, provenance);
   if (!options.csv.empty()) write_vulnerability_csv(options.csv, result);

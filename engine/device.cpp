@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/enum_names.hpp"
 #include "engine/error.hpp"
 
 #ifdef FTCNN_WITH_CUDA
@@ -13,20 +14,18 @@
 
 namespace ftcnn {
 
+namespace {
+
+constexpr EnumName<Device> kDevices[] = {{Device::cpu, "cpu"}, {Device::cuda, "cuda"}};
+
+}  // namespace
+
 const char* device_name(Device device) {
-  switch (device) {
-    case Device::cpu:
-      return "cpu";
-    case Device::cuda:
-      return "cuda";
-  }
-  return "?";
+  return enum_name(kDevices, device);
 }
 
 Device parse_device(const std::string& text) {
-  if (text == "cpu") return Device::cpu;
-  if (text == "cuda") return Device::cuda;
-  FT_THROW("unknown device '{}' (expected cpu or cuda)", text);
+  return enum_from_name(kDevices, text, "device");
 }
 
 bool cuda_compiled() {

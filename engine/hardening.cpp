@@ -5,13 +5,15 @@
 #include <numeric>
 #include <set>
 
+#include "engine/enum_names.hpp"
 #include "engine/error.hpp"
 #include "engine/vulnerability/vulnerability.hpp"
 
 namespace ftcnn {
 namespace {
 
-constexpr HardenMode kAllModes[] = {HardenMode::edac, HardenMode::dup_only, HardenMode::tmr};
+constexpr EnumName<HardenMode> kHardenModes[] = {
+    {HardenMode::edac, "edac"}, {HardenMode::dup_only, "dup-only"}, {HardenMode::tmr, "tmr"}};
 
 // Copies of each copied channel a mode adds to the protected layer.
 int64_t copies_each(HardenMode mode) {
@@ -46,22 +48,11 @@ std::string permutation_problem(const std::vector<int64_t>& order, int64_t chann
 
 
 const char* harden_mode_name(HardenMode mode) {
-  switch (mode) {
-    case HardenMode::edac:
-      return "edac";
-    case HardenMode::dup_only:
-      return "dup-only";
-    case HardenMode::tmr:
-      return "tmr";
-  }
-  return "?";
+  return enum_name(kHardenModes, mode);
 }
 
 HardenMode harden_mode_from_name(const std::string& name) {
-  for (HardenMode mode : kAllModes) {
-    if (name == harden_mode_name(mode)) return mode;
-  }
-  FT_THROW("unknown hardening mode '{}' (edac, dup-only, tmr)", name);
+  return enum_from_name(kHardenModes, name, "hardening mode");
 }
 
 std::vector<const LayerSpec*> protected_layers(const ModelSpec& spec) {

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/enum_names.hpp"
 #include "engine/error.hpp"
 
 namespace ftcnn {
@@ -10,7 +11,7 @@ namespace {
 constexpr LayerType kAllLayerTypes[] = {
     LayerType::conv2d,    LayerType::linear,  LayerType::batchnorm2d, LayerType::relu, LayerType::maxpool2d,
     LayerType::avgpool2d, LayerType::flatten, LayerType::dropout,     LayerType::edac, LayerType::tmr_vote};
-constexpr EdacMode kAllEdacModes[] = {EdacMode::edac, EdacMode::dup_only};
+constexpr EnumName<EdacMode> kEdacModes[] = {{EdacMode::edac, "edac"}, {EdacMode::dup_only, "dup-only"}};
 
 bool has_window(LayerType type) {
   return type == LayerType::conv2d || type == LayerType::maxpool2d || type == LayerType::avgpool2d;
@@ -62,20 +63,11 @@ LayerType layer_type_from_name(const std::string& name) {
 }
 
 const char* edac_mode_name(EdacMode mode) {
-  switch (mode) {
-    case EdacMode::edac:
-      return "edac";
-    case EdacMode::dup_only:
-      return "dup-only";
-  }
-  return "?";
+  return enum_name(kEdacModes, mode);
 }
 
 EdacMode edac_mode_from_name(const std::string& name) {
-  for (EdacMode mode : kAllEdacModes) {
-    if (name == edac_mode_name(mode)) return mode;
-  }
-  FT_THROW("unknown edac mode '{}' (edac, dup-only)", name);
+  return enum_from_name(kEdacModes, name, "edac mode");
 }
 
 std::string model_spec_to_json(const ModelSpec& spec) {

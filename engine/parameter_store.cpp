@@ -4,30 +4,30 @@
 
 #include <cstring>
 
+#include "engine/enum_names.hpp"
 #include "engine/error.hpp"
 
 namespace ftcnn {
+namespace {
+
+constexpr EnumName<ParamKind> kParamKinds[] = {
+    {ParamKind::weight, "weight"},
+    {ParamKind::bias, "bias"},
+    {ParamKind::bn_weight, "bn_weight"},
+    {ParamKind::bn_bias, "bn_bias"},
+    {ParamKind::bn_running_mean, "bn_running_mean"},
+    {ParamKind::bn_running_var, "bn_running_var"},
+    {ParamKind::edac_lower, "edac_lower"},
+    {ParamKind::edac_upper, "edac_upper"}};
+
+}  // namespace
 
 const char* param_kind_name(ParamKind kind) {
-  switch (kind) {
-    case ParamKind::weight:
-      return "weight";
-    case ParamKind::bias:
-      return "bias";
-    case ParamKind::bn_weight:
-      return "bn_weight";
-    case ParamKind::bn_bias:
-      return "bn_bias";
-    case ParamKind::bn_running_mean:
-      return "bn_running_mean";
-    case ParamKind::bn_running_var:
-      return "bn_running_var";
-    case ParamKind::edac_lower:
-      return "edac_lower";
-    case ParamKind::edac_upper:
-      return "edac_upper";
-  }
-  return "?";
+  return enum_name(kParamKinds, kind);
+}
+
+ParamKind param_kind_from_name(const std::string& name) {
+  return enum_from_name(kParamKinds, name, "kind");
 }
 
 int ParameterStore::add(std::string name, std::string layer, ParamKind kind, Shape shape) {

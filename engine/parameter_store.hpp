@@ -28,6 +28,8 @@ enum class ParamKind {
 };
 
 const char* param_kind_name(ParamKind kind);
+// Throws naming the text when it is not a kind.
+ParamKind param_kind_from_name(const std::string& name);
 // Trainable parameters are what PyTorch's model.parameters() counts; BatchNorm running statistics and EDAC
 // interval bounds are buffers. All are float32 memory and all are fault-injection targets.
 bool is_trainable(ParamKind kind);

@@ -5,6 +5,7 @@
 #include <numeric>
 #include <set>
 
+#include "engine/enum_names.hpp"
 #include "engine/error.hpp"
 #include "engine/hardening.hpp"
 #include "engine/vulnerability/vulnerability.hpp"
@@ -12,9 +13,9 @@
 namespace ftcnn {
 namespace {
 
-constexpr PruneScope kAllScopes[] = {PruneScope::layer, PruneScope::global};
-constexpr ScoreNormalization kAllNormalizations[] = {ScoreNormalization::none, ScoreNormalization::mean,
-                                                     ScoreNormalization::l2};
+constexpr EnumName<PruneScope> kScopes[] = {{PruneScope::layer, "layer"}, {PruneScope::global, "global"}};
+constexpr EnumName<ScoreNormalization> kNormalizations[] = {
+    {ScoreNormalization::none, "none"}, {ScoreNormalization::mean, "mean"}, {ScoreNormalization::l2, "l2"}};
 
 // floor(x), except that x within 1e-9 of an integer is that integer (as copies_for_ratio does for ceil).
 int64_t snapped_floor(double x) {
@@ -133,39 +134,19 @@ const std::vector<int64_t>* find_selection(const std::map<std::string, std::vect
 }  // namespace
 
 const char* prune_scope_name(PruneScope scope) {
-  switch (scope) {
-    case PruneScope::layer:
-      return "layer";
-    case PruneScope::global:
-      return "global";
-  }
-  return "?";
+  return enum_name(kScopes, scope);
 }
 
 PruneScope prune_scope_from_name(const std::string& name) {
-  for (PruneScope scope : kAllScopes) {
-    if (name == prune_scope_name(scope)) return scope;
-  }
-  FT_THROW("unknown pruning scope '{}' (layer, global)", name);
+  return enum_from_name(kScopes, name, "pruning scope");
 }
 
 const char* score_normalization_name(ScoreNormalization normalization) {
-  switch (normalization) {
-    case ScoreNormalization::none:
-      return "none";
-    case ScoreNormalization::mean:
-      return "mean";
-    case ScoreNormalization::l2:
-      return "l2";
-  }
-  return "?";
+  return enum_name(kNormalizations, normalization);
 }
 
 ScoreNormalization score_normalization_from_name(const std::string& name) {
-  for (ScoreNormalization normalization : kAllNormalizations) {
-    if (name == score_normalization_name(normalization)) return normalization;
-  }
-  FT_THROW("unknown score normalization '{}' (none, mean, l2)", name);
+  return enum_from_name(kNormalizations, name, "score normalization");
 }
 
 std::vector<const LayerSpec*> prunable_layers(const ModelSpec& spec) {

@@ -25,6 +25,21 @@ FT_KERNEL_HD int64_t max64(int64_t a, int64_t b) {
   return a < b ? b : a;
 }
 
+// Flat index i of an [outer, middle, inner] array as its three coordinates (the decomposition every kernel
+// that walks planes or windows needs, one integer division per level).
+struct Index3 {
+  int64_t outer = 0, middle = 0, inner = 0;
+};
+
+FT_KERNEL_HD Index3 split_index(int64_t i, int64_t middle, int64_t inner) {
+  Index3 c;
+  const int64_t rest = i / inner;
+  c.inner = i - rest * inner;
+  c.outer = rest / middle;
+  c.middle = rest - c.outer * middle;
+  return c;
+}
+
 FT_KERNEL_HD bool is_nan(float v) {
   return v != v;  // only NaN compares unequal to itself
 }

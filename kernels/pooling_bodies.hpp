@@ -64,11 +64,11 @@ struct PoolOutput {
 };
 
 FT_KERNEL_HD PoolOutput pool_output(int64_t i, int64_t out_h, int64_t out_w) {
+  const Index3 c = split_index(i, out_h, out_w);
   PoolOutput o;
-  const int64_t rest = i / out_w;
-  o.ow = i - rest * out_w;
-  o.plane = rest / out_h;
-  o.oh = rest - o.plane * out_h;
+  o.plane = c.outer;
+  o.oh = c.middle;
+  o.ow = c.inner;
   return o;
 }
 

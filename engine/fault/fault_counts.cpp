@@ -3,24 +3,23 @@
 #include <cmath>
 #include <cstring>
 
+#include "engine/enum_names.hpp"
 #include "engine/error.hpp"
 
 namespace ftcnn {
 
+namespace {
+
+constexpr EnumName<CountModel> kCountModels[] = {{CountModel::paper, "paper"}, {CountModel::binomial, "binomial"}};
+
+}  // namespace
+
 const char* count_model_name(CountModel model) {
-  switch (model) {
-    case CountModel::paper:
-      return "paper";
-    case CountModel::binomial:
-      return "binomial";
-  }
-  return "?";
+  return enum_name(kCountModels, model);
 }
 
 CountModel parse_count_model(const std::string& text) {
-  if (text == "paper") return CountModel::paper;
-  if (text == "binomial") return CountModel::binomial;
-  FT_THROW("unknown fault count model '{}' (paper or binomial)", text);
+  return enum_from_name(kCountModels, text, "fault count model");
 }
 
 int64_t binomial_draw(uint64_t n, double p, const FaultKey& key, uint32_t group) {

@@ -4,15 +4,14 @@
 #include <set>
 #include <sstream>
 
+#include "engine/enum_names.hpp"
 #include "engine/error.hpp"
 
 namespace ftcnn {
 namespace {
 
-constexpr ParamKind kAllKinds[] = {
-    ParamKind::weight,          ParamKind::bias,           ParamKind::bn_weight,  ParamKind::bn_bias,
-    ParamKind::bn_running_mean, ParamKind::bn_running_var, ParamKind::edac_lower, ParamKind::edac_upper};
-constexpr BitRange kAllRanges[] = {BitRange::all, BitRange::sign, BitRange::exponent, BitRange::mantissa};
+constexpr EnumName<BitRange> kBitRanges[] = {
+    {BitRange::all, "all"}, {BitRange::sign, "sign"}, {BitRange::exponent, "exponent"}, {BitRange::mantissa, "mantissa"}};
 
 bool layer_selected(const std::vector<std::string>& wanted, const std::string& layer) {
   if (wanted.empty()) return true;
@@ -26,17 +25,7 @@ bool layer_selected(const std::vector<std::string>& wanted, const std::string& l
 }  // namespace
 
 const char* bit_range_name(BitRange range) {
-  switch (range) {
-    case BitRange::all:
-      return "all";
-    case BitRange::sign:
-      return "sign";
-    case BitRange::exponent:
-      return "exponent";
-    case BitRange::mantissa:
-      return "mantissa";
-  }
-  return "?";
+  return enum_name(kBitRanges, range);
 }
 
 uint32_t bit_range_first(BitRange range) {
@@ -80,19 +69,9 @@ TargetSelection parse_target_selection(const std::string& text) {
       FT_CHECK(!value.empty(), "empty layer name");
       selection.layers.push_back(value);
     } else if (key == "kind") {
-      auto it = std::find_if(std::begin(kAllKinds), std::end(kAllKinds),
-                             [&](ParamKind k) { return value == param_kind_name(k); });
-      FT_CHECK(it != std::end(kAllKinds),
-               "unknown kind '{}' (weight, bias, bn_weight, bn_bias, bn_running_mean, "
-               "bn_running_var, edac_lower, edac_upper)",
-               value);
-      selection.kinds.push_back(*it);
+      selection.kinds.push_back(param_kind_from_name(value));
     } else if (key == "bits") {
-      auto it = std::find_if(std::begin(kAllRanges), std::end(kAllRanges),
-                             [&](BitRange r) { return value == bit_range_name(r); });
-      FT_CHECK(it != std::end(kAllRanges),
-               "unknown bit range '{}' (all, sign, exponent, mantissa)", value);
-      selection.bits = *it;
+      selection.bits = enum_from_name(kBitRanges, value, "bit range");
     } else {
       FT_THROW("unknown key '{}' (keys: layer, kind, bits)", key);
     }

@@ -157,22 +157,39 @@ void H5File::create_group(const std::string& path) {
   FT_CHECK(group.valid(), "{}: cannot create group '{}'", path_, path);
 }
 
-std::vector<std::string> H5File::dataset_names(const std::string& group) const {
-  H5Id g(H5Gopen2(root(), group.c_str(), H5P_DEFAULT));
-  FT_CHECK(g.valid(), "{}: no group '{}'", path_, group);
-  std::vector<std::string> names;
+namespace {
+
+// The names of the objects of one type (dataset or group) directly in `group`, sorted.
+std::vector<std::string> member_names(hid_t root, const std::string& path, const std::string& group,
+                                      H5O_type_t type) {
+  H5Id g(H5Gopen2(root, group.c_str(), H5P_DEFAULT));
+  FT_CHECK(g.valid(), "{}: no group '{}'", path, group);
+  struct Wanted {
+    H5O_type_t type;
+    std::vector<std::string> names;
+  } wanted{type, {}};
   auto visit = [](hid_t gid, const char* name, const H5L_info_t*, void* data) -> herr_t {
+    auto* w = static_cast<Wanted*>(data);
     H5O_info_t info{};
-    if (H5Oget_info_by_name2(gid, name, &info, H5O_INFO_BASIC, H5P_DEFAULT) >= 0 &&
-        info.type == H5O_TYPE_DATASET) {
-      static_cast<std::vector<std::string>*>(data)->emplace_back(name);
+    if (H5Oget_info_by_name2(gid, name, &info, H5O_INFO_BASIC, H5P_DEFAULT) >= 0 && info.type == w->type) {
+      w->names.emplace_back(name);
     }
     return 0;
   };
-  FT_CHECK(H5Literate(g.get(), H5_INDEX_NAME, H5_ITER_INC, nullptr, visit, &names) >= 0,
-           "{}: cannot list group '{}'", path_, group);
-  std::sort(names.begin(), names.end());
-  return names;
+  FT_CHECK(H5Literate(g.get(), H5_INDEX_NAME, H5_ITER_INC, nullptr, visit, &wanted) >= 0,
+           "{}: cannot list group '{}'", path, group);
+  std::sort(wanted.names.begin(), wanted.names.end());
+  return wanted.names;
+}
+
+}  // namespace
+
+std::vector<std::string> H5File::dataset_names(const std::string& group) const {
+  return member_names(root(), path_, group, H5O_TYPE_DATASET);
+}
+
+std::vector<std::string> H5File::group_names(const std::string& group) const {
+  return member_names(root(), path_, group, H5O_TYPE_GROUP);
 }
 
 bool H5File::has_dataset(const std::string& path) const {

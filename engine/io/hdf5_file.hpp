@@ -52,6 +52,8 @@ class H5File {
   void create_group(const std::string& path);
   // Names of the datasets directly in a group ("/" for the root), sorted.
   std::vector<std::string> dataset_names(const std::string& group) const;
+  // Names of the groups directly in a group ("/" for the root), sorted.
+  std::vector<std::string> group_names(const std::string& group) const;
   bool has_dataset(const std::string& path) const;
   // Reads a floating-point dataset as float32; throws naming the dataset on a wrong type.
   Tensor read_tensor(const std::string& path) const;

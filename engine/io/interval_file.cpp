@@ -1,6 +1,5 @@
 #include "engine/io/interval_file.hpp"
 
-#include <algorithm>
 #include <cstdio>
 
 #include "engine/error.hpp"
@@ -11,23 +10,6 @@ namespace {
 
 constexpr const char* kFormatName = "ftcnn-intervals";
 constexpr int64_t kFormatVersion = 1;
-
-// Names of the groups directly under the root, sorted (H5File lists datasets only).
-std::vector<std::string> root_groups(const H5File& file) {
-  std::vector<std::string> names;
-  auto visit = [](hid_t gid, const char* name, const H5L_info_t*, void* data) -> herr_t {
-    H5O_info_t info{};
-    if (H5Oget_info_by_name2(gid, name, &info, H5O_INFO_BASIC, H5P_DEFAULT) >= 0 &&
-        info.type == H5O_TYPE_GROUP) {
-      static_cast<std::vector<std::string>*>(data)->emplace_back(name);
-    }
-    return 0;
-  };
-  FT_CHECK(H5Literate(file.root(), H5_INDEX_NAME, H5_ITER_INC, nullptr, visit, &names) >= 0,
-           "{}: cannot list its groups", file.path());
-  std::sort(names.begin(), names.end());
-  return names;
-}
 
 }  // namespace
 
@@ -60,7 +42,7 @@ IntervalProfile read_interval_file(const std::string& path) {
   profile.images = file.int_attribute("images").value_or(0);
   profile.provenance_json = file.string_attribute("provenance").value_or("{}");
   profile.source = path;
-  for (const std::string& group : root_groups(file)) {
+  for (const std::string& group : file.group_names("/")) {
     LayerInterval l{group, {}, {}};
     const Tensor lower = file.read_tensor(group + "/lower");
     const Tensor upper = file.read_tensor(group + "/upper");
