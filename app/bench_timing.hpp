@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/io/cifar_dataset.hpp"
 #include "engine/device.hpp"
 #include "engine/graph.hpp"
+#include "engine/io/cifar_dataset.hpp"
 #include "engine/io/model_file.hpp"
 
 namespace ftcnn::cli {

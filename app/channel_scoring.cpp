@@ -9,8 +9,9 @@
 
 namespace ftcnn::cli {
 
-ScoredChannels score_channels(Model& model, const std::string& data_dir, const std::string& split, int64_t images,
-                              const VulnerabilityOptions& settings, const std::string& progress_label) {
+ScoredChannels score_channels(Model& model, const std::string& data_dir, const std::string& split,
+                              int64_t images, const VulnerabilityOptions& settings,
+                              const std::string& progress_label) {
   Graph& graph = *model.graph;
   ScoredChannels scored;
   int64_t count = 0;

@@ -18,7 +18,8 @@ struct ScoredChannels {
 };
 
 // `data_dir` and `split` are read only for the methods that use inputs (exact, batch).
-ScoredChannels score_channels(Model& model, const std::string& data_dir, const std::string& split, int64_t images,
-                              const VulnerabilityOptions& settings, const std::string& progress_label);
+ScoredChannels score_channels(Model& model, const std::string& data_dir, const std::string& split,
+                              int64_t images, const VulnerabilityOptions& settings,
+                              const std::string& progress_label);
 
 }  // namespace ftcnn::cli

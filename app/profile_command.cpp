@@ -8,8 +8,8 @@
 #include "app/cli_common.hpp"
 #include "app/progress_bar.hpp"
 #include "app/utc_time.hpp"
-#include "engine/io/cifar_dataset.hpp"
 #include "engine/interval_profile.hpp"
+#include "engine/io/cifar_dataset.hpp"
 #include "engine/io/interval_file.hpp"
 
 namespace ftcnn::cli {

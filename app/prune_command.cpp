@@ -8,12 +8,12 @@
 #include "app/channel_scoring.hpp"
 #include "app/cli_common.hpp"
 #include "app/utc_time.hpp"
-#include "engine/io/cifar_dataset.hpp"
 #include "engine/evaluate.hpp"
 #include "engine/hardening.hpp"
+#include "engine/io/cifar_dataset.hpp"
+#include "engine/io/vulnerability_file.hpp"
 #include "engine/pruning.hpp"
 #include "engine/vulnerability/vulnerability.hpp"
-#include "engine/io/vulnerability_file.hpp"
 
 namespace ftcnn::cli {
 namespace {
@@ -107,10 +107,11 @@ void run_prune(const PruneOptions& options) {
       options.importance.empty() != options.scores.empty(),
       "give exactly one of --importance exact|batch|l1|random and --scores FILE (from ftcnn vuln --out)");
   const PruneScope scope = with_flag("--scope", [&] { return prune_scope_from_name(options.scope); });
-  const ScoreNormalization normalization = !options.normalize.empty()
-                                               ? with_flag("--normalize", [&] { return score_normalization_from_name(options.normalize); })
-                                           : scope == PruneScope::global ? ScoreNormalization::mean
-                                                                         : ScoreNormalization::none;
+  const ScoreNormalization normalization =
+      !options.normalize.empty()
+          ? with_flag("--normalize", [&] { return score_normalization_from_name(options.normalize); })
+      : scope == PruneScope::global ? ScoreNormalization::mean
+                                    : ScoreNormalization::none;
   FT_CHECK(scope == PruneScope::global || normalization == ScoreNormalization::none,
            "--normalize {}: only --scope global compares scores across layers", options.normalize);
   // Ratios before any work: removals_for_ratio throws naming the flag.

@@ -7,11 +7,11 @@
 
 #include "app/channel_scoring.hpp"
 #include "app/cli_common.hpp"
-#include "engine/io/cifar_dataset.hpp"
-#include "engine/evaluate.hpp"
 #include "engine/device.hpp"
-#include "engine/vulnerability/vulnerability.hpp"
+#include "engine/evaluate.hpp"
+#include "engine/io/cifar_dataset.hpp"
 #include "engine/io/vulnerability_file.hpp"
+#include "engine/vulnerability/vulnerability.hpp"
 
 namespace ftcnn::cli {
 namespace {

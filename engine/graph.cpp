@@ -91,8 +91,8 @@ GraphPlan Graph::prepare(const ExecContext& ctx, int64_t batch, bool fuse) const
   return plan;
 }
 
-void Graph::run(const ExecContext& ctx, const GraphPlan& plan, const ParameterView& params, const float* input,
-                float* const buffers[2], float* output, const LayerHooks* hooks) {
+void Graph::run(const ExecContext& ctx, const GraphPlan& plan, const ParameterView& params,
+                const float* input, float* const buffers[2], float* output, const LayerHooks* hooks) {
   FT_CHECK(plan.layers.size() == layers_.size() && plan.absorbed.size() == layers_.size(),
            "graph run with a plan of {} layers for {} layers", plan.layers.size(), layers_.size());
   // Ping-pong between the two buffers; element-wise layers write over their input once it is ours.
@@ -149,7 +149,8 @@ AlgorithmChoices PlanCache::algorithms() const {
       const LayerPlan& layer = *plan.layers[i];
       if (layer.cuda == nullptr) continue;
       const std::string algorithm = layer.cuda->algorithm();
-      if (!algorithm.empty()) choices[algorithm_key(graph_.layer(static_cast<int>(i)).name(), layer.input)] = algorithm;
+      if (!algorithm.empty())
+        choices[algorithm_key(graph_.layer(static_cast<int>(i)).name(), layer.input)] = algorithm;
     }
   }
   return choices;

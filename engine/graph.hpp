@@ -22,8 +22,8 @@ namespace ftcnn {
 struct GraphPlan {
   int64_t batch = 0;
   Device device = Device::cpu;
-  std::vector<Shape> shapes;    // output of every layer, fused or not
-  std::vector<int> absorbed;    // per layer: Graph::fusion_plan() when prepared with `fuse`, else 0
+  std::vector<Shape> shapes;  // output of every layer, fused or not
+  std::vector<int> absorbed;  // per layer: Graph::fusion_plan() when prepared with `fuse`, else 0
   std::vector<std::unique_ptr<LayerPlan>> layers;
   // Largest activation in floats: run() needs two buffers of this size.
   int64_t max_activation() const;

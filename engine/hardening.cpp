@@ -46,7 +46,6 @@ std::string permutation_problem(const std::vector<int64_t>& order, int64_t chann
   return "";
 }
 
-
 const char* harden_mode_name(HardenMode mode) {
   return enum_name(kHardenModes, mode);
 }

@@ -24,8 +24,7 @@ const LayerInterval* IntervalProfile::find(const std::string& layer) const {
   return nullptr;
 }
 
-IntervalProfiler::IntervalProfiler(Graph& graph, int threads)
-    : graph_(graph), cpu_(threads) {
+IntervalProfiler::IntervalProfiler(Graph& graph, int threads) : graph_(graph), cpu_(threads) {
   ctx_.cpu = &cpu_;
   for (int i = 0; i < graph_.size(); ++i) {
     const LayerSpec& spec = graph_.layer(i).spec();
@@ -54,8 +53,8 @@ void IntervalProfiler::add(const float* input, int64_t batch) {
   float* const buffers[2] = {buffers_[0].data(), buffers_[1].data()};
   LayerHooks hooks;
   hooks.after = [this](int layer, const Shape& shape, float* out) { fold(layer, shape, out); };
-  graph_.run(ctx_, plan, ParameterView(graph_.parameters(), graph_.parameters().arena().data()), input, buffers,
-             logits_.data(), &hooks);
+  graph_.run(ctx_, plan, ParameterView(graph_.parameters(), graph_.parameters().arena().data()), input,
+             buffers, logits_.data(), &hooks);
   profile_.images += batch;
 }
 
@@ -89,7 +88,8 @@ void IntervalProfiler::fold(int layer, const Shape& shape, const float* out) {
 }
 
 IntervalProfile widen_intervals(const IntervalProfile& profile, double margin) {
-  FT_CHECK(margin >= 0.0 && std::isfinite(margin), "the interval margin must be a finite value >= 0, got {}", margin);
+  FT_CHECK(margin >= 0.0 && std::isfinite(margin), "the interval margin must be a finite value >= 0, got {}",
+           margin);
   IntervalProfile widened = profile;
   for (LayerInterval& l : widened.layers) {
     for (size_t c = 0; c < l.lower.size(); ++c) {

@@ -37,8 +37,8 @@ std::unique_ptr<LayerPlan> Layer::prepare(const ExecContext& ctx, const Shape& i
   return plan;
 }
 
-void Layer::forward(const ExecContext& ctx, const LayerPlan& plan, const ParameterView& params, const float* in,
-                    float* out) {
+void Layer::forward(const ExecContext& ctx, const LayerPlan& plan, const ParameterView& params,
+                    const float* in, float* out) {
   if (plan.device != ctx.device) {
     fail(fmt::format("forward on {} with a plan for {}", device_name(ctx.device), device_name(plan.device)));
   }

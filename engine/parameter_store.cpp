@@ -10,15 +10,14 @@
 namespace ftcnn {
 namespace {
 
-constexpr EnumName<ParamKind> kParamKinds[] = {
-    {ParamKind::weight, "weight"},
-    {ParamKind::bias, "bias"},
-    {ParamKind::bn_weight, "bn_weight"},
-    {ParamKind::bn_bias, "bn_bias"},
-    {ParamKind::bn_running_mean, "bn_running_mean"},
-    {ParamKind::bn_running_var, "bn_running_var"},
-    {ParamKind::edac_lower, "edac_lower"},
-    {ParamKind::edac_upper, "edac_upper"}};
+constexpr EnumName<ParamKind> kParamKinds[] = {{ParamKind::weight, "weight"},
+                                               {ParamKind::bias, "bias"},
+                                               {ParamKind::bn_weight, "bn_weight"},
+                                               {ParamKind::bn_bias, "bn_bias"},
+                                               {ParamKind::bn_running_mean, "bn_running_mean"},
+                                               {ParamKind::bn_running_var, "bn_running_var"},
+                                               {ParamKind::edac_lower, "edac_lower"},
+                                               {ParamKind::edac_upper, "edac_upper"}};
 
 }  // namespace
 

@@ -219,8 +219,8 @@ std::vector<LayerPruning> plan_pruning(const ModelSpec& spec, const ChannelScore
           slots.push_back(k);
         }
         const bool conv = type == LayerType::conv2d;
-        plan_global(group, scores, conv ? conv_ratio : fc_ratio, conv ? "the conv2d ratio" : "the linear ratio",
-                    normalization, plan, slots);
+        plan_global(group, scores, conv ? conv_ratio : fc_ratio,
+                    conv ? "the conv2d ratio" : "the linear ratio", normalization, plan, slots);
       }
       break;
   }

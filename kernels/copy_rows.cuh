@@ -10,8 +10,8 @@
 namespace ftcnn::kernels {
 
 // gathered[0, groups * group_stride) from weight rows (rows: groups * m entries, -1 = padding, zeros).
-void launch_gather_rows(const float* weight, const int64_t* rows, int64_t groups, int64_t m, int64_t row_length,
-                        int64_t group_stride, float* gathered, cudaStream_t stream);
+void launch_gather_rows(const float* weight, const int64_t* rows, int64_t groups, int64_t m,
+                        int64_t row_length, int64_t group_stride, float* gathered, cudaStream_t stream);
 
 // out[n, channel_of_row[i], p] = result[n, i, p] (+ bias[channel] when bias is not null: one float addition,
 // as the unhardened layers' bias kernel), for every row i with channel_of_row[i] >= 0.

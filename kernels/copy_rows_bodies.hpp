@@ -19,7 +19,7 @@ namespace ftcnn::kernels {
 // Element j of the gathered buffer [groups * group_stride]: the weight it holds, 0 for padding (a padding
 // row, or the tail of a group's block beyond m * row_length).
 FT_KERNEL_HD float gathered_weight(const float* weight, const int64_t* rows, int64_t m, int64_t row_length,
-                                      int64_t group_stride, int64_t j) {
+                                   int64_t group_stride, int64_t j) {
   const int64_t g = j / group_stride, offset = j - g * group_stride;
   const int64_t i = offset / row_length, column = offset - i * row_length;
   if (i >= m) return 0.0f;
@@ -29,8 +29,8 @@ FT_KERNEL_HD float gathered_weight(const float* weight, const int64_t* rows, int
 
 // Element e of a group's result [batch, m, inner]: its index in the output [batch, channels, inner], or -1
 // for a padding row; `channel` receives the output channel (for the bias).
-FT_KERNEL_HD int64_t scattered_index(const int64_t* channel_of_row, int64_t m, int64_t inner, int64_t channels,
-                                        int64_t e, int64_t& channel) {
+FT_KERNEL_HD int64_t scattered_index(const int64_t* channel_of_row, int64_t m, int64_t inner,
+                                     int64_t channels, int64_t e, int64_t& channel) {
   const int64_t p = e % inner, row = e / inner;
   const int64_t n = row / m, i = row - n * m;
   channel = channel_of_row[i];

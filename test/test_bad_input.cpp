@@ -6,10 +6,10 @@
 #include <cstdio>
 #include <fstream>
 
-#include "models/architectures.hpp"
-#include "test/test_support.hpp"
 #include "engine/io/hdf5_file.hpp"
 #include "engine/io/model_file.hpp"
+#include "models/architectures.hpp"
+#include "test/test_support.hpp"
 
 using namespace ftcnn;
 

@@ -13,9 +13,9 @@
 
 #include "engine/fault/campaign.hpp"
 #include "engine/fault/campaign_log.hpp"
+#include "engine/io/model_file.hpp"
 #include "models/architectures.hpp"
 #include "test/test_support.hpp"
-#include "engine/io/model_file.hpp"
 
 using namespace ftcnn;
 using Approx = Catch::Detail::Approx;
@@ -231,8 +231,8 @@ TEST_CASE("1000 repetitions at three BERs on the bundled model: accuracy drop gr
   config.bers = {1e-7, 1e-6, 1e-5};
   config.repetitions = 1000;
   config.count = CountModel::binomial;
-  const CampaignIdentity identity{"small_cifar10.h5", "x",   "small", data.source,
-                                  data.count,         "cpu", "cpu",   "test", {}};
+  const CampaignIdentity identity{
+      "small_cifar10.h5", "x", "small", data.source, data.count, "cpu", "cpu", "test", {}};
   Campaign campaign(config, identity, model.graph->parameters(), targets, *evaluator, dir.path());
   const CampaignResult r = campaign.run();
   REQUIRE(r.summary.size() == 3);

@@ -34,12 +34,16 @@ float value(int64_t row, int64_t column) {
 }  // namespace
 
 TEST_CASE("copy groups: gather and scatter cover every row and channel exactly once", "[kernels][harden]") {
-  const Layout layouts[] = {{10, {1, 4, 7}, 1},     {10, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, 1},
-                            {7, {6}, 2},            {9, {0, 2, 4, 6, 8}, 2},
-                            {5, {0, 1, 2, 3, 4}, 2}, {13, {12, 3}, 1}};
+  const Layout layouts[] = {{10, {1, 4, 7}, 1},
+                            {10, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, 1},
+                            {7, {6}, 2},
+                            {9, {0, 2, 4, 6, 8}, 2},
+                            {5, {0, 1, 2, 3, 4}, 2},
+                            {13, {12, 3}, 1}};
   for (const Layout& l : layouts) {
     const CopyRows rows = copy_rows(l.originals, l.copied, l.copies);
-    const int64_t groups = static_cast<int64_t>(rows.groups.size()), m = static_cast<int64_t>(rows.groups[0].size());
+    const int64_t groups = static_cast<int64_t>(rows.groups.size()),
+                  m = static_cast<int64_t>(rows.groups[0].size());
     const int64_t channels = l.originals + l.copies * static_cast<int64_t>(l.copied.size());
     const std::vector<int64_t> table = flattened(rows);
     for (const int64_t row_length : {1, 3, 64, 75}) {
@@ -47,12 +51,14 @@ TEST_CASE("copy groups: gather and scatter cover every row and channel exactly o
       const int64_t stride = (m * row_length + 63) / 64 * 64;
       std::vector<float> weight(static_cast<size_t>(channels * row_length));
       for (int64_t r = 0; r < channels; ++r)
-        for (int64_t c = 0; c < row_length; ++c) weight[static_cast<size_t>(r * row_length + c)] = value(r, c);
+        for (int64_t c = 0; c < row_length; ++c)
+          weight[static_cast<size_t>(r * row_length + c)] = value(r, c);
       for (int64_t j = 0; j < groups * stride; ++j) {
         const int64_t g = j / stride, i = (j % stride) / row_length, c = (j % stride) % row_length;
-        const float expected = i < m && table[static_cast<size_t>(g * m + i)] >= 0
-                                   ? weight[static_cast<size_t>(table[static_cast<size_t>(g * m + i)] * row_length + c)]
-                                   : 0.0f;
+        const float expected =
+            i < m && table[static_cast<size_t>(g * m + i)] >= 0
+                ? weight[static_cast<size_t>(table[static_cast<size_t>(g * m + i)] * row_length + c)]
+                : 0.0f;
         REQUIRE(kernels::gathered_weight(weight.data(), table.data(), m, row_length, stride, j) == expected);
       }
       // Every output element is written by exactly one (group, row): the channels of the original layer and
@@ -62,8 +68,8 @@ TEST_CASE("copy groups: gather and scatter cover every row and channel exactly o
       for (int64_t g = 0; g < groups; ++g) {
         for (int64_t e = 0; e < batch * m * inner; ++e) {
           int64_t channel = -2;
-          const int64_t to =
-              kernels::scattered_index(rows.channel_of_result_row.data() + g * m, m, inner, channels, e, channel);
+          const int64_t to = kernels::scattered_index(rows.channel_of_result_row.data() + g * m, m, inner,
+                                                      channels, e, channel);
           const int64_t n = e / (m * inner), i = (e / inner) % m, p = e % inner;
           const int64_t expected_channel = rows.channel_of_result_row[static_cast<size_t>(g * m + i)];
           CHECK(channel == expected_channel);
@@ -80,7 +86,8 @@ TEST_CASE("copy groups: gather and scatter cover every row and channel exactly o
   }
 }
 
-TEST_CASE("copy groups: one same-shape GEMM per copy set gives copies their originals' bits", "[kernels][harden]") {
+TEST_CASE("copy groups: one same-shape GEMM per copy set gives copies their originals' bits",
+          "[kernels][harden]") {
   // A linear layer of 9 features with copies of 0, 4 and 8 (TMR: two copies each), on 5 inputs of 33 values.
   const int64_t originals = 9, in = 33, batch = 5;
   const std::vector<int64_t> copied = {0, 4, 8};
@@ -105,24 +112,29 @@ TEST_CASE("copy groups: one same-shape GEMM per copy set gives copies their orig
   const std::vector<int64_t> table = flattened(rows);
   std::vector<float> gathered(static_cast<size_t>(groups * stride));
   for (int64_t j = 0; j < groups * stride; ++j)
-    gathered[static_cast<size_t>(j)] = kernels::gathered_weight(weight.data(), table.data(), m, in, stride, j);
-  std::vector<float> out(static_cast<size_t>(batch * channels), -1.0f), result(static_cast<size_t>(batch * m));
+    gathered[static_cast<size_t>(j)] =
+        kernels::gathered_weight(weight.data(), table.data(), m, in, stride, j);
+  std::vector<float> out(static_cast<size_t>(batch * channels), -1.0f),
+      result(static_cast<size_t>(batch * m));
   for (int64_t g = 0; g < groups; ++g) {
     // result [batch, m] = x W_g^T, the GEMM every group runs with one shape.
-    blas_sgemm(false, true, static_cast<int>(batch), static_cast<int>(m), static_cast<int>(in), 1.0f, x.data(),
-               static_cast<int>(in), gathered.data() + g * stride, static_cast<int>(in), 0.0f, result.data(),
-               static_cast<int>(m));
+    blas_sgemm(false, true, static_cast<int>(batch), static_cast<int>(m), static_cast<int>(in), 1.0f,
+               x.data(), static_cast<int>(in), gathered.data() + g * stride, static_cast<int>(in), 0.0f,
+               result.data(), static_cast<int>(m));
     for (int64_t e = 0; e < batch * m; ++e) {
       int64_t channel = -1;
-      const int64_t to = kernels::scattered_index(rows.channel_of_result_row.data() + g * m, m, 1, channels, e, channel);
-      if (to >= 0) out[static_cast<size_t>(to)] = result[static_cast<size_t>(e)] + bias[static_cast<size_t>(channel)];
+      const int64_t to =
+          kernels::scattered_index(rows.channel_of_result_row.data() + g * m, m, 1, channels, e, channel);
+      if (to >= 0)
+        out[static_cast<size_t>(to)] = result[static_cast<size_t>(e)] + bias[static_cast<size_t>(channel)];
     }
   }
   for (int64_t n = 0; n < batch; ++n) {
     for (int64_t s = 0; s < 2; ++s) {
       for (size_t k = 0; k < copied.size(); ++k) {
         const float original = out[static_cast<size_t>(n * channels + copied[k])];
-        const float copy = out[static_cast<size_t>(n * channels + originals + s * 3 + static_cast<int64_t>(k))];
+        const float copy =
+            out[static_cast<size_t>(n * channels + originals + s * 3 + static_cast<int64_t>(k))];
         CHECK(std::memcmp(&original, &copy, sizeof(float)) == 0);
       }
     }

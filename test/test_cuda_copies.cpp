@@ -43,9 +43,10 @@ CopyCheck run_and_compare(Graph& graph, int64_t batch, bool single_gemm, int64_t
   std::mt19937 rng(5);
   std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
   for (float& v : host_input) v = uniform(rng);
-  FT_CUDA_CHECK(cudaMemcpy(parameters.data(), arena.data(), arena.size() * sizeof(float), cudaMemcpyHostToDevice));
-  FT_CUDA_CHECK(cudaMemcpy(input.data(), host_input.data(), host_input.size() * sizeof(float),
-                           cudaMemcpyHostToDevice));
+  FT_CUDA_CHECK(
+      cudaMemcpy(parameters.data(), arena.data(), arena.size() * sizeof(float), cudaMemcpyHostToDevice));
+  FT_CUDA_CHECK(
+      cudaMemcpy(input.data(), host_input.data(), host_input.size() * sizeof(float), cudaMemcpyHostToDevice));
   std::vector<float> protected_output;
   LayerHooks hooks;
   hooks.after = [&](int layer, const Shape& shape, float* out) {
@@ -56,8 +57,8 @@ CopyCheck run_and_compare(Graph& graph, int64_t batch, bool single_gemm, int64_t
                              cudaMemcpyDeviceToHost));
   };
   float* const buffers[2] = {a.data(), b.data()};
-  graph.run(ctx, plan, ParameterView(graph.parameters(), parameters.data()), input.data(), buffers, output.data(),
-            &hooks);
+  graph.run(ctx, plan, ParameterView(graph.parameters(), parameters.data()), input.data(), buffers,
+            output.data(), &hooks);
   cuda.synchronize();
   const Shape& shape = plan.shapes[0];
   const int64_t channels = shape[1], inner = shape.per_item() / channels;
@@ -66,7 +67,8 @@ CopyCheck run_and_compare(Graph& graph, int64_t batch, bool single_gemm, int64_t
   for (int64_t n = 0; n < batch; ++n) {
     for (int64_t s = 0; s < copies_each; ++s) {
       for (int64_t k = 0; k < d; ++k) {
-        const float* original = protected_output.data() + (n * channels + copied[static_cast<size_t>(k)]) * inner;
+        const float* original =
+            protected_output.data() + (n * channels + copied[static_cast<size_t>(k)]) * inner;
         const float* copy = protected_output.data() + (n * channels + originals + s * d + k) * inner;
         check.compared += inner;
         for (int64_t p = 0; p < inner; ++p) check.differing += std::memcmp(original + p, copy + p, 4) != 0;
@@ -101,10 +103,14 @@ void check_layer(const std::string& what, const ModelSpec& plain_spec, int64_t b
 TEST_CASE("CUDA: VGG-sized hardened conv2d layers give copies their originals' bits", "[cuda][harden]") {
   if (test::skip_without_gpu()) return;
   // VGG-11's features.11 shape (256 -> 512, 3x3, 8x8 planes at batch 64), and VGG's first layer.
-  ModelSpec deep{"copies", Shape{256, 8, 8}, 0, {conv2d_spec("conv", 256, 512, 3, 1, 1, false),
-                                                 simple_spec("relu", LayerType::relu)}};
-  ModelSpec first{"copies", Shape{3, 32, 32}, 0, {conv2d_spec("conv", 3, 64, 3, 1, 1, true),
-                                                  simple_spec("relu", LayerType::relu)}};
+  ModelSpec deep{"copies",
+                 Shape{256, 8, 8},
+                 0,
+                 {conv2d_spec("conv", 256, 512, 3, 1, 1, false), simple_spec("relu", LayerType::relu)}};
+  ModelSpec first{"copies",
+                  Shape{3, 32, 32},
+                  0,
+                  {conv2d_spec("conv", 3, 64, 3, 1, 1, true), simple_spec("relu", LayerType::relu)}};
   // The output layer of a plan is always fully copied: a trailing ReLU keeps the conv "protected".
   deep.layers.push_back(simple_spec("flatten", LayerType::flatten));
   deep.layers.push_back(linear_spec("fc", 512 * 64, 2));
@@ -118,13 +124,20 @@ TEST_CASE("CUDA: VGG-sized hardened conv2d layers give copies their originals' b
 TEST_CASE("CUDA: large and split-K shaped hardened linear layers give copies their originals' bits",
           "[cuda][harden]") {
   if (test::skip_without_gpu()) return;
-  ModelSpec wide{"copies", Shape{4096}, 0, {linear_spec("fc", 4096, 4096), simple_spec("relu", LayerType::relu),
-                                            linear_spec("out", 4096, 10)}};
-  ModelSpec long_k{"copies", Shape{25088}, 0, {linear_spec("fc", 25088, 16), simple_spec("relu", LayerType::relu),
-                                               linear_spec("out", 16, 10)}};
+  ModelSpec wide{
+      "copies",
+      Shape{4096},
+      0,
+      {linear_spec("fc", 4096, 4096), simple_spec("relu", LayerType::relu), linear_spec("out", 4096, 10)}};
+  ModelSpec long_k{
+      "copies",
+      Shape{25088},
+      0,
+      {linear_spec("fc", 25088, 16), simple_spec("relu", LayerType::relu), linear_spec("out", 16, 10)}};
   check_layer("linear 4096->4096 at batch 256, 15 % duplication", wide, 256, 0.15, HardenMode::dup_only);
   check_layer("linear 4096->4096 at batch 256, TMR 15 %", wide, 256, 0.15, HardenMode::tmr);
-  check_layer("linear 25088->16 at batch 8 (split-K), 50 % duplication", long_k, 8, 0.5, HardenMode::dup_only);
+  check_layer("linear 25088->16 at batch 8 (split-K), 50 % duplication", long_k, 8, 0.5,
+              HardenMode::dup_only);
 }
 
 }  // namespace ftcnn

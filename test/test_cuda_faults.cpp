@@ -8,9 +8,9 @@
 
 #include "engine/device.hpp"
 #include "engine/fault/fault_evaluator.hpp"
+#include "engine/io/model_file.hpp"
 #include "models/architectures.hpp"
 #include "test/test_support.hpp"
-#include "engine/io/model_file.hpp"
 
 #ifdef FTCNN_WITH_CUDA
 #include "engine/cuda/device_buffer.hpp"

@@ -18,10 +18,10 @@
 #include <vector>
 
 #include "engine/device.hpp"
-#include "engine/runner.hpp"
-#include "test/test_support.hpp"
 #include "engine/io/hdf5_file.hpp"
 #include "engine/io/model_file.hpp"
+#include "engine/runner.hpp"
+#include "test/test_support.hpp"
 
 using namespace ftcnn;
 

@@ -35,16 +35,17 @@ void check_names(const std::vector<Enum>& values, Name name, Parse parse) {
 TEST_CASE("enum names: every value has one, and it reads back", "[enum-names]") {
   check_names<Device>({Device::cpu, Device::cuda}, device_name, parse_device);
   check_names<CountModel>({CountModel::paper, CountModel::binomial}, count_model_name, parse_count_model);
-  check_names<ParamKind>({ParamKind::weight, ParamKind::bias, ParamKind::bn_weight, ParamKind::bn_bias,
-                          ParamKind::bn_running_mean, ParamKind::bn_running_var, ParamKind::edac_lower,
-                          ParamKind::edac_upper},
-                         param_kind_name, param_kind_from_name);
+  check_names<ParamKind>(
+      {ParamKind::weight, ParamKind::bias, ParamKind::bn_weight, ParamKind::bn_bias,
+       ParamKind::bn_running_mean, ParamKind::bn_running_var, ParamKind::edac_lower, ParamKind::edac_upper},
+      param_kind_name, param_kind_from_name);
   check_names<EdacMode>({EdacMode::edac, EdacMode::dup_only}, edac_mode_name, edac_mode_from_name);
   check_names<HardenMode>({HardenMode::edac, HardenMode::dup_only, HardenMode::tmr}, harden_mode_name,
                           harden_mode_from_name);
   check_names<PruneScope>({PruneScope::layer, PruneScope::global}, prune_scope_name, prune_scope_from_name);
-  check_names<ScoreNormalization>({ScoreNormalization::none, ScoreNormalization::mean, ScoreNormalization::l2},
-                                  score_normalization_name, score_normalization_from_name);
+  check_names<ScoreNormalization>(
+      {ScoreNormalization::none, ScoreNormalization::mean, ScoreNormalization::l2}, score_normalization_name,
+      score_normalization_from_name);
   check_names<VulnerabilityMethod>({VulnerabilityMethod::exact, VulnerabilityMethod::batch,
                                     VulnerabilityMethod::l1, VulnerabilityMethod::random},
                                    vulnerability_method_name, vulnerability_method_from_name);
@@ -60,12 +61,14 @@ TEST_CASE("enum names: an unknown name is refused with the names it could have b
                     Catch::Contains("unknown fault count model 'poisson' (paper, binomial)"));
   CHECK_THROWS_WITH(harden_mode_from_name("triple"),
                     Catch::Contains("unknown hardening mode 'triple' (edac, dup-only, tmr)"));
-  CHECK_THROWS_WITH(prune_scope_from_name("model"), Catch::Contains("unknown pruning scope 'model' (layer, global)"));
+  CHECK_THROWS_WITH(prune_scope_from_name("model"),
+                    Catch::Contains("unknown pruning scope 'model' (layer, global)"));
   CHECK_THROWS_WITH(parse_target_selection("bits=low"),
                     Catch::Contains("unknown bit range 'low' (all, sign, exponent, mantissa)"));
-  CHECK_THROWS_WITH(parse_target_selection("kind=gamma"),
-                    Catch::Contains("unknown kind 'gamma' (weight, bias, bn_weight, bn_bias, bn_running_mean, "
-                                    "bn_running_var, edac_lower, edac_upper)"));
+  CHECK_THROWS_WITH(
+      parse_target_selection("kind=gamma"),
+      Catch::Contains("unknown kind 'gamma' (weight, bias, bn_weight, bn_bias, bn_running_mean, "
+                      "bn_running_var, edac_lower, edac_upper)"));
 }
 
 }  // namespace ftcnn

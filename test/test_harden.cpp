@@ -18,12 +18,12 @@
 #include "engine/fault/fault_targets.hpp"
 #include "engine/hardening.hpp"
 #include "engine/interval_profile.hpp"
+#include "engine/io/hdf5_file.hpp"
+#include "engine/io/interval_file.hpp"
+#include "engine/io/model_file.hpp"
+#include "engine/io/ranking_file.hpp"
 #include "engine/vulnerability/vulnerability.hpp"
 #include "test/test_support.hpp"
-#include "engine/io/hdf5_file.hpp"
-#include "engine/io/model_file.hpp"
-#include "engine/io/interval_file.hpp"
-#include "engine/io/ranking_file.hpp"
 
 using namespace ftcnn;
 
@@ -111,7 +111,8 @@ TEST_CASE("ratios become copy counts: ceil, but 0.15 x 20 is 3", "[harden]") {
   CHECK(copies_for_ratio(0.0, 32) == 0);
   CHECK(copies_for_ratio(1.0, 32) == 32);
   CHECK(copies_for_ratio(0.3, 10) == 3);
-  CHECK_THROWS_WITH(copies_for_ratio(1.5, 10), Catch::Contains("the hardening ratio must be in [0, 1], got 1.5"));
+  CHECK_THROWS_WITH(copies_for_ratio(1.5, 10),
+                    Catch::Contains("the hardening ratio must be in [0, 1], got 1.5"));
   CHECK_THROWS_WITH(copies_for_ratio(-0.1, 10), Catch::Contains("the hardening ratio must be in [0, 1]"));
 }
 
@@ -175,7 +176,8 @@ TEST_CASE("profiled intervals hold every conv/linear output and do not depend on
   CHECK(wide.layers[0].lower[0] == static_cast<float>(lo - m));
   CHECK(wide.layers[0].upper[0] == static_cast<float>(hi + m));
   CHECK(widen_intervals(whole, 0.0).layers[3].upper == whole.layers[3].upper);
-  CHECK_THROWS_WITH(widen_intervals(whole, -1.0), Catch::Contains("the interval margin must be a finite value >= 0"));
+  CHECK_THROWS_WITH(widen_intervals(whole, -1.0),
+                    Catch::Contains("the interval margin must be a finite value >= 0"));
   // A file round trip keeps them, and the runner still works on the graph afterwards.
   test::TempDir dir;
   IntervalProfile named = whole;

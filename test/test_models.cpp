@@ -2,9 +2,9 @@
 // parameter counts, and (where ../shared is present) real weights against known accuracy-relevant logits.
 #include <catch2/catch.hpp>
 
+#include "engine/io/model_file.hpp"
 #include "models/architectures.hpp"
 #include "test/test_support.hpp"
-#include "engine/io/model_file.hpp"
 
 using namespace ftcnn;
 

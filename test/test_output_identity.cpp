@@ -17,10 +17,10 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/interval_profile.hpp"
-#include "engine/io/vulnerability_file.hpp"
-#include "test/test_support.hpp"
 #include "engine/io/hdf5_file.hpp"
 #include "engine/io/interval_file.hpp"
+#include "engine/io/vulnerability_file.hpp"
+#include "test/test_support.hpp"
 
 namespace ftcnn {
 namespace {
@@ -43,8 +43,8 @@ nlohmann::json json_of(const std::string& path) {
 
 // Removes the keys that name the version, a time or a path of this run, at any depth.
 nlohmann::json without_run_fields(nlohmann::json j) {
-  static const std::set<std::string> kRunFields = {"version", "created", "created_by", "file", "out",
-                                                   "model", "seconds"};
+  static const std::set<std::string> kRunFields = {"version", "created", "created_by", "file",
+                                                   "out",     "model",   "seconds"};
   if (j.is_object()) {
     nlohmann::json kept = nlohmann::json::object();
     for (auto it = j.begin(); it != j.end(); ++it) {
@@ -89,7 +89,8 @@ void check_campaign(const std::string& dir, const std::string& name) {
     }
     return kept;
   };
-  CHECK(keep(lines_of(dir + "/" + name + "/summary.csv")) == keep(lines_of(kReference + "/" + name + "/summary.csv")));
+  CHECK(keep(lines_of(dir + "/" + name + "/summary.csv")) ==
+        keep(lines_of(kReference + "/" + name + "/summary.csv")));
   // runs.jsonl: the header without version and model path, every repetition record as it is.
   const std::vector<std::string> actual = lines_of(dir + "/" + name + "/runs.jsonl");
   const std::vector<std::string> expected = lines_of(kReference + "/" + name + "/runs.jsonl");
@@ -136,7 +137,8 @@ void check_intervals(const std::string& dir) {
 
 void check_report(const std::string& dir, const std::string& name) {
   INFO(name);
-  CHECK(without_run_fields(json_of(dir + "/" + name)) == without_run_fields(json_of(kReference + "/" + name)));
+  CHECK(without_run_fields(json_of(dir + "/" + name)) ==
+        without_run_fields(json_of(kReference + "/" + name)));
 }
 
 }  // namespace

@@ -8,9 +8,9 @@
 
 #include "engine/cpu_context.hpp"
 #include "engine/graph.hpp"
+#include "engine/io/model_file.hpp"
 #include "engine/runner.hpp"
 #include "test/test_support.hpp"
-#include "engine/io/model_file.hpp"
 
 #ifdef FTCNN_WITH_CUDA
 #include "engine/cuda/cuda_runner.hpp"

@@ -14,11 +14,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/io/hdf5_file.hpp"
+#include "engine/io/model_file.hpp"
 #include "engine/pruning.hpp"
 #include "engine/vulnerability/vulnerability.hpp"
 #include "test/test_support.hpp"
-#include "engine/io/hdf5_file.hpp"
-#include "engine/io/model_file.hpp"
 
 using namespace ftcnn;
 

@@ -104,7 +104,8 @@ bool flag_from_environment(const char* name, bool fallback, const char* meaning)
 
 CudaRunnerOptions CudaRunnerOptions::from_environment() {
   CudaRunnerOptions options;
-  options.fuse = flag_from_environment("FTCNN_CUDA_FUSE", true, "1: fuse correction layers with what follows");
+  options.fuse =
+      flag_from_environment("FTCNN_CUDA_FUSE", true, "1: fuse correction layers with what follows");
   options.sync_each_layer =
       flag_from_environment("FTCNN_CUDA_SYNC", false, "1: wait and check for errors after every layer");
   options.single_gemm_copies = flag_from_environment(
@@ -112,7 +113,8 @@ CudaRunnerOptions CudaRunnerOptions::from_environment() {
   return options;
 }
 
-std::unique_ptr<CudaRunner> make_cuda_runner(Graph& graph, int device, const AlgorithmChoices& pinned_algorithms) {
+std::unique_ptr<CudaRunner> make_cuda_runner(Graph& graph, int device,
+                                             const AlgorithmChoices& pinned_algorithms) {
   CudaRunnerOptions options = CudaRunnerOptions::from_environment();
   options.pinned_algorithms = pinned_algorithms;
   return make_cuda_runner(graph, device, options);

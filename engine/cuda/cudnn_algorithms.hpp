@@ -43,7 +43,8 @@ bool strict_fp32_math(cudnnMathType_t math);
 template <typename Perf>
 bool acceptable_algorithm(const Perf& perf) {
   return perf.status == CUDNN_STATUS_SUCCESS && strict_fp32_math(perf.mathType) &&
-         perf.determinism == CUDNN_DETERMINISTIC && (kAllowTransformAlgorithms || sums_windows_directly(perf.algo));
+         perf.determinism == CUDNN_DETERMINISTIC &&
+         (kAllowTransformAlgorithms || sums_windows_directly(perf.algo));
 }
 
 // The first acceptable result of a cuDNN finder (its results come sorted by time: the fastest); throws
@@ -59,8 +60,9 @@ const Perf& pick_algorithm(const std::vector<Perf>& results, int returned, const
                         perf.determinism == CUDNN_DETERMINISTIC ? "deterministic" : "non-deterministic",
                         perf.memory);
   }
-  FT_THROW("{}: cuDNN offers no acceptable algorithm (wanted: success, fp32 FMA math, deterministic{}); found:{}",
-           what, kAllowTransformAlgorithms ? "" : ", no FFT/Winograd", seen.empty() ? " none" : seen);
+  FT_THROW(
+      "{}: cuDNN offers no acceptable algorithm (wanted: success, fp32 FMA math, deterministic{}); found:{}",
+      what, kAllowTransformAlgorithms ? "" : ", no FFT/Winograd", seen.empty() ? " none" : seen);
 }
 
 }  // namespace ftcnn

@@ -19,7 +19,8 @@ Campaign::Campaign(CampaignConfig config, CampaignIdentity identity, const Param
       evaluator_(evaluator),
       out_dir_(std::move(out_dir)) {
   FT_CHECK(!config_.bers.empty(), "a campaign needs at least one bit error rate");
-  for (double ber : config_.bers) FT_CHECK(ber >= 0.0 && ber <= 1.0, "bit error rate {} is outside [0, 1]", ber);
+  for (double ber : config_.bers)
+    FT_CHECK(ber >= 0.0 && ber <= 1.0, "bit error rate {} is outside [0, 1]", ber);
   FT_CHECK(config_.repetitions > 0, "repetitions must be positive, got {}", config_.repetitions);
 }
 
@@ -39,8 +40,8 @@ CampaignResult Campaign::run(const std::function<void(int64_t, int64_t)>& progre
   std::map<std::pair<double, int64_t>, RepetitionRecord> done;
   if (log.exists) {
     const std::string mismatch = header_mismatch(log.header, header);
-    FT_CHECK(mismatch.empty(), "{}: holds a different campaign ({}); choose another output directory", out_dir_,
-             mismatch);
+    FT_CHECK(mismatch.empty(), "{}: holds a different campaign ({}); choose another output directory",
+             out_dir_, mismatch);
     for (const RepetitionRecord& r : log.records) done[{r.ber, r.repetition}] = r;
     result.resumed = static_cast<int64_t>(done.size());
   }

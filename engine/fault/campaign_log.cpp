@@ -10,24 +10,25 @@ namespace ftcnn {
 
 nlohmann::json campaign_header(const CampaignConfig& config, const CampaignIdentity& identity,
                                const GoldenRun& golden) {
-  nlohmann::json header = {{"type", "campaign"},
-          {"format_version", 1},
-          {"seed", config.seed},
-          {"bers", config.bers},
-          {"repetitions", config.repetitions},
-          {"count", count_model_name(config.count)},
-          {"targets", describe(config.targets)},
-          {"log_faults", config.log_faults},
-          {"model", identity.model_path},
-          {"model_checksum", identity.model_checksum},
-          {"arch", identity.arch},
-          {"data", identity.data_source},
-          {"images", identity.images},
-          {"device", identity.device},
-          {"device_name", identity.device_name},
-          {"version", identity.version},
-          {"golden",
-           {{"images", golden.images}, {"correct", golden.correct}, {"non_finite", golden.non_finite}}}};
+  nlohmann::json header = {
+      {"type", "campaign"},
+      {"format_version", 1},
+      {"seed", config.seed},
+      {"bers", config.bers},
+      {"repetitions", config.repetitions},
+      {"count", count_model_name(config.count)},
+      {"targets", describe(config.targets)},
+      {"log_faults", config.log_faults},
+      {"model", identity.model_path},
+      {"model_checksum", identity.model_checksum},
+      {"arch", identity.arch},
+      {"data", identity.data_source},
+      {"images", identity.images},
+      {"device", identity.device},
+      {"device_name", identity.device_name},
+      {"version", identity.version},
+      {"golden",
+       {{"images", golden.images}, {"correct", golden.correct}, {"non_finite", golden.non_finite}}}};
   // CUDA: the cuDNN algorithm of every convolution plan, so that a resume computes with the same ones.
   if (!identity.algorithms.empty()) header["algorithms"] = identity.algorithms;
   return header;

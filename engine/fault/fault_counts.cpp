@@ -10,7 +10,8 @@ namespace ftcnn {
 
 namespace {
 
-constexpr EnumName<CountModel> kCountModels[] = {{CountModel::paper, "paper"}, {CountModel::binomial, "binomial"}};
+constexpr EnumName<CountModel> kCountModels[] = {{CountModel::paper, "paper"},
+                                                 {CountModel::binomial, "binomial"}};
 
 }  // namespace
 

@@ -12,9 +12,9 @@
 #include <memory>
 #include <vector>
 
-#include "engine/io/cifar_dataset.hpp"
 #include "engine/fault/fault_counts.hpp"
 #include "engine/graph.hpp"
+#include "engine/io/cifar_dataset.hpp"
 
 namespace ftcnn {
 

@@ -10,8 +10,10 @@
 namespace ftcnn {
 namespace {
 
-constexpr EnumName<BitRange> kBitRanges[] = {
-    {BitRange::all, "all"}, {BitRange::sign, "sign"}, {BitRange::exponent, "exponent"}, {BitRange::mantissa, "mantissa"}};
+constexpr EnumName<BitRange> kBitRanges[] = {{BitRange::all, "all"},
+                                             {BitRange::sign, "sign"},
+                                             {BitRange::exponent, "exponent"},
+                                             {BitRange::mantissa, "mantissa"}};
 
 bool layer_selected(const std::vector<std::string>& wanted, const std::string& layer) {
   if (wanted.empty()) return true;
@@ -111,8 +113,7 @@ FaultTargets::FaultTargets(const ParameterStore& store, const TargetSelection& s
     group.bits = static_cast<uint64_t>(group.elements) * bit_count_;
   }
   for (const std::string& w : selection.layers) {
-    FT_CHECK(matched_layers.count(w) == 1, "layer '{}' has no selected parameters in this model",
-             w);
+    FT_CHECK(matched_layers.count(w) == 1, "layer '{}' has no selected parameters in this model", w);
   }
   FT_CHECK(!groups_.empty(), "'{}' selects no parameter of this model", describe(selection));
 }

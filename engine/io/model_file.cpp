@@ -7,8 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/error.hpp"
-#include "models/architectures.hpp"
 #include "engine/io/hdf5_file.hpp"
+#include "models/architectures.hpp"
 
 namespace ftcnn {
 namespace {

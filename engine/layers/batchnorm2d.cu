@@ -8,8 +8,8 @@
 
 namespace ftcnn {
 
-void BatchNorm2d::forward_cuda(const LayerPlan& plan, const ParameterView& params, const float* in, float* out,
-                               CudaContext& ctx) {
+void BatchNorm2d::forward_cuda(const LayerPlan& plan, const ParameterView& params, const float* in,
+                               float* out, CudaContext& ctx) {
   const Shape& input = plan.input;
   kernels::launch_batchnorm2d(in, out, params(gamma_), params(beta_), params(mean_), params(var_), spec_.eps,
                               input[0], input[1], input[2] * input[3], ctx.stream());

@@ -56,8 +56,8 @@ std::unique_ptr<LayerCudaState> Conv2d::prepare_cuda(const Shape& input, CudaCon
     int n = 0, c = 0, h = 0, w = 0;
     FT_CUDNN_CHECK(cudnnGetConvolution2dForwardOutputDim(state->convolution.get(), state->input.get(),
                                                          state->filter.get(), &n, &c, &h, &w));
-    FT_CHECK(Shape({n, c, h, w}) == convolved, "cuDNN computes output [{}, {}, {}, {}], the layer {}", n, c, h, w,
-             convolved.str());
+    FT_CHECK(Shape({n, c, h, w}) == convolved, "cuDNN computes output [{}, {}, {}, {}], the layer {}", n, c,
+             h, w, convolved.str());
     const std::string* pin = nullptr;
     if (options.pinned_algorithms != nullptr) {
       const auto it = options.pinned_algorithms->find(algorithm_key(name(), input));
@@ -68,9 +68,9 @@ std::unique_ptr<LayerCudaState> Conv2d::prepare_cuda(const Shape& input, CudaCon
       state->algo = forward_algorithm_from_name(*pin);
       FT_CHECK(sums_windows_directly(state->algo) || kAllowTransformAlgorithms,
                "pinned algorithm {} transforms its input (FFT / Winograd)", *pin);
-      FT_CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(ctx.cudnn(), state->input.get(), state->filter.get(),
-                                                             state->convolution.get(), state->output.get(),
-                                                             state->algo, &state->workspace_bytes));
+      FT_CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(
+          ctx.cudnn(), state->input.get(), state->filter.get(), state->convolution.get(), state->output.get(),
+          state->algo, &state->workspace_bytes));
     } else {
       // Time every algorithm once (cuDNN allocates its own scratch for this, synchronously) and keep the
       // fastest acceptable one.
@@ -78,10 +78,9 @@ std::unique_ptr<LayerCudaState> Conv2d::prepare_cuda(const Shape& input, CudaCon
       FT_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithmMaxCount(ctx.cudnn(), &max_count));
       std::vector<cudnnConvolutionFwdAlgoPerf_t> results(static_cast<size_t>(std::max(max_count, 1)));
       int returned = 0;
-      FT_CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithm(ctx.cudnn(), state->input.get(), state->filter.get(),
-                                                          state->convolution.get(), state->output.get(),
-                                                          static_cast<int>(results.size()), &returned,
-                                                          results.data()));
+      FT_CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithm(
+          ctx.cudnn(), state->input.get(), state->filter.get(), state->convolution.get(), state->output.get(),
+          static_cast<int>(results.size()), &returned, results.data()));
       const cudnnConvolutionFwdAlgoPerf_t& best =
           pick_algorithm(results, returned, fmt::format("input {}", input.str()));
       state->algo = best.algo;
@@ -117,18 +116,19 @@ void Conv2d::forward_cuda(const LayerPlan& plan, const ParameterView& params, co
       groups.gather(params(weight_), ctx.stream());
       FT_LAUNCH_CHECK("weight row gather");
       for (int64_t g = 0; g < groups.groups; ++g) {
-        FT_CUDNN_CHECK(cudnnConvolutionForward(ctx.cudnn(), &alpha, state->input.get(), in, state->filter.get(),
-                                               groups.group_weights(g), state->convolution.get(), state->algo,
-                                               ctx.workspace(), state->workspace_bytes, &beta,
-                                               state->output.get(), groups.result.data()));
+        FT_CUDNN_CHECK(cudnnConvolutionForward(
+            ctx.cudnn(), &alpha, state->input.get(), in, state->filter.get(), groups.group_weights(g),
+            state->convolution.get(), state->algo, ctx.workspace(), state->workspace_bytes, &beta,
+            state->output.get(), groups.result.data()));
         groups.scatter(g, bias, state->batch, state->plane, state->channels, out, ctx.stream());
         FT_LAUNCH_CHECK("result scatter");
       }
       return;
     }
     FT_CUDNN_CHECK(cudnnConvolutionForward(ctx.cudnn(), &alpha, state->input.get(), in, state->filter.get(),
-                                           params(weight_), state->convolution.get(), state->algo, ctx.workspace(),
-                                           state->workspace_bytes, &beta, state->output.get(), out));
+                                           params(weight_), state->convolution.get(), state->algo,
+                                           ctx.workspace(), state->workspace_bytes, &beta,
+                                           state->output.get(), out));
     // The bias in a second pass: y = conv + b[c], one float addition as on the CPU.
     if (bias != nullptr) {
       kernels::launch_add_channel_bias(out, bias, state->batch, state->channels, state->plane, ctx.stream());

@@ -18,10 +18,10 @@
 namespace ftcnn {
 
 struct CopyGroupsDevice {
-  int64_t groups = 0;        // GEMMs per forward
-  int64_t rows = 0;          // rows per GEMM (m), padding included
-  int64_t row_length = 0;    // weights per row (k)
-  int64_t group_stride = 0;  // floats between two groups' gathered blocks (a multiple of 64)
+  int64_t groups = 0;                    // GEMMs per forward
+  int64_t rows = 0;                      // rows per GEMM (m), padding included
+  int64_t row_length = 0;                // weights per row (k)
+  int64_t group_stride = 0;              // floats between two groups' gathered blocks (a multiple of 64)
   DeviceBuffer<int64_t> weight_rows;     // groups x rows, -1 = padding
   DeviceBuffer<int64_t> channel_of_row;  // groups x rows, -1 = padding
   DeviceBuffer<float> gathered;          // groups x group_stride
@@ -50,8 +50,8 @@ struct CopyGroupsDevice {
 
   // Gathers every group's weight rows from the arena (read on every call: faults in copies act at once).
   void gather(const float* weight, cudaStream_t stream) {
-    kernels::launch_gather_rows(weight, weight_rows.data(), groups, rows, row_length, group_stride, gathered.data(),
-                                stream);
+    kernels::launch_gather_rows(weight, weight_rows.data(), groups, rows, row_length, group_stride,
+                                gathered.data(), stream);
   }
   const float* group_weights(int64_t g) const { return gathered.data() + g * group_stride; }
   // Scatters group g's result [batch, rows, inner] into out [batch, channels, inner], adding the bias.

@@ -18,8 +18,7 @@ struct EdacCudaState final : LayerCudaState {
 
 }  // namespace
 
-std::unique_ptr<LayerCudaState> Edac::prepare_cuda(const Shape&, CudaContext& ctx,
-                                                   const ExecContext&) const {
+std::unique_ptr<LayerCudaState> Edac::prepare_cuda(const Shape&, CudaContext& ctx, const ExecContext&) const {
   try {
     auto state = std::make_unique<EdacCudaState>();
     state->copy_index.resize(copy_index_.size());

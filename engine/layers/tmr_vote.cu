@@ -19,7 +19,7 @@ struct TmrVoteCudaState final : LayerCudaState {
 }  // namespace
 
 std::unique_ptr<LayerCudaState> TmrVote::prepare_cuda(const Shape&, CudaContext& ctx,
-                                                   const ExecContext&) const {
+                                                      const ExecContext&) const {
   try {
     auto state = std::make_unique<TmrVoteCudaState>();
     state->copy_index.resize(copy_index_.size());
