@@ -43,10 +43,12 @@ CopyCheck run_and_compare(Graph& graph, int64_t batch, bool single_gemm, int64_t
   std::mt19937 rng(5);
   std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
   for (float& v : host_input) v = uniform(rng);
-  FT_CUDA_CHECK(
-      cudaMemcpy(parameters.data(), arena.data(), arena.size() * sizeof(float), cudaMemcpyHostToDevice));
-  FT_CUDA_CHECK(
-      cudaMemcpy(input.data(), host_input.data(), host_input.size() * sizeof(float), cudaMemcpyHostToDevice));
+  // On the context's stream (non-blocking: it would not wait for a default-stream copy), then waited for.
+  FT_CUDA_CHECK(cudaMemcpyAsync(parameters.data(), arena.data(), arena.size() * sizeof(float),
+                                cudaMemcpyHostToDevice, cuda.stream()));
+  FT_CUDA_CHECK(cudaMemcpyAsync(input.data(), host_input.data(), host_input.size() * sizeof(float),
+                                cudaMemcpyHostToDevice, cuda.stream()));
+  cuda.synchronize();
   std::vector<float> protected_output;
   LayerHooks hooks;
   hooks.after = [&](int layer, const Shape& shape, float* out) {

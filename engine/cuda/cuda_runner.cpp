@@ -33,7 +33,14 @@ class CudaRunnerImpl final : public CudaRunner {
     sync_parameters();
   }
 
-  AlgorithmChoices algorithms() const override { return plans_.algorithms(); }
+  AlgorithmChoices algorithms() const override {
+    AlgorithmChoices choices = plans_.algorithms();
+    // The one-GEMM copy scheme computes other bits than the default: a log must say which one ran, so that
+    // a resume under the other one is refused.
+    if (options_.single_gemm_copies)
+      choices["hardened layers"] = "copies in one GEMM (FTCNN_CUDA_SINGLE_GEMM=1)";
+    return choices;
+  }
 
   std::string description() const override { return cuda_.device_name(); }
   CudaContext& context() override { return cuda_; }

@@ -84,7 +84,13 @@ std::unique_ptr<LayerCudaState> Conv2d::prepare_cuda(const Shape& input, CudaCon
       const cudnnConvolutionFwdAlgoPerf_t& best =
           pick_algorithm(results, returned, fmt::format("input {}", input.str()));
       state->algo = best.algo;
-      state->workspace_bytes = best.memory;
+      // The finder's figure may describe another math type's kernel (an entry reported as default math):
+      // reserve what the FMA descriptor actually asks for, too.
+      size_t asked = 0;
+      FT_CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(ctx.cudnn(), state->input.get(),
+                                                             state->filter.get(), state->convolution.get(),
+                                                             state->output.get(), state->algo, &asked));
+      state->workspace_bytes = std::max(best.memory, asked);
     }
     state->batch = out[0];
     state->channels = out[1];
