@@ -1,4 +1,4 @@
-"""CIFAR-10 / CIFAR-100 as this project has them: JPEG packs (../shared/data/README.md) and dataset constants."""
+"""CIFAR-10 / CIFAR-100 as this project reads them: JPEG packs (JpegPack says their arrays) and dataset constants."""
 
 import io
 
@@ -31,7 +31,10 @@ CLASS_NAMES = {"cifar10": CIFAR10_CLASSES, "cifar100": CIFAR100_CLASSES}
 
 
 class JpegPack:
-    """A JPEG CIFAR pack (.npz). `dataset` is "cifar100" when the pack has coarse labels, else "cifar10"."""
+    """A JPEG CIFAR pack: an .npz with, per split S (train, test), `S_jpeg` (uint8, every image's JPEG bytes
+    concatenated), `S_offsets` (N + 1 byte offsets into it), `S_labels` (uint8 fine labels) and, for CIFAR-100,
+    `S_coarse`; plus `class_names` (and `coarse_names`). Images are 32x32 RGB. `dataset` is "cifar100" when
+    the pack has coarse labels, else "cifar10"."""
 
     def __init__(self, path):
         self.path = str(path)
