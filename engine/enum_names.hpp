@@ -33,13 +33,21 @@ std::string enum_names(const EnumName<Enum> (&table)[N]) {
   return names;
 }
 
+// The value named `text`, or nullptr.
+template <typename Enum, size_t N>
+const Enum* enum_find(const EnumName<Enum> (&table)[N], const std::string& text) {
+  for (const EnumName<Enum>& entry : table) {
+    if (text == entry.name) return &entry.value;
+  }
+  return nullptr;
+}
+
 // The value named `text`; throws "unknown <what> '<text>' (<every name>)" otherwise.
 template <typename Enum, size_t N>
 Enum enum_from_name(const EnumName<Enum> (&table)[N], const std::string& text, const char* what) {
-  for (const EnumName<Enum>& entry : table) {
-    if (text == entry.name) return entry.value;
-  }
-  FT_THROW("unknown {} '{}' ({})", what, text, enum_names(table));
+  const Enum* value = enum_find(table, text);
+  if (value == nullptr) FT_THROW("unknown {} '{}' ({})", what, text, enum_names(table));
+  return *value;
 }
 
 }  // namespace ftcnn

@@ -65,11 +65,7 @@ struct PoolOutput {
 
 FT_KERNEL_HD PoolOutput pool_output(int64_t i, int64_t out_h, int64_t out_w) {
   const Index3 c = split_index(i, out_h, out_w);
-  PoolOutput o;
-  o.plane = c.outer;
-  o.oh = c.middle;
-  o.ow = c.inner;
-  return o;
+  return {c.outer, c.middle, c.inner};
 }
 
 // Max over the window, starting from -inf (an empty window gives -inf); a NaN always takes over, so the

@@ -47,40 +47,44 @@ void write_cifar10(const std::string& dir, int images) {
   }
 }
 
-// Fails after `limit` repetitions, as a crash would.
-class CrashingEvaluator final : public FaultEvaluator {
+// Passes every call to another evaluator; the test evaluators below change one thing each.
+class DelegatingEvaluator : public FaultEvaluator {
  public:
-  CrashingEvaluator(FaultEvaluator& inner, int limit) : inner_(inner), limit_(limit) {}
+  explicit DelegatingEvaluator(FaultEvaluator& inner) : inner_(inner) {}
   std::string description() const override { return inner_.description(); }
   GoldenRun golden() override { return inner_.golden(); }
   OutcomeCounts run_repetition(const FaultKey& key, const std::vector<int64_t>& counts) override {
-    if (limit_-- == 0) throw std::runtime_error("simulated crash");
     return inner_.run_repetition(key, counts);
   }
   OutcomeCounts run_sites(const std::vector<FaultSite>& sites) override { return inner_.run_sites(sites); }
   uint64_t parameter_checksum() override { return inner_.parameter_checksum(); }
+  AlgorithmChoices algorithms() const override { return inner_.algorithms(); }
 
  private:
   FaultEvaluator& inner_;
+};
+
+// Fails after `limit` repetitions, as a crash would.
+class CrashingEvaluator final : public DelegatingEvaluator {
+ public:
+  CrashingEvaluator(FaultEvaluator& inner, int limit) : DelegatingEvaluator(inner), limit_(limit) {}
+  OutcomeCounts run_repetition(const FaultKey& key, const std::vector<int64_t>& counts) override {
+    if (limit_-- == 0) throw std::runtime_error("simulated crash");
+    return DelegatingEvaluator::run_repetition(key, counts);
+  }
+
+ private:
   int limit_;
 };
 
 // Reports the convolution algorithms a CUDA evaluator would (the CPU's has none).
-class AlgorithmEvaluator final : public FaultEvaluator {
+class AlgorithmEvaluator final : public DelegatingEvaluator {
  public:
   AlgorithmEvaluator(FaultEvaluator& inner, AlgorithmChoices algorithms)
-      : inner_(inner), algorithms_(std::move(algorithms)) {}
-  std::string description() const override { return inner_.description(); }
-  GoldenRun golden() override { return inner_.golden(); }
-  OutcomeCounts run_repetition(const FaultKey& key, const std::vector<int64_t>& counts) override {
-    return inner_.run_repetition(key, counts);
-  }
-  OutcomeCounts run_sites(const std::vector<FaultSite>& sites) override { return inner_.run_sites(sites); }
-  uint64_t parameter_checksum() override { return inner_.parameter_checksum(); }
+      : DelegatingEvaluator(inner), algorithms_(std::move(algorithms)) {}
   AlgorithmChoices algorithms() const override { return algorithms_; }
 
  private:
-  FaultEvaluator& inner_;
   AlgorithmChoices algorithms_;
 };
 

@@ -11,6 +11,15 @@
 namespace ftcnn {
 namespace {
 
+// The value of a 0/1 environment variable, `fallback` when unset or empty; throws naming it otherwise.
+bool flag_from_environment(const char* name, bool fallback, const char* meaning) {
+  const char* value = std::getenv(name);
+  if (value == nullptr || *value == '\0') return fallback;
+  FT_CHECK(std::strcmp(value, "0") == 0 || std::strcmp(value, "1") == 0,
+           "environment variable {} is '{}'; expected 0 or 1 ({})", name, value, meaning);
+  return std::strcmp(value, "1") == 0;
+}
+
 class CudaRunnerImpl final : public CudaRunner {
  public:
   CudaRunnerImpl(Graph& graph, int device, const CudaRunnerOptions& options)
@@ -93,19 +102,6 @@ class CudaRunnerImpl final : public CudaRunner {
   DeviceBuffer<float> activations_[2];
   DeviceBuffer<float> input_, output_;
 };
-
-}  // namespace
-
-namespace {
-
-// The value of a 0/1 environment variable, `fallback` when unset or empty; throws naming it otherwise.
-bool flag_from_environment(const char* name, bool fallback, const char* meaning) {
-  const char* value = std::getenv(name);
-  if (value == nullptr || *value == '\0') return fallback;
-  FT_CHECK(std::strcmp(value, "0") == 0 || std::strcmp(value, "1") == 0,
-           "environment variable {} is '{}'; expected 0 or 1 ({})", name, value, meaning);
-  return std::strcmp(value, "1") == 0;
-}
 
 }  // namespace
 
