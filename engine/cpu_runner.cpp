@@ -21,13 +21,10 @@ class CpuRunner final : public Runner {
 
   void forward(const float* input, int64_t batch, float* output) override {
     const GraphPlan& plan = plans_.get(ctx_, batch);
-    const size_t size = static_cast<size_t>(plans_.max_activation());
-    for (auto& b : buffers_) {
-      if (b.size() < size) b.resize(size);
-    }
-    float* const buffers[2] = {buffers_[0].data(), buffers_[1].data()};
+    const size_t size = static_cast<size_t>(plans_.arena_floats());
+    if (arena_.size() < size) arena_.resize(size);
     graph_.run(ctx_, plan, ParameterView(graph_.parameters(), graph_.parameters().arena().data()), input,
-               buffers, output);
+               arena_.data(), output);
   }
 
  private:
@@ -35,7 +32,7 @@ class CpuRunner final : public Runner {
   CpuContext cpu_;
   ExecContext ctx_;
   PlanCache plans_{graph_};
-  std::vector<float> buffers_[2];
+  std::vector<float> arena_;  // activations
 };
 
 }  // namespace

@@ -9,15 +9,26 @@ namespace ftcnn {
 
 Graph::Graph(ModelSpec spec) : spec_(std::move(spec)) {
   FT_CHECK(!spec_.layers.empty(), "architecture '{}' has no layers", spec_.arch);
+  inputs_ = resolve_inputs(spec_);
+  consumers_.assign(inputs_.size(), 0);
+  for (size_t i = 0; i < inputs_.size(); ++i) {
+    for (int p : inputs_[i]) {
+      if (p >= 0) ++consumers_[static_cast<size_t>(p)];
+    }
+    chain_ = chain_ && inputs_[i] == std::vector<int>{static_cast<int>(i) - 1};
+  }
   for (const LayerSpec& layer_spec : spec_.layers) {
     layers_.push_back(make_layer(layer_spec));
     layers_.back()->declare_parameters(parameters_);
   }
-  // A correction layer tells the protected layer before it where its copies are.
-  for (size_t i = 1; i < layers_.size(); ++i) {
+  // A correction layer tells the protected layer it reads where its copies are.
+  for (size_t i = 0; i < layers_.size(); ++i) {
     const LayerSpec& s = layers_[i]->spec();
-    if (s.type == LayerType::edac || s.type == LayerType::tmr_vote)
-      layers_[i - 1]->set_copy_layout(s.out_channels, s.copied, s.type == LayerType::edac ? 1 : 2);
+    if (s.type != LayerType::edac && s.type != LayerType::tmr_vote) continue;
+    const int protected_node = inputs_[i].front();
+    if (protected_node < 0) continue;  // a correction layer alone (tests): nothing to tell
+    layers_[static_cast<size_t>(protected_node)]->set_copy_layout(s.out_channels, s.copied,
+                                                                  s.type == LayerType::edac ? 1 : 2);
   }
   const std::vector<Shape> shapes = output_shapes(1);
   if (spec_.num_classes > 0) {
@@ -27,6 +38,13 @@ Graph::Graph(ModelSpec spec) : spec_(std::move(spec)) {
   }
 }
 
+std::vector<Shape> Graph::node_inputs(int node, const std::vector<Shape>& shapes) const {
+  std::vector<Shape> in;
+  for (int p : inputs(node))
+    in.push_back(p < 0 ? input_shape(shapes.front()[0]) : shapes[static_cast<size_t>(p)]);
+  return in;
+}
+
 Shape Graph::input_shape(int64_t batch) const {
   std::vector<int64_t> dims{batch};
   for (int64_t d : spec_.input.dims()) dims.push_back(d);
@@ -34,29 +52,31 @@ Shape Graph::input_shape(int64_t batch) const {
 }
 
 std::vector<Shape> Graph::output_shapes(int64_t batch) const {
+  const Shape input = input_shape(batch);
   std::vector<Shape> shapes;
-  Shape current = input_shape(batch);
-  for (const auto& layer : layers_) {
-    current = layer->output_shape(current);
-    shapes.push_back(current);
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    std::vector<Shape> in;
+    for (int p : inputs_[i]) in.push_back(p < 0 ? input : shapes[static_cast<size_t>(p)]);
+    shapes.push_back(layers_[i]->node_output_shape(in));
   }
   return shapes;
 }
 
 int64_t Graph::macs_per_item() const {
+  const Shape input = input_shape(1);
+  const std::vector<Shape> shapes = output_shapes(1);
   int64_t total = 0;
-  Shape current = input_shape(1);
-  for (const auto& layer : layers_) {
-    total += layer->macs_per_item(current);
-    current = layer->output_shape(current);
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const int p = inputs_[i].front();
+    total += layers_[i]->macs_per_item(p < 0 ? input : shapes[static_cast<size_t>(p)]);
   }
   return total;
 }
 
 std::vector<int> Graph::fusion_plan(int64_t batch, std::vector<FusedEpilogue>* epilogues) const {
   // Layer i takes an epilogue, then each following layer joins it while it can; layer j's input shape is
-  // shapes[j - 1]. An absorbed layer's output is read by nothing but the next layer (the graph is a chain),
-  // so skipping it loses nothing.
+  // shapes[j - 1]. Only a layer whose one input is the layer before it, read by nothing else, may join:
+  // the absorbed outputs are read by nothing but the next layer, so skipping them loses nothing.
   const std::vector<Shape> shapes = output_shapes(batch);
   const size_t count = layers_.size();
   std::vector<FusedEpilogue> joined(count);
@@ -64,7 +84,10 @@ std::vector<int> Graph::fusion_plan(int64_t batch, std::vector<FusedEpilogue>* e
   for (size_t i = 0; i < count; ++i) {
     if (!layers_[i]->accepts_epilogue()) continue;
     size_t j = i + 1;
-    while (j < count && layers_[j]->join_epilogue(joined[i], shapes[j - 1])) ++j;
+    auto private_successor = [&](size_t k) {
+      return inputs_[k] == std::vector<int>{static_cast<int>(k) - 1} && consumers_[k - 1] == 1;
+    };
+    while (j < count && private_successor(j) && layers_[j]->join_epilogue(joined[i], shapes[j - 1])) ++j;
     plan[i] = static_cast<int>(j - i - 1);
     for (size_t k = i + 1; k < j; ++k) plan[k] = -1;
     i = j - 1;
@@ -83,59 +106,132 @@ GraphPlan Graph::prepare(const ExecContext& ctx, int64_t batch, bool fuse) const
   const size_t count = layers_.size();
   std::vector<FusedEpilogue> epilogues(count);
   plan.absorbed = fuse ? fusion_plan(batch, &epilogues) : std::vector<int>(count, 0);
-  Shape current = input_shape(batch);
   for (size_t i = 0; i < count; ++i) {
-    plan.layers.push_back(layers_[i]->prepare(ctx, current, epilogues[i]));
-    current = plan.shapes[i];
+    plan.layers.push_back(
+        layers_[i]->prepare(ctx, node_inputs(static_cast<int>(i), plan.shapes), epilogues[i]));
   }
+  plan.memory = activation_layout(batch, plan.absorbed);
   return plan;
 }
 
+ActivationLayout Graph::activation_layout(int64_t batch, const std::vector<int>& absorbed) const {
+  // Steps: a node and the nodes it absorbs; a step reads its first node's inputs and writes its last node's
+  // output (a "value"). Every value lives in a buffer from the step that writes it to the last that reads it
+  // (inclusive: a step's inputs and output coexist); an in-place node that is the last reader of its input
+  // extends that input's buffer instead of taking one.
+  const std::vector<Shape> shapes = output_shapes(batch);
+  const int count = size();
+  const int last = count - 1;
+  std::vector<int> step_of(static_cast<size_t>(count), -1);  // step writing node k's output
+  std::vector<int> last_use(static_cast<size_t>(count), -1);
+  int steps = 0;
+  for (int i = 0; i < count; i = i + absorbed[static_cast<size_t>(i)] + 1, ++steps) {
+    step_of[static_cast<size_t>(i + absorbed[static_cast<size_t>(i)])] = steps;
+    for (int p : inputs_[static_cast<size_t>(i)]) {
+      if (p >= 0) last_use[static_cast<size_t>(p)] = steps;
+    }
+  }
+  struct Buffer {
+    int64_t size = 0;
+    int first = 0, last = 0;
+    int64_t offset = 0;
+  };
+  std::vector<Buffer> buffers;
+  std::vector<int> buffer_of(static_cast<size_t>(count), -1);
+  for (int i = 0; i < count; i = i + absorbed[static_cast<size_t>(i)] + 1) {
+    const int value = i + absorbed[static_cast<size_t>(i)];
+    if (value == last) continue;  // the caller's output
+    const int step = step_of[static_cast<size_t>(value)];
+    const int end = std::max(step, last_use[static_cast<size_t>(value)]);
+    const int p = inputs_[static_cast<size_t>(i)].front();
+    if (layers_[static_cast<size_t>(i)]->in_place() && value == i && p >= 0 &&
+        last_use[static_cast<size_t>(p)] == step && buffer_of[static_cast<size_t>(p)] >= 0) {
+      Buffer& shared = buffers[static_cast<size_t>(buffer_of[static_cast<size_t>(p)])];
+      shared.last = std::max(shared.last, end);
+      buffer_of[static_cast<size_t>(value)] = buffer_of[static_cast<size_t>(p)];
+      continue;
+    }
+    buffer_of[static_cast<size_t>(value)] = static_cast<int>(buffers.size());
+    buffers.push_back({shapes[static_cast<size_t>(value)].numel(), step, end, 0});
+  }
+  // Largest first, each at the lowest offset clear of the placed buffers it is live with; offsets are kept
+  // 256-byte aligned for the CUDA libraries.
+  constexpr int64_t kAlign = 64;
+  std::vector<size_t> order(buffers.size());
+  for (size_t b = 0; b < order.size(); ++b) order[b] = b;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return buffers[a].size > buffers[b].size; });
+  ActivationLayout layout;
+  std::vector<size_t> placed;
+  for (size_t b : order) {
+    Buffer& buffer = buffers[b];
+    std::vector<std::pair<int64_t, int64_t>> taken;  // [offset, end) of the live ones
+    for (size_t q : placed) {
+      const Buffer& other = buffers[q];
+      if (other.first <= buffer.last && buffer.first <= other.last)
+        taken.emplace_back(other.offset, other.offset + other.size);
+    }
+    std::sort(taken.begin(), taken.end());
+    int64_t offset = 0;
+    for (const auto& [begin, end] : taken) {
+      if (offset + buffer.size <= begin) break;
+      offset = std::max(offset, (end + kAlign - 1) / kAlign * kAlign);
+    }
+    buffer.offset = offset;
+    layout.arena = std::max(layout.arena, offset + buffer.size);
+    placed.push_back(b);
+  }
+  for (int s = 0; s < steps; ++s) {
+    int64_t live = 0;
+    for (const Buffer& buffer : buffers) {
+      if (buffer.first <= s && s <= buffer.last) live += buffer.size;
+    }
+    layout.live_peak = std::max(layout.live_peak, live);
+  }
+  layout.offsets.assign(static_cast<size_t>(count), ActivationLayout::kNoOffset);
+  for (int k = 0; k < count; ++k) {
+    if (buffer_of[static_cast<size_t>(k)] >= 0)
+      layout.offsets[static_cast<size_t>(k)] =
+          buffers[static_cast<size_t>(buffer_of[static_cast<size_t>(k)])].offset;
+  }
+  return layout;
+}
+
 void Graph::run(const ExecContext& ctx, const GraphPlan& plan, const ParameterView& params,
-                const float* input, float* const buffers[2], float* output, const LayerHooks* hooks) {
+                const float* input, float* arena, float* output, const LayerHooks* hooks) {
   FT_CHECK(plan.layers.size() == layers_.size() && plan.absorbed.size() == layers_.size(),
            "graph run with a plan of {} layers for {} layers", plan.layers.size(), layers_.size());
-  // Ping-pong between the two buffers; element-wise layers write over their input once it is ours.
-  const float* current = input;
-  int owned = -1;  // which buffer holds `current`, -1 while it is the caller's input
-  Shape current_shape = input_shape(plan.batch);
-  size_t end = 0;
-  for (size_t i = 0; i < layers_.size(); i = end + 1) {
+  const size_t count = layers_.size();
+  const Shape input_shape_ = input_shape(plan.batch);
+  std::vector<const float*> in;
+  for (size_t i = 0, end = 0; i < count; i = end + 1) {
     Layer& layer = *layers_[i];
     // A fused layer runs the ones it absorbed too: its result is the output of layer `end`.
     end = i + static_cast<size_t>(plan.absorbed[i]);
-    const bool last = end + 1 == layers_.size();
-    float* out;
-    int out_owner;
-    if (last) {
-      out = output;
-      out_owner = -1;
-    } else if (layer.in_place() && owned >= 0) {
-      out = buffers[owned];
-      out_owner = owned;
-    } else {
-      out_owner = owned == 0 ? 1 : 0;
-      out = buffers[out_owner];
+    in.clear();
+    for (int p : inputs_[i])
+      in.push_back(p < 0 ? input : arena + plan.memory.offsets[static_cast<size_t>(p)]);
+    float* out = end + 1 == count ? output : arena + plan.memory.offsets[end];
+    if (hooks != nullptr && hooks->before) {
+      const int p = inputs_[i].front();
+      hooks->before(static_cast<int>(i), p < 0 ? input_shape_ : plan.shapes[static_cast<size_t>(p)],
+                    in.front());
     }
-    if (hooks != nullptr && hooks->before) hooks->before(static_cast<int>(i), current_shape, current);
-    layer.forward(ctx, *plan.layers[i], params, current, out);
-    current = out;
-    owned = out_owner;
-    current_shape = plan.shapes[end];
+    if (layer.joins_inputs()) {
+      layer.forward(ctx, *plan.layers[i], params, in, out);
+    } else {
+      layer.forward(ctx, *plan.layers[i], params, in.front(), out);
+    }
     if (ctx.check_after_layer) ctx.check_after_layer(layer);
-    if (hooks != nullptr && hooks->after) hooks->after(static_cast<int>(end), current_shape, out);
+    if (hooks != nullptr && hooks->after) hooks->after(static_cast<int>(end), plan.shapes[end], out);
   }
-}
-
-int64_t GraphPlan::max_activation() const {
-  return ftcnn::max_activation(shapes);
 }
 
 const GraphPlan& PlanCache::get(const ExecContext& ctx, int64_t batch) {
   auto it = plans_.find(batch);
   if (it == plans_.end()) {
     it = plans_.emplace(batch, graph_.prepare(ctx, batch, fuse_)).first;
-    max_activation_ = std::max(max_activation_, it->second.max_activation());
+    arena_floats_ = std::max(arena_floats_, it->second.arena_floats());
   }
   FT_CHECK(it->second.device == ctx.device, "a plan for {} asked for on {}", device_name(it->second.device),
            device_name(ctx.device));
@@ -154,12 +250,6 @@ AlgorithmChoices PlanCache::algorithms() const {
     }
   }
   return choices;
-}
-
-int64_t max_activation(const std::vector<Shape>& shapes) {
-  int64_t most = 0;
-  for (const Shape& s : shapes) most = std::max(most, s.numel());
-  return most;
 }
 
 }  // namespace ftcnn

@@ -1,9 +1,15 @@
-// A model as a sequence of layers that owns them and their parameters.
+// A model as a DAG of layers (nodes) in topological order that owns them and their parameters.
 //
 // The graph is device-agnostic: it knows shapes, parameters and MACs, and holds no plan. prepare() makes a
 // GraphPlan for one batch size on one device; whoever runs the graph keeps its plans (a PlanCache: one per
 // batch size, for the life of the runner), so any number of runners may share one graph. run() is the one
-// loop over layers; hooks observe (or edit) what passes between them.
+// loop over nodes; hooks observe (or edit) what passes between them.
+//
+// Activations live in one arena per runner. A node's output is live from the step that writes it to the
+// last step that reads it; the plan places every output at an offset (largest first, lowest free offset
+// among the outputs live at the same time), and an element-wise node that is the last reader of its input
+// writes over it. The arena is then close to the peak of simultaneously live tensors, not one buffer per
+// node; a chain needs at most two of its largest activation.
 #pragma once
 
 #include <functional>
@@ -19,19 +25,30 @@ namespace ftcnn {
 
 // The graph planned for one batch size on one device: every layer's plan (on CUDA its descriptors and its
 // chosen algorithm), the output shapes, and the fusion.
+// Where a batch's activations live (in floats): per node, the offset of its output in the arena
+// (kNoOffset for a fused node's absorbed output, which never exists, and for the last node, whose output is
+// the caller's); the arena's size; the largest sum of the outputs live at one step.
+struct ActivationLayout {
+  static constexpr int64_t kNoOffset = -1;
+  std::vector<int64_t> offsets;
+  int64_t arena = 0;
+  int64_t live_peak = 0;
+};
+
 struct GraphPlan {
   int64_t batch = 0;
   Device device = Device::cpu;
   std::vector<Shape> shapes;  // output of every layer, fused or not
   std::vector<int> absorbed;  // per layer: Graph::fusion_plan() when prepared with `fuse`, else 0
   std::vector<std::unique_ptr<LayerPlan>> layers;
-  // Largest activation in floats: run() needs two buffers of this size.
-  int64_t max_activation() const;
+  ActivationLayout memory;
+  // Floats of the arena run() needs.
+  int64_t arena_floats() const { return memory.arena; }
 };
 
-// Called by Graph::run around the layers. `before(layer, input shape, input)` sees a layer's input before
-// the layer runs (before an in-place layer overwrites it); `after(layer, output shape, output)` sees its
-// output and may edit it. A fused step (CUDA) counts as its last layer for `after` and its first for
+// Called by Graph::run around the layers. `before(layer, input shape, input)` sees a layer's (first) input
+// before the layer runs (before an in-place layer overwrites it); `after(layer, output shape, output)` sees
+// its output and may edit it. A fused step (CUDA) counts as its last layer for `after` and its first for
 // `before`: the absorbed layers' own outputs never exist.
 struct LayerHooks {
   std::function<void(int layer, const Shape& input, const float* in)> before;
@@ -46,6 +63,14 @@ class Graph {
 
   const ModelSpec& spec() const { return spec_; }
   int size() const { return static_cast<int>(layers_.size()); }
+  // The nodes a node reads, in order (-1: the model input).
+  const std::vector<int>& inputs(int node) const { return inputs_.at(static_cast<size_t>(node)); }
+  // How many nodes read a node's output.
+  int consumers(int node) const { return consumers_.at(static_cast<size_t>(node)); }
+  // True when every node reads the one before it.
+  bool is_chain() const { return chain_; }
+  // The input shapes of a node, given every node's output shapes for a batch.
+  std::vector<Shape> node_inputs(int node, const std::vector<Shape>& shapes) const;
   Layer& layer(int i) { return *layers_.at(static_cast<size_t>(i)); }
   const Layer& layer(int i) const { return *layers_.at(static_cast<size_t>(i)); }
   ParameterStore& parameters() { return parameters_; }
@@ -64,19 +89,21 @@ class Graph {
   // The fusion pass alone (device-independent, nothing prepared): per layer, how many of the layers after it
   // it would absorb, -1 for a layer absorbed by an earlier one; the epilogue of each layer in `epilogues`.
   std::vector<int> fusion_plan(int64_t batch, std::vector<FusedEpilogue>* epilogues = nullptr) const;
-  // Runs a plan of this graph on device pointers. `buffers` are two activation buffers of at least
-  // plan.max_activation() floats each; `input` is read only; the result lands in `output`.
+  // Where the activations of a batch live when run with this fusion (`absorbed` as GraphPlan's).
+  ActivationLayout activation_layout(int64_t batch, const std::vector<int>& absorbed) const;
+  // Runs a plan of this graph on device pointers. `arena` holds at least plan.arena_floats() floats;
+  // `input` is read only; the result lands in `output`.
   void run(const ExecContext& ctx, const GraphPlan& plan, const ParameterView& params, const float* input,
-           float* const buffers[2], float* output, const LayerHooks* hooks = nullptr);
+           float* arena, float* output, const LayerHooks* hooks = nullptr);
 
  private:
   ModelSpec spec_;
   std::vector<std::unique_ptr<Layer>> layers_;
+  std::vector<std::vector<int>> inputs_;
+  std::vector<int> consumers_;
+  bool chain_ = true;
   ParameterStore parameters_;
 };
-
-// Largest element count among the shapes.
-int64_t max_activation(const std::vector<Shape>& shapes);
 
 // The plans of one graph on one device, one per batch size, made on first use and kept: a tail batch never
 // re-plans, and each conv2d's algorithm is chosen once per (layer, shape) for the cache's life.
@@ -84,8 +111,8 @@ class PlanCache {
  public:
   explicit PlanCache(const Graph& graph, bool fuse = false) : graph_(graph), fuse_(fuse) {}
   const GraphPlan& get(const ExecContext& ctx, int64_t batch);
-  // The largest activation over every plan made so far (the buffers run() needs for all of them).
-  int64_t max_activation() const { return max_activation_; }
+  // The largest arena over every plan made so far (what run() needs for all of them).
+  int64_t arena_floats() const { return arena_floats_; }
   // The algorithm every plan chose ("<layer> <input shape>" -> name); empty on the CPU.
   AlgorithmChoices algorithms() const;
 
@@ -93,7 +120,7 @@ class PlanCache {
   const Graph& graph_;
   bool fuse_;
   std::map<int64_t, GraphPlan> plans_;
-  int64_t max_activation_ = 0;
+  int64_t arena_floats_ = 0;
 };
 
 }  // namespace ftcnn

@@ -179,6 +179,17 @@ std::unique_ptr<Graph> build_hardened_graph(const Graph& plain, const std::vecto
     ++used;
   }
   FT_CHECK(used == plan.size(), "the hardening plan names layers the model does not have");
+  // A node that named a protected layer as its input now reads that layer's correction (a node that names
+  // none reads the node before it, which is the correction already).
+  std::map<std::string, std::string> corrected;
+  for (const LayerHardening& h : plan) corrected[h.layer] = correction_layer_name(h.layer, mode);
+  for (LayerSpec& l : hardened.layers) {
+    if (l.type == LayerType::edac || l.type == LayerType::tmr_vote) continue;
+    for (std::string& input : l.inputs) {
+      const auto it = corrected.find(input);
+      if (it != corrected.end()) input = it->second;
+    }
+  }
 
   auto graph = std::make_unique<Graph>(std::move(hardened));
   ParameterStore& dst = graph->parameters();

@@ -46,13 +46,12 @@ IntervalProfiler::IntervalProfiler(Graph& graph, int threads) : graph_(graph), c
 void IntervalProfiler::add(const float* input, int64_t batch) {
   if (batch <= 0) return;
   const GraphPlan& plan = plans_.get(ctx_, batch);
-  for (auto& b : buffers_) b.resize(std::max(b.size(), static_cast<size_t>(plans_.max_activation())));
+  arena_.resize(std::max(arena_.size(), static_cast<size_t>(plans_.arena_floats())));
   logits_.resize(static_cast<size_t>(plan.shapes.back().numel()));
-  float* const buffers[2] = {buffers_[0].data(), buffers_[1].data()};
   LayerHooks hooks;
   hooks.after = [this](int layer, const Shape& shape, float* out) { fold(layer, shape, out); };
   graph_.run(ctx_, plan, ParameterView(graph_.parameters(), graph_.parameters().arena().data()), input,
-             buffers, logits_.data(), &hooks);
+             arena_.data(), logits_.data(), &hooks);
   profile_.images += batch;
 }
 

@@ -51,7 +51,7 @@ class IntervalProfiler {
   CpuContext cpu_;
   ExecContext ctx_;
   PlanCache plans_{graph_};
-  std::vector<float> buffers_[2];
+  std::vector<float> arena_;  // activations
   std::vector<float> logits_;
   std::vector<int> profiled_layer_;  // per graph layer: index into profile_.layers, or -1
   IntervalProfile profile_;

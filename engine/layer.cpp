@@ -18,14 +18,26 @@ bool Layer::join_epilogue(FusedEpilogue&, const Shape&) const {
   return false;
 }
 
+Shape Layer::node_output_shape(const std::vector<Shape>& inputs) const {
+  if (inputs.size() != 1) fail(fmt::format("takes one input, given {}", inputs.size()));
+  return output_shape(inputs.front());
+}
+
 std::unique_ptr<LayerPlan> Layer::prepare(const ExecContext& ctx, const Shape& input,
                                           const FusedEpilogue& epilogue) const {
-  output_shape(input);  // validates
+  return prepare(ctx, std::vector<Shape>{input}, epilogue);
+}
+
+std::unique_ptr<LayerPlan> Layer::prepare(const ExecContext& ctx, const std::vector<Shape>& inputs,
+                                          const FusedEpilogue& epilogue) const {
+  node_output_shape(inputs);  // validates
+  const Shape& input = inputs.front();
   if (!epilogue.empty() && (ctx.device != Device::cuda || !accepts_epilogue())) {
     fail(fmt::format("cannot run the following layers fused on {}", device_name(ctx.device)));
   }
   auto plan = std::make_unique<LayerPlan>();
   plan->input = input;
+  plan->inputs = inputs;
   plan->device = ctx.device;
   plan->epilogue = epilogue;
   if (ctx.device == Device::cuda) {
@@ -50,6 +62,36 @@ void Layer::forward(const ExecContext& ctx, const LayerPlan& plan, const Paramet
       forward_cuda(plan, params, in, out, *ctx.cuda);
       return;
   }
+}
+
+void Layer::forward(const ExecContext& ctx, const LayerPlan& plan, const ParameterView& params,
+                    const std::vector<const float*>& in, float* out) {
+  if (!joins_inputs()) {
+    if (in.size() != 1) fail(fmt::format("takes one input, given {}", in.size()));
+    forward(ctx, plan, params, in.front(), out);
+    return;
+  }
+  if (plan.device != ctx.device) {
+    fail(fmt::format("forward on {} with a plan for {}", device_name(ctx.device), device_name(plan.device)));
+  }
+  if (in.size() != plan.inputs.size())
+    fail(fmt::format("planned for {} inputs, given {}", plan.inputs.size(), in.size()));
+  switch (ctx.device) {
+    case Device::cpu:
+      join_cpu(plan.inputs, in, out, *ctx.cpu);
+      return;
+    case Device::cuda:
+      join_cuda(plan, in, out, *ctx.cuda);
+      return;
+  }
+}
+
+void Layer::join_cpu(const std::vector<Shape>&, const std::vector<const float*>&, float*, CpuContext&) {
+  fail("is not a join");
+}
+
+void Layer::join_cuda(const LayerPlan&, const std::vector<const float*>&, float*, CudaContext&) {
+  fail(cuda_compiled() ? "has no CUDA implementation" : "this build of ftcnn has no CUDA backend");
 }
 
 std::unique_ptr<LayerCudaState> Layer::prepare_cuda(const Shape&, CudaContext&, const ExecContext&) const {

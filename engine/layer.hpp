@@ -74,7 +74,8 @@ struct LayerCudaState {
 
 // A layer prepared for one input shape on one device.
 struct LayerPlan {
-  Shape input;
+  Shape input;                // the first input
+  std::vector<Shape> inputs;  // every input (a join reads several)
   Device device = Device::cpu;
   FusedEpilogue epilogue;                // CUDA: the BatchNorm / ReLU the layer's kernel applies too
   std::unique_ptr<LayerCudaState> cuda;  // CUDA: descriptors, algorithm; may be null
@@ -98,6 +99,11 @@ class Layer {
   virtual void declare_parameters(ParameterStore& store);
   // Output shape for an input shape (batch included); throws naming the layer when the input does not fit.
   virtual Shape output_shape(const Shape& input) const = 0;
+  // A join (add, concat) reads two or more inputs; every other op exactly one.
+  virtual bool joins_inputs() const { return false; }
+  // Output shape for the node's inputs: a join's rule, or output_shape of the one input; throws naming the
+  // layer when the count or the shapes do not fit.
+  virtual Shape node_output_shape(const std::vector<Shape>& inputs) const;
   // Multiply-accumulates per item of the batch.
   virtual int64_t macs_per_item(const Shape& input) const;
   // True when the output may be written over the input (element-wise layers).
@@ -119,9 +125,15 @@ class Layer {
   // that accepts one) makes forward apply it too.
   std::unique_ptr<LayerPlan> prepare(const ExecContext& ctx, const Shape& input,
                                      const FusedEpilogue& epilogue = {}) const;
+  // Plans a node for all its inputs (a join's several, or one).
+  std::unique_ptr<LayerPlan> prepare(const ExecContext& ctx, const std::vector<Shape>& inputs,
+                                     const FusedEpilogue& epilogue = {}) const;
   // Runs the plan: `in` holds plan.input, `out` the output shape.
   void forward(const ExecContext& ctx, const LayerPlan& plan, const ParameterView& params, const float* in,
                float* out);
+  // Runs the plan of a node on all its inputs (plan.inputs, in order).
+  void forward(const ExecContext& ctx, const LayerPlan& plan, const ParameterView& params,
+               const std::vector<const float*>& in, float* out);
 
  protected:
   virtual void forward_cpu(const Shape& input, const ParameterView& params, const float* in, float* out,
@@ -132,6 +144,11 @@ class Layer {
                                                        const ExecContext& options) const;
   virtual void forward_cuda(const LayerPlan& plan, const ParameterView& params, const float* in, float* out,
                             CudaContext& ctx);
+  // A join's bodies (the defaults fail: a one-input op never gets here).
+  virtual void join_cpu(const std::vector<Shape>& inputs, const std::vector<const float*>& in, float* out,
+                        CpuContext& ctx);
+  virtual void join_cuda(const LayerPlan& plan, const std::vector<const float*>& in, float* out,
+                         CudaContext& ctx);
 
   // Throws "layer <name>: <message>".
   [[noreturn]] void fail(const std::string& message) const;

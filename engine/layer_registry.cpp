@@ -1,7 +1,9 @@
 #include "engine/layer_registry.hpp"
 
+#include "engine/layers/add.hpp"
 #include "engine/layers/avgpool2d.hpp"
 #include "engine/layers/batchnorm2d.hpp"
+#include "engine/layers/concat.hpp"
 #include "engine/layers/conv2d.hpp"
 #include "engine/layers/dropout.hpp"
 #include "engine/layers/edac.hpp"
@@ -33,6 +35,10 @@ std::unique_ptr<Layer> make_layer(const LayerSpec& spec) {
       return std::make_unique<Flatten>(spec);
     case LayerType::dropout:
       return std::make_unique<Dropout>(spec);
+    case LayerType::add:
+      return std::make_unique<Add>(spec);
+    case LayerType::concat:
+      return std::make_unique<Concat>(spec);
     case LayerType::edac:
       return std::make_unique<Edac>(spec);
     case LayerType::tmr_vote:

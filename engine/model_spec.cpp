@@ -1,5 +1,7 @@
 #include "engine/model_spec.hpp"
 
+#include <map>
+
 #include <nlohmann/json.hpp>
 
 #include "engine/enum_names.hpp"
@@ -8,9 +10,10 @@
 namespace ftcnn {
 namespace {
 
-constexpr LayerType kAllLayerTypes[] = {
-    LayerType::conv2d,    LayerType::linear,  LayerType::batchnorm2d, LayerType::relu, LayerType::maxpool2d,
-    LayerType::avgpool2d, LayerType::flatten, LayerType::dropout,     LayerType::edac, LayerType::tmr_vote};
+constexpr LayerType kAllLayerTypes[] = {LayerType::conv2d,  LayerType::linear,    LayerType::batchnorm2d,
+                                        LayerType::relu,    LayerType::maxpool2d, LayerType::avgpool2d,
+                                        LayerType::flatten, LayerType::dropout,   LayerType::add,
+                                        LayerType::concat,  LayerType::edac,      LayerType::tmr_vote};
 constexpr EnumName<EdacMode> kEdacModes[] = {{EdacMode::edac, "edac"}, {EdacMode::dup_only, "dup-only"}};
 
 bool has_window(LayerType type) {
@@ -47,6 +50,10 @@ const char* layer_type_name(LayerType type) {
       return "flatten";
     case LayerType::dropout:
       return "dropout";
+    case LayerType::add:
+      return "add";
+    case LayerType::concat:
+      return "concat";
     case LayerType::edac:
       return "edac";
     case LayerType::tmr_vote:
@@ -71,9 +78,13 @@ EdacMode edac_mode_from_name(const std::string& name) {
 }
 
 std::string model_spec_to_json(const ModelSpec& spec) {
+  const std::vector<std::vector<int>> inputs = resolve_inputs(spec);
   nlohmann::json layers = nlohmann::json::array();
-  for (const LayerSpec& l : spec.layers) {
-    nlohmann::json j = {{"name", l.name}, {"type", layer_type_name(l.type)}};
+  for (size_t i = 0; i < spec.layers.size(); ++i) {
+    const LayerSpec& l = spec.layers[i];
+    nlohmann::json names = nlohmann::json::array();
+    for (int input : inputs[i]) names.push_back(input < 0 ? kModelInputName : spec.layers[input].name);
+    nlohmann::json j = {{"name", l.name}, {"type", layer_type_name(l.type)}, {"inputs", std::move(names)}};
     if (has_channels(l.type)) {
       j["in"] = l.in_channels;
       j["out"] = l.out_channels;
@@ -109,6 +120,7 @@ ModelSpec model_spec_from_json(const std::string& text, const std::string& origi
       LayerSpec l;
       l.name = j.at("name").get<std::string>();
       l.type = layer_type_from_name(j.at("type").get<std::string>());
+      if (j.contains("inputs")) l.inputs = j.at("inputs").get<std::vector<std::string>>();
       if (has_channels(l.type)) {
         l.in_channels = j.at("in").get<int64_t>();
         l.out_channels = j.at("out").get<int64_t>();
@@ -126,6 +138,7 @@ ModelSpec model_spec_from_json(const std::string& text, const std::string& origi
       }
       spec.layers.push_back(std::move(l));
     }
+    resolve_inputs(spec);  // validates the names
     return spec;
   } catch (const nlohmann::json::exception& e) {
     FT_THROW("{}: malformed architecture description: {}", origin, e.what());
@@ -183,6 +196,45 @@ LayerSpec simple_spec(std::string name, LayerType type) {
   l.name = std::move(name);
   l.type = type;
   return l;
+}
+
+LayerSpec join_spec(std::string name, LayerType type, std::vector<std::string> inputs) {
+  LayerSpec l = simple_spec(std::move(name), type);
+  l.inputs = std::move(inputs);
+  return l;
+}
+
+std::vector<std::vector<int>> resolve_inputs(const ModelSpec& spec) {
+  std::map<std::string, int> index;
+  std::vector<std::vector<int>> inputs;
+  for (size_t i = 0; i < spec.layers.size(); ++i) {
+    const LayerSpec& l = spec.layers[i];
+    FT_CHECK(!l.name.empty(), "node {} has no name", i);
+    FT_CHECK(l.name != kModelInputName, "node {}: '{}' names the model input; no node may take it", i,
+             kModelInputName);
+    std::vector<int> resolved;
+    if (l.inputs.empty()) resolved.push_back(static_cast<int>(i) - 1);
+    for (const std::string& name : l.inputs) {
+      if (name == kModelInputName) {
+        resolved.push_back(-1);
+        continue;
+      }
+      const auto it = index.find(name);
+      FT_CHECK(it != index.end(), "node {}: input '{}' is not a node before it", l.name, name);
+      resolved.push_back(it->second);
+    }
+    FT_CHECK(index.emplace(l.name, static_cast<int>(i)).second, "two nodes are named '{}'", l.name);
+    inputs.push_back(std::move(resolved));
+  }
+  return inputs;
+}
+
+bool is_chain(const ModelSpec& spec) {
+  const std::vector<std::vector<int>> inputs = resolve_inputs(spec);
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (inputs[i] != std::vector<int>{static_cast<int>(i) - 1}) return false;
+  }
+  return true;
 }
 
 LayerSpec edac_spec(std::string name, int64_t channels, std::vector<int64_t> duplicated, EdacMode mode) {

@@ -1,4 +1,5 @@
-// The architecture of a model as data: an input shape and an ordered list of layer descriptions.
+// The architecture of a model as data: an input shape and a list of nodes in topological order, each naming
+// the nodes it reads (a DAG; the last node's output is the model's output).
 //
 // Layer names are PyTorch module paths ("features.0", "classifier.6"); a layer's parameters are named
 // "<layer>.<tensor>" exactly as in a PyTorch state_dict, so a state_dict file and an ftcnn model file share
@@ -23,7 +24,9 @@ enum class LayerType {
   avgpool2d,
   flatten,
   dropout,
-  edac,  // hardening: error detection and correction after a duplicated conv2d / linear (docs/hardening.md)
+  add,     // element-wise sum of two or more same-shape inputs (a residual connection)
+  concat,  // concatenation of two or more inputs along the channel (feature) dimension
+  edac,    // hardening: error detection and correction after a duplicated conv2d / linear (docs/hardening.md)
   tmr_vote,  // hardening: majority voter after a triplicated conv2d / linear
 };
 
@@ -39,9 +42,15 @@ const char* edac_mode_name(EdacMode mode);  // "edac", "dup-only"
 // Throws naming the text when it is not a mode.
 EdacMode edac_mode_from_name(const std::string& name);
 
+// The name a node uses for the model's input in its `inputs`; no node may take it.
+inline constexpr const char* kModelInputName = "input";
+
 struct LayerSpec {
   std::string name;
   LayerType type = LayerType::relu;
+  // The nodes whose outputs this node reads, by name (kModelInputName: the model input), each earlier in
+  // the list. Empty: the node before it (the model input for the first), so a chain names nothing.
+  std::vector<std::string> inputs;
   // conv2d: channels; linear: features; batchnorm2d: in_channels = out_channels = channels.
   int64_t in_channels = 0;
   int64_t out_channels = 0;
@@ -64,6 +73,7 @@ struct ModelSpec {
   std::vector<LayerSpec> layers;
 };
 
+// Format version 2 writes every node's inputs; version 1 (a chain, no "inputs") still reads.
 std::string model_spec_to_json(const ModelSpec& spec);
 // `origin` names the file the text came from, for error messages.
 ModelSpec model_spec_from_json(const std::string& text, const std::string& origin);
@@ -75,6 +85,14 @@ LayerSpec linear_spec(std::string name, int64_t in, int64_t out, bool bias = tru
 LayerSpec batchnorm2d_spec(std::string name, int64_t channels, double eps = 1e-5);
 LayerSpec pool_spec(std::string name, LayerType type, int64_t kernel, int64_t stride, int64_t padding = 0);
 LayerSpec simple_spec(std::string name, LayerType type);
+// An add or concat node over the named inputs.
+LayerSpec join_spec(std::string name, LayerType type, std::vector<std::string> inputs);
+
+// The inputs of every node as indices (-1: the model input), empty `inputs` resolved to the node before.
+// Throws naming the node when an input names no earlier node, or when two nodes share a name.
+std::vector<std::vector<int>> resolve_inputs(const ModelSpec& spec);
+// True when every node reads only the node before it (the model input for the first): a sequential model.
+bool is_chain(const ModelSpec& spec);
 // An edac layer over `channels` outputs whose channels `duplicated` have one copy each.
 LayerSpec edac_spec(std::string name, int64_t channels, std::vector<int64_t> duplicated, EdacMode mode);
 // A voter over `channels` outputs whose channels `triplicated` have two copies each.

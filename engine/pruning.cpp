@@ -258,6 +258,9 @@ std::unique_ptr<Graph> build_pruned_graph(const Graph& source, const std::vector
     if (!p.removed.empty()) own_keep[p.layer] = p.kept();
   }
 
+  FT_CHECK(source.is_chain(),
+           "model '{}' is not sequential (its nodes branch or join): pruning takes sequential models so far",
+           spec.arch);
   // Follow the channels forward. `selection` holds the source indices kept along dimension 1 of the current
   // activation (channels, or features after flatten); `selecting` is false while nothing is removed there.
   const std::vector<Shape> shapes = source.output_shapes(1);
@@ -313,6 +316,10 @@ std::unique_ptr<Graph> build_pruned_graph(const Graph& source, const std::vector
       case LayerType::avgpool2d:
       case LayerType::dropout:
         break;  // per channel: the selection passes through
+      case LayerType::add:
+      case LayerType::concat:
+        FT_THROW("layer {} ({}): pruning takes sequential models so far; this one joins branches", l.name,
+                 layer_type_name(l.type));
       case LayerType::edac:
       case LayerType::tmr_vote:
         FT_THROW(

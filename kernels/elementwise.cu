@@ -17,6 +17,13 @@ __global__ void relu_kernel(const float* in, float* out, int64_t count) {
   }
 }
 
+__global__ void add_kernel(const float* a, const float* b, float* out, int64_t count) {
+  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < count; i += stride) {
+    add_body(a, b, out, i);
+  }
+}
+
 // Channel-major (launch_grid.hpp's channel_grid): grid y walks the channels, grid x the outer * inner
 // elements of one channel, so the bias is read once per thread and channel and an element costs one 64-bit
 // division (channel_element) instead of a division and a modulo. With inner == 1 (a linear layer's [N, F])
@@ -57,6 +64,11 @@ dim3 to_dim3(GridShape g) {
 void launch_relu(const float* in, float* out, int64_t count, cudaStream_t stream) {
   if (count <= 0) return;
   relu_kernel<<<grid_blocks(count, 4), kBlockThreads, 0, stream>>>(in, out, count);
+}
+
+void launch_add(const float* a, const float* b, float* out, int64_t count, cudaStream_t stream) {
+  if (count <= 0) return;
+  add_kernel<<<grid_blocks(count, 4), kBlockThreads, 0, stream>>>(a, b, out, count);
 }
 
 void launch_add_channel_bias(float* data, const float* bias, int64_t outer, int64_t channels, int64_t inner,

@@ -20,6 +20,9 @@ namespace ftcnn::kernels {
 // allowed.
 void launch_relu(const float* in, float* out, int64_t count, cudaStream_t stream);
 
+// out[i] = a[i] + b[i] for i < count: one step of an add node. a == out is allowed.
+void launch_add(const float* a, const float* b, float* out, int64_t count, cudaStream_t stream);
+
 // data[(o * channels + c) * inner + i] += bias[c] over an [outer, channels, inner] array: NCHW with
 // inner = H * W (a convolution's output), or [N, F] with inner = 1 (a linear layer's).
 void launch_add_channel_bias(float* data, const float* bias, int64_t outer, int64_t channels, int64_t inner,

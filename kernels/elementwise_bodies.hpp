@@ -45,6 +45,11 @@ FT_KERNEL_HD void relu_body(const float* in, float* out, int64_t i) {
   out[i] = relu_apply(in[i]);
 }
 
+// add_kernel, index i: one step of an add node's running sum (a, out may alias).
+FT_KERNEL_HD void add_body(const float* a, const float* b, float* out, int64_t i) {
+  out[i] = a[i] + b[i];
+}
+
 // add_channel_bias_kernel, element j of channel c (whose bias is `bias`).
 FT_KERNEL_HD void add_channel_bias_body(float* data, float bias, int64_t c, int64_t j, int64_t channels,
                                         int64_t inner) {

@@ -43,6 +43,18 @@ CASES = [
 ]
 
 
+def start_generator(description):
+    """Every fixture generator's start: parses `--out` (default test/fixtures/), creates it, and makes torch
+    deterministic on one thread (one summation order, whatever the machine). Returns the folder."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "fixtures"))
+    out = Path(parser.parse_args().out)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.use_deterministic_algorithms(True)
+    torch.set_num_threads(1)
+    return out
+
+
 def seed_for(name):
     torch.manual_seed(zlib.crc32(name.encode()))
 
@@ -118,12 +130,7 @@ def write_fixture(out, name, arch, module, x):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "fixtures"))
-    out = Path(parser.parse_args().out)
-    out.mkdir(parents=True, exist_ok=True)
-    torch.use_deterministic_algorithms(True)
-    torch.set_num_threads(1)  # one summation order, whatever the machine
+    out = start_generator(__doc__)
 
     for name, layer, shape, batch, kind in CASES:
         seed_for(name)

@@ -61,7 +61,6 @@ A +0 / -0 disagreement cannot be made to occur: conv2d and linear sums start fro
 they never give -0, and the NaN scrub gives +0; test/test_edac.cpp checks that row by hand.
 """
 
-import argparse
 import math
 import sys
 import zlib
@@ -73,7 +72,7 @@ import torch
 
 from ftcnn import cifar, hardening, model_file
 from ftcnn import models as fm
-from generate_fixtures import blob_images, seed_for  # test/: the script's own folder
+from generate_fixtures import blob_images, seed_for, start_generator  # test/: the script's own folder
 
 HERE = Path(__file__).resolve().parent
 
@@ -162,7 +161,10 @@ def harden(arch, state, mode, bounds, gen):
     names = protected_layers(arch)
     blocks = 2 if mode == "tmr" else 1
     layers, new_state, copied = [], OrderedDict(state), {}
+    readers = {}  # protected layer -> its correction layer, which later layers read instead (format v2 inputs)
     for layer in arch["layers"]:
+        if "inputs" in layer:
+            layer = {**layer, "inputs": [readers.get(i, i) for i in layer["inputs"]]}
         if layer["name"] not in names:
             layers.append(dict(layer))
             continue
@@ -178,14 +180,15 @@ def harden(arch, state, mode, bounds, gen):
                 new_state[full] = torch.cat([t] + [t[chosen]] * blocks).contiguous()
         layers.append({**layer, "out": channels + blocks * count})
         if mode == "tmr":
-            layers.append({"name": f"{name}.vote", "type": "tmr_vote", "in": channels + 2 * count, "out": channels,
-                           "triplicated": chosen})
+            layers.append({"name": f"{name}.vote", "type": "tmr_vote", "inputs": [name], "in": channels + 2 * count,
+                           "out": channels, "triplicated": chosen})
         else:
-            layers.append({"name": f"{name}.edac", "type": "edac", "in": channels + count, "out": channels,
-                           "mode": mode, "duplicated": chosen})
+            layers.append({"name": f"{name}.edac", "type": "edac", "inputs": [name], "in": channels + count,
+                           "out": channels, "mode": mode, "duplicated": chosen})
             if mode == "edac":
                 new_state[f"{name}.edac.lower"] = bounds[name][0].clone()
                 new_state[f"{name}.edac.upper"] = bounds[name][1].clone()
+        readers[name] = layers[-1]["name"]
     return {**arch, "layers": layers}, new_state, copied
 
 
@@ -646,12 +649,7 @@ def print_coverage(monitor, mode):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", default=str(HERE / "fixtures"))
-    out = Path(parser.parse_args().out)
-    out.mkdir(parents=True, exist_ok=True)
-    torch.use_deterministic_algorithms(True)
-    torch.set_num_threads(1)  # one summation order, whatever the machine
+    out = start_generator(__doc__)
 
     for name, mode in FIXTURES.items():
         monitor, y, faults, variant = make_fixture(out, HERE / "fixtures", name, mode)

@@ -37,7 +37,7 @@ CopyCheck run_and_compare(Graph& graph, int64_t batch, bool single_gemm, int64_t
   const GraphPlan& plan = plans.get(ctx, batch);
   const std::vector<float>& arena = graph.parameters().arena();
   DeviceBuffer<float> parameters(arena.size()), input(static_cast<size_t>(graph.input_shape(batch).numel()));
-  DeviceBuffer<float> a(static_cast<size_t>(plan.max_activation())), b(a.size());
+  DeviceBuffer<float> activations(static_cast<size_t>(plan.arena_floats()));
   DeviceBuffer<float> output(static_cast<size_t>(plan.shapes.back().numel()));
   std::vector<float> host_input(input.size());
   std::mt19937 rng(5);
@@ -58,8 +58,7 @@ CopyCheck run_and_compare(Graph& graph, int64_t batch, bool single_gemm, int64_t
     FT_CUDA_CHECK(cudaMemcpy(protected_output.data(), out, protected_output.size() * sizeof(float),
                              cudaMemcpyDeviceToHost));
   };
-  float* const buffers[2] = {a.data(), b.data()};
-  graph.run(ctx, plan, ParameterView(graph.parameters(), parameters.data()), input.data(), buffers,
+  graph.run(ctx, plan, ParameterView(graph.parameters(), parameters.data()), input.data(), activations.data(),
             output.data(), &hooks);
   cuda.synchronize();
   const Shape& shape = plan.shapes[0];

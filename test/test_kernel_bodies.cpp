@@ -384,6 +384,27 @@ TEST_CASE("relu_kernel body", "[kernels][relu]") {
   CHECK(k::relu_apply(-kInf) == 0.0f);
 }
 
+TEST_CASE("add_kernel body", "[kernels][add]") {
+  // An add node of three inputs runs out = in0 + in1, then out = out + in2 (out aliasing the running sum).
+  // Its three inputs here are three pass-through nodes of the one model input x: (x + x) + x.
+  for (const int64_t count : {int64_t{1}, int64_t{257}, int64_t{1031}}) {
+    const std::vector<float> x = values(count, 3, true);
+    std::vector<float> out(x.size(), 7.0f);
+    const int blocks = k::grid_blocks(count, 4);
+    grid_stride(count, blocks, [&](int64_t i) { k::add_body(x.data(), x.data(), out.data(), i); });
+    grid_stride(count, blocks, [&](int64_t i) { k::add_body(out.data(), x.data(), out.data(), i); });
+    ModelSpec spec;
+    spec.arch = "add";
+    spec.input = Shape{count};
+    spec.layers = {simple_spec("a", LayerType::dropout), simple_spec("b", LayerType::dropout),
+                   simple_spec("c", LayerType::dropout), join_spec("sum", LayerType::add, {"a", "b", "c"})};
+    for (int i = 0; i < 3; ++i) spec.layers[static_cast<size_t>(i)].inputs = {kModelInputName};
+    Graph graph(spec);
+    const Tensor cpu = test::run_graph(graph, Device::cpu, Tensor(Shape{1, count}, x));
+    require_same_bits(out, to_vector(cpu));
+  }
+}
+
 TEST_CASE("add_channel_bias_kernel body", "[kernels]") {
   struct Case {
     int64_t outer, channels, inner;

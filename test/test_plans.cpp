@@ -55,7 +55,7 @@ TEST_CASE("a plan cache plans each batch size once and keeps it", "[plans]") {
   CHECK(&plans.get(ctx, 3) == &three);
   CHECK(five.batch == 5);
   CHECK(three.shapes.back() == Shape{3, 10});
-  CHECK(plans.max_activation() == five.max_activation());
+  CHECK(plans.arena_floats() == five.arena_floats());
   CHECK(plans.algorithms().empty());  // nothing to choose on the CPU
   ExecContext cuda_ctx;
   cuda_ctx.device = Device::cuda;
@@ -90,8 +90,7 @@ TEST_CASE("hooks see every layer's input before it runs and its output after", "
   PlanCache plans(graph);
   const GraphPlan& plan = plans.get(ctx, 2);
   const Tensor input = inputs(graph, 2, 3);
-  std::vector<float> a(static_cast<size_t>(plan.max_activation())), b(a.size());
-  float* const buffers[2] = {a.data(), b.data()};
+  std::vector<float> arena(static_cast<size_t>(plan.arena_floats()));
   Tensor output(plan.shapes.back());
   std::vector<int> before, after;
   std::vector<Shape> seen;
@@ -111,7 +110,7 @@ TEST_CASE("hooks see every layer's input before it runs and its output after", "
     }
   };
   graph.run(ctx, plan, ParameterView(graph.parameters(), graph.parameters().arena().data()), input.data(),
-            buffers, output.data(), &hooks);
+            arena.data(), output.data(), &hooks);
   std::vector<int> all(static_cast<size_t>(graph.size()));
   for (int i = 0; i < graph.size(); ++i) all[static_cast<size_t>(i)] = i;
   CHECK(before == all);

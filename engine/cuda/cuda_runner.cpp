@@ -66,8 +66,8 @@ class CudaRunnerImpl final : public CudaRunner {
 
   void forward_device(const float* input, int64_t batch, float* output) override {
     const GraphPlan& plan = plan_for(batch);
-    float* const buffers[2] = {activations_[0].data(), activations_[1].data()};
-    graph_.run(ctx_, plan, ParameterView(graph_.parameters(), parameters_.data()), input, buffers, output);
+    graph_.run(ctx_, plan, ParameterView(graph_.parameters(), parameters_.data()), input, activations_.data(),
+               output);
   }
 
   void forward(const float* input, int64_t batch, float* output) override {
@@ -85,11 +85,11 @@ class CudaRunnerImpl final : public CudaRunner {
   }
 
  private:
-  // The plan for `batch` (made once), with activation buffers large enough for every plan so far. Growing a
-  // buffer frees the old one with cudaFree, which waits for the device: no kernel still reads it.
+  // The plan for `batch` (made once), with an activation arena large enough for every plan so far. Growing
+  // it frees the old one with cudaFree, which waits for the device: no kernel still reads it.
   const GraphPlan& plan_for(int64_t batch) {
     const GraphPlan& plan = plans_.get(ctx_, batch);
-    for (auto& b : activations_) b.resize(static_cast<size_t>(plans_.max_activation()));
+    activations_.resize(static_cast<size_t>(plans_.arena_floats()));
     return plan;
   }
 
@@ -99,7 +99,7 @@ class CudaRunnerImpl final : public CudaRunner {
   ExecContext ctx_;
   PlanCache plans_;
   DeviceBuffer<float> parameters_;
-  DeviceBuffer<float> activations_[2];
+  DeviceBuffer<float> activations_;  // the arena
   DeviceBuffer<float> input_, output_;
 };
 

@@ -14,7 +14,9 @@ namespace ftcnn {
 namespace {
 
 constexpr const char* kFormatName = "ftcnn-model";
-constexpr int64_t kFormatVersion = 1;
+// 2: every node names its inputs (a DAG). 1: a chain without "inputs"; still read.
+constexpr int64_t kFormatVersion = 2;
+constexpr int64_t kOldestFormatVersion = 1;
 
 std::vector<float> parse_float_list(const std::string& text, const std::string& what) {
   std::vector<float> values;
@@ -58,8 +60,9 @@ void read_parameters(const H5File& file, const std::string& group, Graph& graph)
 
 Model load_ftcnn_model(const H5File& file) {
   const int64_t version = file.int_attribute("format_version").value_or(-1);
-  FT_CHECK(version == kFormatVersion, "{}: unsupported ftcnn model format version {} (this ftcnn reads {})",
-           file.path(), version, kFormatVersion);
+  FT_CHECK(version >= kOldestFormatVersion && version <= kFormatVersion,
+           "{}: unsupported ftcnn model format version {} (this ftcnn reads {} to {})", file.path(), version,
+           kOldestFormatVersion, kFormatVersion);
   auto require = [&](const char* name) {
     auto value = file.string_attribute(name);
     FT_CHECK(value.has_value(), "{}: missing attribute '{}'", file.path(), name);

@@ -17,7 +17,8 @@ import torch
 from ftcnn import cifar, models
 
 FORMAT = "ftcnn-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # what save_model writes: every layer has explicit `inputs` (a DAG)
+READABLE_VERSIONS = (1, 2)  # 1: a chain, inputs implied (load_model fills them in)
 PIXEL_SCALE = 1.0 / 255.0
 COMPRESS_FROM_BYTES = 16 * 1024
 _STR = h5py.string_dtype()  # variable-length UTF-8, what h5py writes for a Python str
@@ -53,7 +54,9 @@ def save_model(path, module, arch_json, dataset, class_names, mean, std, provena
 
     `module` is an nn.Module or a state_dict; `provenance` must say `source`, and gets `created_by` and
     `created` when it lacks them. `extra_datasets` ({name: array}) go to the root as float32, for test
-    fixtures (`fixture_input`, `fixture_output`)."""
+    fixtures (`fixture_input`, `fixture_output`). The architecture is written as format version 2: layers
+    without `inputs` get the implied ones (the previous layer, "input" for the first)."""
+    arch_json = models.with_inputs(arch_json)
     models.infer_shapes(arch_json)
     state = _float32_state(module)
     check_parameters(arch_json, state)
@@ -120,7 +123,8 @@ def load_model(path, arch=None):
 
     Returns (module, metadata) with the module in eval mode when the architecture is known (always for
     ftcnn files; from the `arch` argument or the `arch` attribute for state_dict files), else
-    (state_dict, metadata). metadata: format ("ftcnn-model" or "state_dict"), architecture (dict or None),
+    (state_dict, metadata). metadata: format ("ftcnn-model" or "state_dict"), architecture (dict or None;
+    `inputs` on every layer, also for format version 1 files, whose implied inputs are filled in),
     dataset, class_names, preprocessing ({scale, mean, std}), provenance (dict), test_accuracy (or None),
     extra (the float32 root datasets of an ftcnn file, e.g. the fixtures' fixture_input)."""
     with h5py.File(path, "r") as f:
@@ -144,12 +148,14 @@ def load_model(path, arch=None):
 
 def _ftcnn_metadata(path, attrs):
     version = int(attrs.get("format_version", -1))
-    if version != FORMAT_VERSION:
-        raise ValueError(f"{path}: ftcnn model format version {version}, this reader knows {FORMAT_VERSION}")
+    if version not in READABLE_VERSIONS:
+        raise ValueError(f"{path}: ftcnn model format version {version}, this reader knows "
+                         f"{', '.join(map(str, READABLE_VERSIONS))}")
     try:
         provenance = json.loads(_text(attrs["provenance"]))
+        architecture = _architecture(path, version, json.loads(_text(attrs["architecture"])))
         return {"format": FORMAT,
-                "architecture": json.loads(_text(attrs["architecture"])),
+                "architecture": architecture,
                 "dataset": _text(attrs["dataset"]),
                 "class_names": json.loads(_text(attrs["class_names"])),
                 "preprocessing": json.loads(_text(attrs["preprocessing"])),
@@ -157,6 +163,22 @@ def _ftcnn_metadata(path, attrs):
                 "test_accuracy": provenance.get("test_accuracy")}
     except KeyError as e:
         raise ValueError(f"{path}: ftcnn model file lacks the {e} attribute") from None
+
+
+def _architecture(path, version, arch):
+    """The architecture with `inputs` on every layer: version 1 implies them (a chain; explicit ones or graph
+    layers are an error there), version 2 must state them for every layer."""
+    for layer in arch.get("layers", []):
+        name = layer.get("name", "?")
+        if version == 1 and ("inputs" in layer or layer.get("type") in models.MULTI_INPUT):
+            raise ValueError(f"{path}: layer '{name}' has {'inputs' if 'inputs' in layer else layer['type']}, "
+                             f"which format version 1 does not know (write version 2)")
+        if version == 2 and "inputs" not in layer:
+            raise ValueError(f"{path}: layer '{name}' lacks 'inputs', which format version 2 requires")
+    try:
+        return models.with_inputs(arch)
+    except ValueError as e:
+        raise ValueError(f"{path}: {e}") from None
 
 
 def _state_dict_metadata(attrs, arch):

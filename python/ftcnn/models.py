@@ -32,28 +32,50 @@ VGG_CONFIGS = {
 
 # ---- layer descriptions (key order as in docs/model_format.md) ----
 
-def conv2d(name, in_ch, out_ch, kernel, stride=1, padding=0, bias=True):
-    return {"name": name, "type": "conv2d", "in": in_ch, "out": out_ch, "kernel": _pair(kernel),
-            "stride": _pair(stride), "padding": _pair(padding), "bias": bias}
+# `inputs` (format version 2): the names of the layers (or "input", the model input) a layer reads; None
+# leaves it implied (the previous layer, or "input" for the first), which `with_inputs` fills in.
+
+def conv2d(name, in_ch, out_ch, kernel, stride=1, padding=0, bias=True, inputs=None):
+    return _with({"name": name, "type": "conv2d", "in": in_ch, "out": out_ch, "kernel": _pair(kernel),
+                  "stride": _pair(stride), "padding": _pair(padding), "bias": bias}, inputs)
 
 
-def linear(name, in_features, out_features, bias=True):
-    return {"name": name, "type": "linear", "in": in_features, "out": out_features, "bias": bias}
+def linear(name, in_features, out_features, bias=True, inputs=None):
+    return _with({"name": name, "type": "linear", "in": in_features, "out": out_features, "bias": bias}, inputs)
 
 
-def batchnorm2d(name, channels, eps=1e-5):
-    return {"name": name, "type": "batchnorm2d", "in": channels, "out": channels, "eps": eps}
+def batchnorm2d(name, channels, eps=1e-5, inputs=None):
+    return _with({"name": name, "type": "batchnorm2d", "in": channels, "out": channels, "eps": eps}, inputs)
 
 
-def pool2d(name, kind, kernel, stride, padding=0):
+def pool2d(name, kind, kernel, stride, padding=0, inputs=None):
     assert kind in ("maxpool2d", "avgpool2d")
-    return {"name": name, "type": kind, "kernel": _pair(kernel), "stride": _pair(stride),
-            "padding": _pair(padding)}
+    return _with({"name": name, "type": kind, "kernel": _pair(kernel), "stride": _pair(stride),
+                  "padding": _pair(padding)}, inputs)
 
 
-def simple(name, kind):
+def simple(name, kind, inputs=None):
     assert kind in ("relu", "flatten", "dropout")
-    return {"name": name, "type": kind}
+    return _with({"name": name, "type": kind}, inputs)
+
+
+def add(name, inputs):
+    """Element-wise sum of >= 2 inputs of one shape, left to right (the residual connection)."""
+    return _with({"name": name, "type": "add"}, inputs)
+
+
+def concat(name, inputs):
+    """Concatenation of >= 2 inputs along the channel (or feature) dimension, in input order."""
+    return _with({"name": name, "type": "concat"}, inputs)
+
+
+def _with(layer, inputs):
+    """The layer with `inputs` right after `type` (the key order of docs/model_format.md)."""
+    if inputs is None:
+        return layer
+    inputs = [inputs] if isinstance(inputs, str) else list(inputs)
+    head = {k: layer[k] for k in ("name", "type") if k in layer}
+    return {**head, "inputs": inputs, **{k: v for k, v in layer.items() if k not in head and k != "inputs"}}
 
 
 def _pair(value):
@@ -73,7 +95,7 @@ def architecture(arch, num_classes=None):
         layers = _alexnet_layers(num_classes)
     else:
         layers = _vgg_layers(arch, num_classes)
-    return {"arch": arch, "input": [3, 32, 32], "num_classes": num_classes, "layers": layers}
+    return with_inputs({"arch": arch, "input": [3, 32, 32], "num_classes": num_classes, "layers": layers})
 
 
 def _small_layers(num_classes):
@@ -132,21 +154,83 @@ def _vgg_layers(arch, num_classes):
                      linear("classifier.6", 4096, num_classes)]
 
 
-# ---- generic JSON -> shapes / module ----
+# ---- generic JSON -> graph / shapes / module ----
+
+INPUT = "input"  # the reserved input name of the model input
+MULTI_INPUT = ("add", "concat")
+
+
+def layer_inputs(arch):
+    """[[input names] per layer]: the explicit `inputs`, or the implied ones (the previous layer, "input" for
+    the first) of a layer without them. Raises ValueError for a duplicate layer name, a layer named
+    "input", an input that is not "input" or an earlier layer, or a wrong number of inputs."""
+    seen, result, previous = set(), [], INPUT
+    for index, layer in enumerate(arch["layers"]):
+        name, kind = layer.get("name"), layer.get("type")
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"layer {index} has no name")
+        if name == INPUT:
+            raise ValueError(f"layer {index}: '{INPUT}' is reserved for the model input, not a layer name")
+        if name in seen:
+            raise ValueError(f"layer name '{name}' appears twice")
+        inputs = layer.get("inputs")
+        if inputs is None:
+            inputs = [previous]
+        if not isinstance(inputs, list) or not all(isinstance(i, str) for i in inputs):
+            raise ValueError(f"layer '{name}': 'inputs' must be a list of layer names")
+        for i in inputs:
+            if i != INPUT and i not in seen:
+                later = any(other.get("name") == i for other in arch["layers"][index:])
+                raise ValueError(f"layer '{name}': input '{i}' " + ("is a later layer (layers must be in topological "
+                                 "order)" if later else "names no layer (nor the model 'input')"))
+        if kind in MULTI_INPUT and len(inputs) < 2:
+            raise ValueError(f"layer '{name}' ({kind}): needs at least 2 inputs, has {len(inputs)}")
+        if kind not in MULTI_INPUT and len(inputs) != 1:
+            raise ValueError(f"layer '{name}' ({kind}): takes exactly 1 input, has {len(inputs)}")
+        seen.add(name)
+        result.append(list(inputs))
+        previous = name
+    return result
+
+
+def with_inputs(arch):
+    """A deep copy of the architecture with `inputs` on every layer (format version 2), implied ones filled
+    in; validated as `layer_inputs` does."""
+    arch = copy.deepcopy(arch)
+    arch["layers"] = [_with({k: v for k, v in layer.items() if k != "inputs"}, inputs)
+                      for layer, inputs in zip(arch["layers"], layer_inputs(arch))]
+    return arch
+
+
+def is_chain(arch):
+    """True when every layer reads the previous one (the first the model input): a format version 1 model."""
+    return all(inputs == [arch["layers"][i - 1]["name"] if i else INPUT]
+               for i, inputs in enumerate(layer_inputs(arch)))
+
 
 def infer_shapes(arch):
-    """Per-item output shape of every layer, checking that each layer fits its input.
+    """Per-item output shape of every layer, checking that each layer fits its input(s).
 
     Raises ValueError naming the first layer that does not fit, so a hand-edited (pruned) architecture
     fails here rather than deep inside PyTorch or the engine."""
-    shape = list(arch["input"])
+    if not arch["layers"]:
+        raise ValueError("the architecture has no layers")
+    outputs = {INPUT: list(arch["input"])}
     shapes = []
-    names = set()
-    for layer in arch["layers"]:
+    for layer, inputs in zip(arch["layers"], layer_inputs(arch)):
         name, kind = layer["name"], layer["type"]
-        if name in names:
-            raise ValueError(f"layer name '{name}' appears twice")
-        names.add(name)
+        if kind in MULTI_INPUT:
+            given = [outputs[i] for i in inputs]
+            where = f"layer '{name}' ({kind}) on inputs {given}"
+            if kind == "add" and any(s != given[0] for s in given):
+                raise ValueError(f"{where}: needs inputs of one shape")
+            if kind == "concat" and any(len(s) != len(given[0]) or s[1:] != given[0][1:] for s in given):
+                raise ValueError(f"{where}: inputs must agree in all but the channel dimension")
+            shape = list(given[0]) if kind == "add" else [sum(s[0] for s in given), *given[0][1:]]
+            outputs[name] = shape
+            shapes.append(list(shape))
+            continue
+        shape = list(outputs[inputs[0]])
         where = f"layer '{name}' ({kind}) on input {shape}"
         if kind in ("conv2d", "maxpool2d", "avgpool2d"):
             if len(shape) != 3:
@@ -174,6 +258,7 @@ def infer_shapes(arch):
             shape = [layer["out"], *shape[1:]]
         elif kind not in ("relu", "dropout"):
             raise ValueError(f"layer '{name}': unknown type '{kind}'")
+        outputs[name] = shape
         shapes.append(list(shape))
     if arch["num_classes"] and shape != [arch["num_classes"]]:
         raise ValueError(f"the last layer gives {shape}, not num_classes = {arch['num_classes']}")
@@ -205,17 +290,45 @@ def count_parameters(arch):
                if "running_" not in key and not key.endswith((".lower", ".upper")))
 
 
+class Add(nn.Module):
+    """`add`: in0 + in1, then + in2, ... (float32, left to right)."""
+
+    def forward(self, *xs):
+        out = xs[0] + xs[1]
+        for x in xs[2:]:
+            out = out + x
+        return out
+
+
+class Concat(nn.Module):
+    """`concat`: torch.cat along dim 1 (channels of NCHW, features of [N, F]), in input order."""
+
+    def forward(self, *xs):
+        return torch.cat(xs, 1)
+
+
 class FtcnnNet(nn.Module):
-    """Runs the layers of an architecture JSON in order.
+    """Runs the layers of an architecture JSON in order, each on its `inputs` (format version 2; implied
+    ones: the previous layer's output). The last layer's output is the model's.
 
     Each layer is registered under its dotted name ("features.0" becomes `self.features[0]`, inside an
     nn.Sequential group), which gives the state_dict keys the files use. The layers run from `_sequence`,
-    so the order is the JSON's even where groups interleave."""
+    so the order is the JSON's even where groups interleave. `arch` is the architecture with `inputs` on
+    every layer."""
 
     def __init__(self, arch, dropout_p=None):
         super().__init__()
         infer_shapes(arch)
-        self.arch = copy.deepcopy(arch)
+        self.arch = with_inputs(arch)
+        # Per layer: indices into the list of values (0 is the model input, k + 1 layer k's output), and the
+        # values no later layer reads once it has run (dropped so a long chain holds one activation at a time).
+        index = {INPUT: 0, **{layer["name"]: k + 1 for k, layer in enumerate(self.arch["layers"])}}
+        self._wiring = [[index[i] for i in layer["inputs"]] for layer in self.arch["layers"]]
+        last_use = {}
+        for k, sources in enumerate(self._wiring):
+            for source in sources:
+                last_use[source] = k
+        self._release = [[s for s in set(sources) if last_use[s] == k] for k, sources in enumerate(self._wiring)]
         if dropout_p is None:
             dropout_p = DROPOUT_P.get(arch["arch"], DEFAULT_DROPOUT_P)
         self._sequence = []  # plain list: the modules are registered in their groups, not twice
@@ -231,9 +344,12 @@ class FtcnnNet(nn.Module):
             self._sequence.append(module)
 
     def forward(self, x):
-        for module in self._sequence:
-            x = module(x)
-        return x
+        values = [x] + [None] * len(self._sequence)
+        for k, (module, sources, release) in enumerate(zip(self._sequence, self._wiring, self._release)):
+            values[k + 1] = module(*(values[s] for s in sources))
+            for s in release:
+                values[s] = None
+        return values[-1]
 
 
 def _make_layer(layer, dropout_p):
@@ -260,6 +376,10 @@ def _make_layer(layer, dropout_p):
         return hardening.Edac(layer["out"], layer["duplicated"], layer["mode"])
     if kind == "tmr_vote":
         return hardening.TmrVote(layer["out"], layer["triplicated"])
+    if kind == "add":
+        return Add()
+    if kind == "concat":
+        return Concat()
     raise ValueError(f"layer '{layer['name']}': unknown type '{kind}'")
 
 
@@ -290,6 +410,26 @@ def _self_check():
         assert name not in expected or total == expected[name], (name, total)
         assert module(torch.zeros(2, 3, 32, 32)).shape == (2, arch["num_classes"]), name
         print(f"{name:8s} {total:>12,d} parameters, {len(arch['layers'])} layers")
+    # A graph (format version 2): a residual add and a concat, against the same computation written out.
+    arch = {"arch": "graph", "input": [2, 4, 4], "num_classes": 3, "layers": [
+        conv2d("a", 2, 2, 3, 1, 1, inputs="input"), simple("r", "relu", inputs="a"),
+        add("sum", ["r", "input", "a"]), concat("cat", ["sum", "input"]),
+        simple("flatten", "flatten", inputs="cat"), linear("fc", 64, 3, inputs="flatten")]}
+    assert infer_shapes(arch)[3] == [4, 4, 4] and not is_chain(arch) and is_chain(architecture("small"))
+    module = build_module(arch).eval()
+    x = torch.randn(2, 2, 4, 4)
+    a = module.a(x)
+    expected = module.fc(torch.cat([torch.relu(a) + x + a, x], 1).flatten(1))
+    assert torch.equal(module(x), expected)
+    for bad in ([conv2d("input", 2, 2, 3)], [conv2d("a", 2, 2, 3), simple("a", "relu")],
+                [simple("r", "relu", inputs="later"), simple("later", "relu")], [add("s", ["input"])],
+                [simple("r", "relu", inputs=["input", "input"])]):
+        try:
+            infer_shapes({"arch": "bad", "input": [2, 4, 4], "num_classes": 0, "layers": bad})
+            raise AssertionError(bad)
+        except ValueError:
+            pass
+    print("graph    add / concat / inputs checked")
 
 
 if __name__ == "__main__":
