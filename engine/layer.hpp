@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "engine/device.hpp"
 #include "engine/error.hpp"
 #include "engine/model_spec.hpp"
@@ -84,12 +86,29 @@ struct LayerPlan {
 // The key of a plan in AlgorithmChoices.
 std::string algorithm_key(const std::string& layer, const Shape& input);
 
+// What an op does with channels (dimension 1 of its input), for structured pruning (engine/pruning.cpp): a
+// pruned channel must disappear from every tensor that carries it.
+enum class ChannelMap {
+  owns,          // conv2d, linear: its output channels are its own (the prunable ones)
+  per_channel,   // batchnorm2d: one parameter entry per channel; the channels pass through
+  passes,        // relu, pooling, dropout: the channels pass through
+  flattens,      // flatten: channel c becomes its H x W consecutive features
+  ties_inputs,   // add: every input must keep the same channels
+  concatenates,  // concat: the inputs' channels, one after another
+  corrects,      // edac, tmr_vote: hardening (prune first, then harden)
+};
+
 class Layer {
  public:
   explicit Layer(LayerSpec spec);
   virtual ~Layer();
   Layer(const Layer&) = delete;
   Layer& operator=(const Layer&) = delete;
+
+  // An op's model-file fields (docs/model_format.md), beyond name, type and inputs; an op with fields of
+  // its own hides these two (engine/layers/attributes.hpp has the shared ones).
+  static void read_attributes(const nlohmann::json& /*j*/, LayerSpec& /*spec*/) {}
+  static void write_attributes(const LayerSpec& /*spec*/, nlohmann::json& /*j*/) {}
 
   const LayerSpec& spec() const { return spec_; }
   const std::string& name() const { return spec_.name; }
@@ -108,6 +127,7 @@ class Layer {
   virtual int64_t macs_per_item(const Shape& input) const;
   // True when the output may be written over the input (element-wise layers).
   virtual bool in_place() const { return false; }
+  virtual ChannelMap channel_map() const = 0;
   // Hardening: the correction layer after this one reads `copies` copies of the channels `copied` after
   // `originals` channels (docs/hardening.md). conv2d and linear then compute each copy by a GEMM of its
   // original's shape, so that fault-free the two are equal bit for bit (engine/layers/copy_rows.hpp);

@@ -1,5 +1,6 @@
 #include "engine/layer_registry.hpp"
 
+#include "engine/error.hpp"
 #include "engine/layers/add.hpp"
 #include "engine/layers/avgpool2d.hpp"
 #include "engine/layers/batchnorm2d.hpp"
@@ -14,37 +15,49 @@
 #include "engine/layers/tmr_vote.hpp"
 
 namespace ftcnn {
+namespace {
 
-// A switch with no default: a new LayerType that is not listed here is a compile warning (an error under
-// -Werror=switch).
-std::unique_ptr<Layer> make_layer(const LayerSpec& spec) {
-  switch (spec.type) {
-    case LayerType::conv2d:
-      return std::make_unique<Conv2d>(spec);
-    case LayerType::linear:
-      return std::make_unique<Linear>(spec);
-    case LayerType::batchnorm2d:
-      return std::make_unique<BatchNorm2d>(spec);
-    case LayerType::relu:
-      return std::make_unique<Relu>(spec);
-    case LayerType::maxpool2d:
-      return std::make_unique<MaxPool2d>(spec);
-    case LayerType::avgpool2d:
-      return std::make_unique<AvgPool2d>(spec);
-    case LayerType::flatten:
-      return std::make_unique<Flatten>(spec);
-    case LayerType::dropout:
-      return std::make_unique<Dropout>(spec);
-    case LayerType::add:
-      return std::make_unique<Add>(spec);
-    case LayerType::concat:
-      return std::make_unique<Concat>(spec);
-    case LayerType::edac:
-      return std::make_unique<Edac>(spec);
-    case LayerType::tmr_vote:
-      return std::make_unique<TmrVote>(spec);
+template <typename Op>
+constexpr OpType op() {
+  return {Op::kType, Op::kTypeName,
+          [](const LayerSpec& spec) -> std::unique_ptr<Layer> { return std::make_unique<Op>(spec); },
+          Op::read_attributes, Op::write_attributes};
+}
+
+// One line per op (test/test_models.cpp checks that every LayerType is here once).
+const OpType kOps[] = {
+    op<Conv2d>(),  op<Linear>(),  op<BatchNorm2d>(), op<Relu>(),   op<MaxPool2d>(), op<AvgPool2d>(),
+    op<Flatten>(), op<Dropout>(), op<Add>(),         op<Concat>(), op<Edac>(),      op<TmrVote>(),
+};
+
+}  // namespace
+
+const OpType& op_type(LayerType type) {
+  for (const OpType& op : kOps) {
+    if (op.type == type) return op;
   }
-  return nullptr;
+  FT_THROW("layer type {} is not registered", static_cast<int>(type));
+}
+
+const OpType& op_type(const std::string& name) {
+  std::string names;
+  for (const OpType& op : kOps) {
+    if (name == op.name) return op;
+    names += (names.empty() ? "" : ", ") + std::string(op.name);
+  }
+  FT_THROW("unknown layer type '{}' ({})", name, names);
+}
+
+std::unique_ptr<Layer> make_layer(const LayerSpec& spec) {
+  return op_type(spec.type).make(spec);
+}
+
+const char* layer_type_name(LayerType type) {
+  return op_type(type).name;
+}
+
+LayerType layer_type_from_name(const std::string& name) {
+  return op_type(name).type;
 }
 
 }  // namespace ftcnn

@@ -6,68 +6,14 @@
 
 #include "engine/enum_names.hpp"
 #include "engine/error.hpp"
+#include "engine/layer_registry.hpp"
 
 namespace ftcnn {
 namespace {
 
-constexpr LayerType kAllLayerTypes[] = {LayerType::conv2d,  LayerType::linear,    LayerType::batchnorm2d,
-                                        LayerType::relu,    LayerType::maxpool2d, LayerType::avgpool2d,
-                                        LayerType::flatten, LayerType::dropout,   LayerType::add,
-                                        LayerType::concat,  LayerType::edac,      LayerType::tmr_vote};
 constexpr EnumName<EdacMode> kEdacModes[] = {{EdacMode::edac, "edac"}, {EdacMode::dup_only, "dup-only"}};
 
-bool has_window(LayerType type) {
-  return type == LayerType::conv2d || type == LayerType::maxpool2d || type == LayerType::avgpool2d;
-}
-
-bool has_channels(LayerType type) {
-  return type == LayerType::conv2d || type == LayerType::linear || type == LayerType::batchnorm2d ||
-         type == LayerType::edac || type == LayerType::tmr_vote;
-}
-
-// The JSON key of a hardening layer's list of copied channels.
-const char* copied_key(LayerType type) {
-  return type == LayerType::edac ? "duplicated" : "triplicated";
-}
-
 }  // namespace
-
-const char* layer_type_name(LayerType type) {
-  switch (type) {
-    case LayerType::conv2d:
-      return "conv2d";
-    case LayerType::linear:
-      return "linear";
-    case LayerType::batchnorm2d:
-      return "batchnorm2d";
-    case LayerType::relu:
-      return "relu";
-    case LayerType::maxpool2d:
-      return "maxpool2d";
-    case LayerType::avgpool2d:
-      return "avgpool2d";
-    case LayerType::flatten:
-      return "flatten";
-    case LayerType::dropout:
-      return "dropout";
-    case LayerType::add:
-      return "add";
-    case LayerType::concat:
-      return "concat";
-    case LayerType::edac:
-      return "edac";
-    case LayerType::tmr_vote:
-      return "tmr_vote";
-  }
-  return "?";
-}
-
-LayerType layer_type_from_name(const std::string& name) {
-  for (LayerType type : kAllLayerTypes) {
-    if (name == layer_type_name(type)) return type;
-  }
-  FT_THROW("unknown layer type '{}'", name);
-}
 
 const char* edac_mode_name(EdacMode mode) {
   return enum_name(kEdacModes, mode);
@@ -85,19 +31,7 @@ std::string model_spec_to_json(const ModelSpec& spec) {
     nlohmann::json names = nlohmann::json::array();
     for (int input : inputs[i]) names.push_back(input < 0 ? kModelInputName : spec.layers[input].name);
     nlohmann::json j = {{"name", l.name}, {"type", layer_type_name(l.type)}, {"inputs", std::move(names)}};
-    if (has_channels(l.type)) {
-      j["in"] = l.in_channels;
-      j["out"] = l.out_channels;
-    }
-    if (has_window(l.type)) {
-      j["kernel"] = l.kernel;
-      j["stride"] = l.stride;
-      j["padding"] = l.padding;
-    }
-    if (l.type == LayerType::conv2d || l.type == LayerType::linear) j["bias"] = l.bias;
-    if (l.type == LayerType::batchnorm2d) j["eps"] = l.eps;
-    if (l.type == LayerType::edac) j["mode"] = edac_mode_name(l.edac_mode);
-    if (l.type == LayerType::edac || l.type == LayerType::tmr_vote) j[copied_key(l.type)] = l.copied;
+    op_type(l.type).write_attributes(l, j);
     layers.push_back(std::move(j));
   }
   nlohmann::json root = {{"arch", spec.arch},
@@ -119,23 +53,10 @@ ModelSpec model_spec_from_json(const std::string& text, const std::string& origi
     for (const nlohmann::json& j : root.at("layers")) {
       LayerSpec l;
       l.name = j.at("name").get<std::string>();
-      l.type = layer_type_from_name(j.at("type").get<std::string>());
+      const OpType& op = op_type(j.at("type").get<std::string>());
+      l.type = op.type;
       if (j.contains("inputs")) l.inputs = j.at("inputs").get<std::vector<std::string>>();
-      if (has_channels(l.type)) {
-        l.in_channels = j.at("in").get<int64_t>();
-        l.out_channels = j.at("out").get<int64_t>();
-      }
-      if (has_window(l.type)) {
-        l.kernel = j.at("kernel").get<std::array<int64_t, 2>>();
-        l.stride = j.at("stride").get<std::array<int64_t, 2>>();
-        l.padding = j.at("padding").get<std::array<int64_t, 2>>();
-      }
-      if (l.type == LayerType::conv2d || l.type == LayerType::linear) l.bias = j.at("bias").get<bool>();
-      if (l.type == LayerType::batchnorm2d) l.eps = j.at("eps").get<double>();
-      if (l.type == LayerType::edac) l.edac_mode = edac_mode_from_name(j.at("mode").get<std::string>());
-      if (l.type == LayerType::edac || l.type == LayerType::tmr_vote) {
-        l.copied = j.at(copied_key(l.type)).get<std::vector<int64_t>>();
-      }
+      op.read_attributes(j, l);
       spec.layers.push_back(std::move(l));
     }
     resolve_inputs(spec);  // validates the names

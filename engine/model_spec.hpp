@@ -30,6 +30,10 @@ enum class LayerType {
   tmr_vote,  // hardening: majority voter after a triplicated conv2d / linear
 };
 
+// How many layer types there are (the last one above + 1; the op list's test walks them all).
+inline constexpr int kLayerTypeCount = static_cast<int>(LayerType::tmr_vote) + 1;
+
+// The model-file names of the types, from the op list (engine/layer_registry.cpp).
 const char* layer_type_name(LayerType type);
 // Throws naming the text when it is not a layer type.
 LayerType layer_type_from_name(const std::string& name);

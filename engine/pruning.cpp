@@ -274,14 +274,15 @@ std::unique_ptr<Graph> build_pruned_graph(const Graph& source, const std::vector
     const LayerSpec& l = spec.layers[i];
     LayerSpec& p = pruned.layers[i];
     const Shape& in_shape = i == 0 ? input : shapes[i - 1];
-    switch (l.type) {
-      case LayerType::conv2d:
-      case LayerType::linear: {
+    const Layer& layer = source.layer(static_cast<int>(i));
+    switch (layer.channel_map()) {
+      case ChannelMap::owns: {
         if (selecting) {
-          FT_CHECK(
-              l.type == LayerType::conv2d || in_shape.rank() == 2,
-              "layer {}: a linear layer on a {} input whose channels are pruned (expected a flatten first)",
-              l.name, in_shape.str());
+          // The selection is of channels; a layer that reads an [N, C, H, W] input as C * H * W features
+          // (a linear layer with no flatten before it) would need them spread over the plane first.
+          FT_CHECK(in_shape[1] == l.in_channels,
+                   "layer {}: a {} on a {} input whose channels are pruned (expected a flatten first)",
+                   l.name, layer_type_name(l.type), in_shape.str());
           p.in_channels = static_cast<int64_t>(selection.size());
           in_keep[l.name] = selection;
         }
@@ -293,13 +294,13 @@ std::unique_ptr<Graph> build_pruned_graph(const Graph& source, const std::vector
         }
         break;
       }
-      case LayerType::batchnorm2d:
+      case ChannelMap::per_channel:
         if (selecting) {
           p.in_channels = p.out_channels = static_cast<int64_t>(selection.size());
           bn_keep[l.name] = selection;
         }
         break;
-      case LayerType::flatten:
+      case ChannelMap::flattens:
         if (selecting && in_shape.rank() > 2) {
           // Channel c of [N, C, H, W] owns the H x W consecutive features [c H W, (c + 1) H W).
           const int64_t spatial = in_shape.per_item() / in_shape[1];
@@ -311,17 +312,13 @@ std::unique_ptr<Graph> build_pruned_graph(const Graph& source, const std::vector
           selection = std::move(features);
         }
         break;
-      case LayerType::relu:
-      case LayerType::maxpool2d:
-      case LayerType::avgpool2d:
-      case LayerType::dropout:
-        break;  // per channel: the selection passes through
-      case LayerType::add:
-      case LayerType::concat:
+      case ChannelMap::passes:
+        break;
+      case ChannelMap::ties_inputs:
+      case ChannelMap::concatenates:
         FT_THROW("layer {} ({}): pruning takes sequential models so far; this one joins branches", l.name,
                  layer_type_name(l.type));
-      case LayerType::edac:
-      case LayerType::tmr_vote:
+      case ChannelMap::corrects:
         FT_THROW(
             "layer {} ({}): the model is hardened; prune the plain model first, then harden the pruned one",
             l.name, layer_type_name(l.type));

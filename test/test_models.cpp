@@ -1,8 +1,13 @@
 // Whole models: the bundled small architecture against PyTorch logits, the paper's three architectures'
-// parameter counts, and (where ../shared is present) real weights against known accuracy-relevant logits.
+// parameter counts, (where ../shared is present) real weights against known accuracy-relevant logits, and
+// the op list.
 #include <catch2/catch.hpp>
 
+#include <set>
+#include <string>
+
 #include "engine/io/model_file.hpp"
+#include "engine/layer_registry.hpp"
 #include "models/architectures.hpp"
 #include "test/test_support.hpp"
 
@@ -27,4 +32,17 @@ TEST_CASE("architecture JSON round-trips", "[model]") {
     const ModelSpec back = model_spec_from_json(model_spec_to_json(spec), "test");
     CHECK(model_spec_to_json(back) == model_spec_to_json(spec));
   }
+}
+
+TEST_CASE("every layer type is registered once, under its own name", "[model]") {
+  std::set<std::string> names;
+  for (int i = 0; i < kLayerTypeCount; ++i) {
+    const LayerType type = static_cast<LayerType>(i);
+    const OpType& op = op_type(type);
+    CHECK(op.type == type);
+    CHECK(names.insert(op.name).second);
+    CHECK(&op_type(std::string(op.name)) == &op);
+  }
+  CHECK_THROWS_WITH(op_type(std::string("conv3d")),
+                    Catch::StartsWith("unknown layer type 'conv3d' (conv2d, linear"));
 }

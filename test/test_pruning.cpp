@@ -338,6 +338,18 @@ TEST_CASE("the pruned architecture keeps the kept rows and columns, bit for bit"
                     Catch::Contains("not ascending"));
   CHECK_THROWS_WITH(build_pruned_graph(graph, {{"a", LayerType::conv2d, 6, {6}}}),
                     Catch::Contains("removes channel 6"));
+  {
+    // A linear layer straight on a conv2d's [N, C, H, W] output reads features, not the pruned channels.
+    ModelSpec no_flatten;
+    no_flatten.arch = "no-flatten";
+    no_flatten.input = Shape{2, 3, 3};
+    no_flatten.num_classes = 2;
+    no_flatten.layers = {conv2d_spec("conv", 2, 4, 3, 1, 1, true), linear_spec("fc", 36, 2)};
+    const Graph plain(no_flatten);
+    CHECK_THROWS_WITH(
+        build_pruned_graph(plain, {{"conv", LayerType::conv2d, 4, {1}}}),
+        Catch::Contains("layer fc: a linear on a [1, 4, 3, 3] input whose channels are pruned"));
+  }
   CHECK_THROWS_WITH(build_pruned_graph(graph, {{"a", LayerType::conv2d, 5, {}}}),
                     Catch::Contains("gives layer a 5 channels"));
 }

@@ -8,7 +8,10 @@ namespace ftcnn {
 
 class Add final : public Join {
  public:
+  static constexpr LayerType kType = LayerType::add;
+  static constexpr const char* kTypeName = "add";
   explicit Add(LayerSpec spec) : Join(std::move(spec)) {}
+  ChannelMap channel_map() const override { return ChannelMap::ties_inputs; }
   Shape node_output_shape(const std::vector<Shape>& inputs) const override;
 
  protected:

@@ -1,10 +1,21 @@
 #include "engine/layers/avgpool2d.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include "engine/cpu_context.hpp"
+#include "engine/layers/attributes.hpp"
 #include "engine/layers/pool_shape.hpp"
 #include "engine/layers/pool_window.hpp"
 
 namespace ftcnn {
+
+void AvgPool2d::read_attributes(const nlohmann::json& j, LayerSpec& spec) {
+  attributes::read_window(j, spec);
+}
+
+void AvgPool2d::write_attributes(const LayerSpec& spec, nlohmann::json& j) {
+  attributes::write_window(spec, j);
+}
 
 AvgPool2d::AvgPool2d(LayerSpec spec) : Layer(std::move(spec)) {
   const std::string problem = pooling_spec_problem(spec_);

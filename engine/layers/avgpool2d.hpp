@@ -9,7 +9,13 @@ namespace ftcnn {
 
 class AvgPool2d final : public Layer {
  public:
+  static constexpr LayerType kType = LayerType::avgpool2d;
+  static constexpr const char* kTypeName = "avgpool2d";
+  // The model-file fields of this op (docs/model_format.md).
+  static void read_attributes(const nlohmann::json& j, LayerSpec& spec);
+  static void write_attributes(const LayerSpec& spec, nlohmann::json& j);
   explicit AvgPool2d(LayerSpec spec);
+  ChannelMap channel_map() const override { return ChannelMap::passes; }
   Shape output_shape(const Shape& input) const override;
 
  protected:

@@ -1,9 +1,22 @@
 #include "engine/layers/batchnorm2d.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include "engine/cpu_context.hpp"
+#include "engine/layers/attributes.hpp"
 #include "kernels/batchnorm_rules.hpp"
 
 namespace ftcnn {
+
+void BatchNorm2d::read_attributes(const nlohmann::json& j, LayerSpec& spec) {
+  attributes::read_channels(j, spec);
+  spec.eps = j.at("eps").get<double>();
+}
+
+void BatchNorm2d::write_attributes(const LayerSpec& spec, nlohmann::json& j) {
+  attributes::write_channels(spec, j);
+  j["eps"] = spec.eps;
+}
 
 BatchNorm2d::BatchNorm2d(LayerSpec spec) : Layer(std::move(spec)) {
   if (spec_.in_channels <= 0 || spec_.in_channels != spec_.out_channels)

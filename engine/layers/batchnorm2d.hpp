@@ -12,7 +12,13 @@ namespace ftcnn {
 
 class BatchNorm2d final : public Layer {
  public:
+  static constexpr LayerType kType = LayerType::batchnorm2d;
+  static constexpr const char* kTypeName = "batchnorm2d";
+  // The model-file fields of this op (docs/model_format.md).
+  static void read_attributes(const nlohmann::json& j, LayerSpec& spec);
+  static void write_attributes(const LayerSpec& spec, nlohmann::json& j);
   explicit BatchNorm2d(LayerSpec spec);
+  ChannelMap channel_map() const override { return ChannelMap::per_channel; }
   void declare_parameters(ParameterStore& store) override;
   Shape output_shape(const Shape& input) const override;
   bool in_place() const override { return true; }

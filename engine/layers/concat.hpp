@@ -9,7 +9,10 @@ namespace ftcnn {
 
 class Concat final : public Join {
  public:
+  static constexpr LayerType kType = LayerType::concat;
+  static constexpr const char* kTypeName = "concat";
   explicit Concat(LayerSpec spec) : Join(std::move(spec)) {}
+  ChannelMap channel_map() const override { return ChannelMap::concatenates; }
   Shape node_output_shape(const std::vector<Shape>& inputs) const override;
 
  protected:

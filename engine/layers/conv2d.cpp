@@ -2,10 +2,25 @@
 
 #include <algorithm>
 
+#include <nlohmann/json.hpp>
+
 #include "engine/blas.hpp"
 #include "engine/cpu_context.hpp"
+#include "engine/layers/attributes.hpp"
 
 namespace ftcnn {
+
+void Conv2d::read_attributes(const nlohmann::json& j, LayerSpec& spec) {
+  attributes::read_channels(j, spec);
+  attributes::read_window(j, spec);
+  attributes::read_bias(j, spec);
+}
+
+void Conv2d::write_attributes(const LayerSpec& spec, nlohmann::json& j) {
+  attributes::write_channels(spec, j);
+  attributes::write_window(spec, j);
+  attributes::write_bias(spec, j);
+}
 
 Conv2d::Conv2d(LayerSpec spec) : Layer(std::move(spec)) {
   const LayerSpec& s = spec_;

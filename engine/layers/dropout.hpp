@@ -8,7 +8,10 @@ namespace ftcnn {
 
 class Dropout final : public Layer {
  public:
+  static constexpr LayerType kType = LayerType::dropout;
+  static constexpr const char* kTypeName = "dropout";
   explicit Dropout(LayerSpec spec) : Layer(std::move(spec)) {}
+  ChannelMap channel_map() const override { return ChannelMap::passes; }
   Shape output_shape(const Shape& input) const override;
   bool in_place() const override { return true; }
 

@@ -1,10 +1,25 @@
 #include "engine/layers/edac.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include "engine/cpu_context.hpp"
+#include "engine/layers/attributes.hpp"
 #include "engine/layers/channel_copies.hpp"
 #include "kernels/edac_rules.hpp"
 
 namespace ftcnn {
+
+void Edac::read_attributes(const nlohmann::json& j, LayerSpec& spec) {
+  attributes::read_channels(j, spec);
+  spec.edac_mode = edac_mode_from_name(j.at("mode").get<std::string>());
+  attributes::read_copied(j, "duplicated", spec);
+}
+
+void Edac::write_attributes(const LayerSpec& spec, nlohmann::json& j) {
+  attributes::write_channels(spec, j);
+  j["mode"] = edac_mode_name(spec.edac_mode);
+  attributes::write_copied(spec, "duplicated", j);
+}
 
 Edac::Edac(LayerSpec spec) : Layer(std::move(spec)) {
   const std::string problem = channel_copies_problem(spec_, 1);

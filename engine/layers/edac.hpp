@@ -19,7 +19,13 @@ namespace ftcnn {
 
 class Edac final : public Layer {
  public:
+  static constexpr LayerType kType = LayerType::edac;
+  static constexpr const char* kTypeName = "edac";
+  // The model-file fields of this op (docs/model_format.md).
+  static void read_attributes(const nlohmann::json& j, LayerSpec& spec);
+  static void write_attributes(const LayerSpec& spec, nlohmann::json& j);
   explicit Edac(LayerSpec spec);
+  ChannelMap channel_map() const override { return ChannelMap::corrects; }
   void declare_parameters(ParameterStore& store) override;
   Shape output_shape(const Shape& input) const override;
   // On CUDA the graph may fuse the BatchNorm2d and ReLU that follow into this layer's kernel.

@@ -8,7 +8,10 @@ namespace ftcnn {
 
 class Flatten final : public Layer {
  public:
+  static constexpr LayerType kType = LayerType::flatten;
+  static constexpr const char* kTypeName = "flatten";
   explicit Flatten(LayerSpec spec) : Layer(std::move(spec)) {}
+  ChannelMap channel_map() const override { return ChannelMap::flattens; }
   Shape output_shape(const Shape& input) const override;
   bool in_place() const override { return true; }
 

@@ -2,10 +2,23 @@
 
 #include <algorithm>
 
+#include <nlohmann/json.hpp>
+
 #include "engine/blas.hpp"
 #include "engine/cpu_context.hpp"
+#include "engine/layers/attributes.hpp"
 
 namespace ftcnn {
+
+void Linear::read_attributes(const nlohmann::json& j, LayerSpec& spec) {
+  attributes::read_channels(j, spec);
+  attributes::read_bias(j, spec);
+}
+
+void Linear::write_attributes(const LayerSpec& spec, nlohmann::json& j) {
+  attributes::write_channels(spec, j);
+  attributes::write_bias(spec, j);
+}
 
 Linear::Linear(LayerSpec spec) : Layer(std::move(spec)) {
   if (spec_.in_channels <= 0 || spec_.out_channels <= 0) fail("feature counts must be positive");

@@ -11,7 +11,13 @@ namespace ftcnn {
 
 class Linear final : public Layer {
  public:
+  static constexpr LayerType kType = LayerType::linear;
+  static constexpr const char* kTypeName = "linear";
+  // The model-file fields of this op (docs/model_format.md).
+  static void read_attributes(const nlohmann::json& j, LayerSpec& spec);
+  static void write_attributes(const LayerSpec& spec, nlohmann::json& j);
   explicit Linear(LayerSpec spec);
+  ChannelMap channel_map() const override { return ChannelMap::owns; }
   void declare_parameters(ParameterStore& store) override;
   Shape output_shape(const Shape& input) const override;
   int64_t macs_per_item(const Shape& input) const override;

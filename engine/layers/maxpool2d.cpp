@@ -1,10 +1,21 @@
 #include "engine/layers/maxpool2d.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include "engine/cpu_context.hpp"
+#include "engine/layers/attributes.hpp"
 #include "engine/layers/pool_shape.hpp"
 #include "engine/layers/pool_window.hpp"
 
 namespace ftcnn {
+
+void MaxPool2d::read_attributes(const nlohmann::json& j, LayerSpec& spec) {
+  attributes::read_window(j, spec);
+}
+
+void MaxPool2d::write_attributes(const LayerSpec& spec, nlohmann::json& j) {
+  attributes::write_window(spec, j);
+}
 
 MaxPool2d::MaxPool2d(LayerSpec spec) : Layer(std::move(spec)) {
   const std::string problem = pooling_spec_problem(spec_);

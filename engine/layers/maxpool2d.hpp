@@ -9,7 +9,13 @@ namespace ftcnn {
 
 class MaxPool2d final : public Layer {
  public:
+  static constexpr LayerType kType = LayerType::maxpool2d;
+  static constexpr const char* kTypeName = "maxpool2d";
+  // The model-file fields of this op (docs/model_format.md).
+  static void read_attributes(const nlohmann::json& j, LayerSpec& spec);
+  static void write_attributes(const LayerSpec& spec, nlohmann::json& j);
   explicit MaxPool2d(LayerSpec spec);
+  ChannelMap channel_map() const override { return ChannelMap::passes; }
   Shape output_shape(const Shape& input) const override;
 
  protected:

@@ -8,7 +8,10 @@ namespace ftcnn {
 
 class Relu final : public Layer {
  public:
+  static constexpr LayerType kType = LayerType::relu;
+  static constexpr const char* kTypeName = "relu";
   explicit Relu(LayerSpec spec) : Layer(std::move(spec)) {}
+  ChannelMap channel_map() const override { return ChannelMap::passes; }
   Shape output_shape(const Shape& input) const override { return input; }
   bool in_place() const override { return true; }
   // Joins an epilogue that holds no ReLU yet (after a BatchNorm or alone).

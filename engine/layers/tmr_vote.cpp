@@ -1,10 +1,23 @@
 #include "engine/layers/tmr_vote.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include "engine/cpu_context.hpp"
+#include "engine/layers/attributes.hpp"
 #include "engine/layers/channel_copies.hpp"
 #include "kernels/edac_rules.hpp"
 
 namespace ftcnn {
+
+void TmrVote::read_attributes(const nlohmann::json& j, LayerSpec& spec) {
+  attributes::read_channels(j, spec);
+  attributes::read_copied(j, "triplicated", spec);
+}
+
+void TmrVote::write_attributes(const LayerSpec& spec, nlohmann::json& j) {
+  attributes::write_channels(spec, j);
+  attributes::write_copied(spec, "triplicated", j);
+}
 
 TmrVote::TmrVote(LayerSpec spec) : Layer(std::move(spec)) {
   const std::string problem = channel_copies_problem(spec_, 2);

@@ -18,7 +18,13 @@ namespace ftcnn {
 
 class TmrVote final : public Layer {
  public:
+  static constexpr LayerType kType = LayerType::tmr_vote;
+  static constexpr const char* kTypeName = "tmr_vote";
+  // The model-file fields of this op (docs/model_format.md).
+  static void read_attributes(const nlohmann::json& j, LayerSpec& spec);
+  static void write_attributes(const LayerSpec& spec, nlohmann::json& j);
   explicit TmrVote(LayerSpec spec);
+  ChannelMap channel_map() const override { return ChannelMap::corrects; }
   Shape output_shape(const Shape& input) const override;
   // On CUDA the graph may fuse the BatchNorm2d and ReLU that follow into this layer's kernel.
   bool accepts_epilogue() const override { return true; }
