@@ -98,6 +98,23 @@ enum class ChannelMap {
   corrects,      // edac, tmr_vote: hardening (prune first, then harden)
 };
 
+// The op's rule in the Eq. (1) reverse pass (engine/vulnerability/, docs/vulnerability.md): what the pass
+// records from the op's input in the forward, and how the gradient goes back through it. Both devices
+// implement every rule; an op names the one it follows, so a new op that fits a rule costs the reverse
+// passes nothing.
+enum class ReverseRule {
+  weighted_conv,    // conv2d: keeps the input; weight-gradient norms per output channel, dx = W^T dy (col2im)
+  weighted_linear,  // linear: keeps the input (and |x|^2); norms per output row, dx = dy W
+  scale_channels,   // batchnorm2d (inference): dx = dy * gamma / sqrt(var + eps), per channel
+  mask_positive,    // relu: keeps input > 0; dx = dy where it was
+  to_argmax,        // maxpool2d: keeps each window's first maximum; dx gets dy there
+  spread_average,   // avgpool2d: dx gets dy / (kh * kw) over each window, padding counted
+  identity,         // flatten, dropout: dx = dy
+  sum_fan_out,      // add: every input gets dy
+  split_channels,   // concat: each input gets its own channels of dy
+  unsupported,      // edac, tmr_vote: refused (score the unhardened model)
+};
+
 class Layer {
  public:
   explicit Layer(LayerSpec spec);
@@ -128,6 +145,7 @@ class Layer {
   // True when the output may be written over the input (element-wise layers).
   virtual bool in_place() const { return false; }
   virtual ChannelMap channel_map() const = 0;
+  virtual ReverseRule reverse_rule() const = 0;
   // Hardening: the correction layer after this one reads `copies` copies of the channels `copied` after
   // `originals` channels (docs/hardening.md). conv2d and linear then compute each copy by a GEMM of its
   // original's shape, so that fault-free the two are equal bit for bit (engine/layers/copy_rows.hpp);

@@ -12,6 +12,7 @@ class Add final : public Join {
   static constexpr const char* kTypeName = "add";
   explicit Add(LayerSpec spec) : Join(std::move(spec)) {}
   ChannelMap channel_map() const override { return ChannelMap::ties_inputs; }
+  ReverseRule reverse_rule() const override { return ReverseRule::sum_fan_out; }
   Shape node_output_shape(const std::vector<Shape>& inputs) const override;
 
  protected:

@@ -16,6 +16,7 @@ class AvgPool2d final : public Layer {
   static void write_attributes(const LayerSpec& spec, nlohmann::json& j);
   explicit AvgPool2d(LayerSpec spec);
   ChannelMap channel_map() const override { return ChannelMap::passes; }
+  ReverseRule reverse_rule() const override { return ReverseRule::spread_average; }
   Shape output_shape(const Shape& input) const override;
 
  protected:

@@ -19,6 +19,7 @@ class BatchNorm2d final : public Layer {
   static void write_attributes(const LayerSpec& spec, nlohmann::json& j);
   explicit BatchNorm2d(LayerSpec spec);
   ChannelMap channel_map() const override { return ChannelMap::per_channel; }
+  ReverseRule reverse_rule() const override { return ReverseRule::scale_channels; }
   void declare_parameters(ParameterStore& store) override;
   Shape output_shape(const Shape& input) const override;
   bool in_place() const override { return true; }

@@ -13,6 +13,7 @@ class Concat final : public Join {
   static constexpr const char* kTypeName = "concat";
   explicit Concat(LayerSpec spec) : Join(std::move(spec)) {}
   ChannelMap channel_map() const override { return ChannelMap::concatenates; }
+  ReverseRule reverse_rule() const override { return ReverseRule::split_channels; }
   Shape node_output_shape(const std::vector<Shape>& inputs) const override;
 
  protected:

@@ -12,6 +12,7 @@ class Dropout final : public Layer {
   static constexpr const char* kTypeName = "dropout";
   explicit Dropout(LayerSpec spec) : Layer(std::move(spec)) {}
   ChannelMap channel_map() const override { return ChannelMap::passes; }
+  ReverseRule reverse_rule() const override { return ReverseRule::identity; }
   Shape output_shape(const Shape& input) const override;
   bool in_place() const override { return true; }
 

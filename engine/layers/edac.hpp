@@ -26,6 +26,7 @@ class Edac final : public Layer {
   static void write_attributes(const LayerSpec& spec, nlohmann::json& j);
   explicit Edac(LayerSpec spec);
   ChannelMap channel_map() const override { return ChannelMap::corrects; }
+  ReverseRule reverse_rule() const override { return ReverseRule::unsupported; }
   void declare_parameters(ParameterStore& store) override;
   Shape output_shape(const Shape& input) const override;
   // On CUDA the graph may fuse the BatchNorm2d and ReLU that follow into this layer's kernel.

@@ -18,6 +18,7 @@ class Linear final : public Layer {
   static void write_attributes(const LayerSpec& spec, nlohmann::json& j);
   explicit Linear(LayerSpec spec);
   ChannelMap channel_map() const override { return ChannelMap::owns; }
+  ReverseRule reverse_rule() const override { return ReverseRule::weighted_linear; }
   void declare_parameters(ParameterStore& store) override;
   Shape output_shape(const Shape& input) const override;
   int64_t macs_per_item(const Shape& input) const override;

@@ -16,6 +16,7 @@ class MaxPool2d final : public Layer {
   static void write_attributes(const LayerSpec& spec, nlohmann::json& j);
   explicit MaxPool2d(LayerSpec spec);
   ChannelMap channel_map() const override { return ChannelMap::passes; }
+  ReverseRule reverse_rule() const override { return ReverseRule::to_argmax; }
   Shape output_shape(const Shape& input) const override;
 
  protected:

@@ -25,6 +25,7 @@ class TmrVote final : public Layer {
   static void write_attributes(const LayerSpec& spec, nlohmann::json& j);
   explicit TmrVote(LayerSpec spec);
   ChannelMap channel_map() const override { return ChannelMap::corrects; }
+  ReverseRule reverse_rule() const override { return ReverseRule::unsupported; }
   Shape output_shape(const Shape& input) const override;
   // On CUDA the graph may fuse the BatchNorm2d and ReLU that follow into this layer's kernel.
   bool accepts_epilogue() const override { return true; }
