@@ -156,9 +156,9 @@ k::Pool2dGeometry geometry(const PoolCase& p) {
   return g;
 }
 
-k::ReverseWindow reverse_window(const PoolCase& p) {
+k::Window reverse_window(const PoolCase& p) {
   const k::Pool2dGeometry g = geometry(p);
-  k::ReverseWindow w;
+  k::Window w;
   w.channels = p.channels;
   w.height = p.height;
   w.width = p.width;
@@ -321,7 +321,7 @@ TEST_CASE("index decompositions above 2^31 and 2^32", "[kernels]") {
     }
   }
   SECTION("im2col_row / im2col_source") {
-    k::ReverseWindow w;
+    k::Window w;
     w.channels = 50000;
     w.height = 300;
     w.width = 400;
@@ -818,7 +818,7 @@ TEST_CASE("positive_mask_kernel body", "[kernels][vulnerability]") {
 TEST_CASE("maxpool2d_argmax_kernel body", "[kernels][vulnerability]") {
   uint32_t seed = 500;
   for (const PoolCase& p : kPoolCases) {
-    const k::ReverseWindow w = reverse_window(p);
+    const k::Window w = reverse_window(p);
     const k::Pool2dGeometry g = geometry(p);
     const int64_t planes = p.batch * p.channels, count = planes * w.out_h * w.out_w;
     std::vector<float> in = values(planes * w.height * w.width, seed++, true);
@@ -920,7 +920,7 @@ TEST_CASE("outputs_holding against the windows", "[kernels][vulnerability]") {
 TEST_CASE("maxpool2d_backward_kernel body", "[kernels][vulnerability]") {
   uint32_t seed = 600;
   for (const PoolCase& p : kPoolCases) {
-    const k::ReverseWindow w = reverse_window(p);
+    const k::Window w = reverse_window(p);
     const int64_t recorded = p.batch, out_plane = w.out_h * w.out_w, in_plane = w.height * w.width;
     std::vector<float> in = values(recorded * w.channels * in_plane, seed++, true);
     std::vector<int32_t> argmax(static_cast<size_t>(recorded * w.channels * out_plane));
@@ -955,7 +955,7 @@ TEST_CASE("maxpool2d_backward_kernel body", "[kernels][vulnerability]") {
 TEST_CASE("avgpool2d_backward_kernel body", "[kernels][vulnerability]") {
   uint32_t seed = 700;
   for (const PoolCase& p : kPoolCases) {
-    const k::ReverseWindow w = reverse_window(p);
+    const k::Window w = reverse_window(p);
     const int64_t examples = p.batch + 1, out_plane = w.out_h * w.out_w, in_plane = w.height * w.width;
     std::mt19937 rng(seed++);
     std::uniform_real_distribution<float> u(-1.0f, 1.0f);
@@ -990,7 +990,7 @@ TEST_CASE("avgpool2d_backward_kernel body", "[kernels][vulnerability]") {
 TEST_CASE("im2col_kernel body", "[kernels][vulnerability]") {
   uint32_t seed = 800;
   for (const PoolCase& p : kPoolCases) {
-    const k::ReverseWindow w = reverse_window(p);
+    const k::Window w = reverse_window(p);
     const std::vector<float> image = values(w.channels * w.height * w.width, seed++, true);
     const int64_t plane = w.out_h * w.out_w, rows = w.channels * w.kernel_h * w.kernel_w,
                   count = rows * plane;

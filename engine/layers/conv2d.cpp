@@ -7,6 +7,7 @@
 #include "engine/blas.hpp"
 #include "engine/cpu_context.hpp"
 #include "engine/layers/attributes.hpp"
+#include "engine/layers/window.hpp"
 
 namespace ftcnn {
 
@@ -60,10 +61,10 @@ void Conv2d::forward_cpu(const Shape& input, const ParameterView& params, const 
                          CpuContext& ctx) {
   const LayerSpec& s = spec_;
   const Shape out_shape = output_shape(input);
-  const int64_t channels = input[1], height = input[2], width = input[3];
-  const int64_t out_h = out_shape[2], out_w = out_shape[3];
-  const int64_t plane = out_h * out_w;  // output positions per image
-  const int64_t k = channels * s.kernel[0] * s.kernel[1];
+  const kernels::Window window = window_of(s, input, out_shape);
+  const int64_t item = input.per_item();
+  const int64_t plane = window.plane();  // output positions per image
+  const int64_t k = window.rows();
   const int64_t batch = input[0];
 
   // Images per GEMM: as many as keep the column matrix and the GEMM result near 8 Mi floats each, so that
@@ -92,25 +93,8 @@ void Conv2d::forward_cpu(const Shape& input, const ParameterView& params, const 
     // im2col: row r = (c, ki, kj); column (b, oh, ow) holds input[b, c, oh*sh - ph + ki, ow*sw - pw + kj].
 #pragma omp parallel for num_threads(ctx.threads()) schedule(static)
     for (int64_t r = 0; r < k; ++r) {
-      const int64_t c = r / (s.kernel[0] * s.kernel[1]);
-      const int64_t ki = (r / s.kernel[1]) % s.kernel[0];
-      const int64_t kj = r % s.kernel[1];
-      float* row = cols + r * cols_width;
       for (int64_t b = 0; b < count; ++b) {
-        const float* image = in + ((first + b) * channels + c) * height * width;
-        for (int64_t oh = 0; oh < out_h; ++oh) {
-          const int64_t ih = oh * s.stride[0] - s.padding[0] + ki;
-          float* dst = row + b * plane + oh * out_w;
-          if (ih < 0 || ih >= height) {
-            std::fill(dst, dst + out_w, 0.0f);
-            continue;
-          }
-          const float* src = image + ih * width;
-          for (int64_t ow = 0; ow < out_w; ++ow) {
-            const int64_t iw = ow * s.stride[1] - s.padding[1] + kj;
-            dst[ow] = (iw >= 0 && iw < width) ? src[iw] : 0.0f;
-          }
-        }
+        im2col_row(window, in + (first + b) * item, r, cols + r * cols_width + b * plane);
       }
     }
 

@@ -1,0 +1,47 @@
+#include "engine/layers/window.hpp"
+
+#include <algorithm>
+
+namespace ftcnn {
+
+kernels::Window window_of(const LayerSpec& spec, const Shape& in, const Shape& out) {
+  kernels::Window w;
+  w.channels = in[1];
+  w.height = in[2];
+  w.width = in[3];
+  w.out_h = out[2];
+  w.out_w = out[3];
+  w.kernel_h = spec.kernel[0];
+  w.kernel_w = spec.kernel[1];
+  w.stride_h = spec.stride[0];
+  w.stride_w = spec.stride[1];
+  w.pad_h = spec.padding[0];
+  w.pad_w = spec.padding[1];
+  return w;
+}
+
+void valid_range(int64_t out, int64_t stride, int64_t pad, int64_t k, int64_t size, int64_t& first,
+                 int64_t& last) {
+  const int64_t low = pad - k;  // o * stride >= pad - k
+  first = low <= 0 ? 0 : (low + stride - 1) / stride;
+  const int64_t high = size + pad - k - 1;  // o * stride <= size + pad - k - 1
+  last = high < 0 ? 0 : std::min(out, high / stride + 1);
+  last = std::max(last, first);
+}
+
+void im2col_row(const kernels::Window& w, const float* image, int64_t r, float* dst) {
+  const kernels::Im2colRow row = kernels::im2col_row(r, w.kernel_h, w.kernel_w);
+  const int64_t c = row.c, ki = row.ki, kj = row.kj;
+  const float* plane = image + c * w.height * w.width;
+  int64_t oh0, oh1, ow0, ow1;
+  valid_range(w.out_h, w.stride_h, w.pad_h, ki, w.height, oh0, oh1);
+  valid_range(w.out_w, w.stride_w, w.pad_w, kj, w.width, ow0, ow1);
+  std::fill(dst, dst + w.plane(), 0.0f);
+  for (int64_t oh = oh0; oh < oh1; ++oh) {
+    const float* src = plane + (oh * w.stride_h - w.pad_h + ki) * w.width - w.pad_w + kj;
+    float* out = dst + oh * w.out_w;
+    for (int64_t ow = ow0; ow < ow1; ++ow) out[ow] = src[ow * w.stride_w];
+  }
+}
+
+}  // namespace ftcnn

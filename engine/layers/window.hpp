@@ -1,0 +1,25 @@
+// The window geometry of a conv2d or pooling layer (kernels::Window) from its spec and shapes, and the CPU
+// im2col over it: one definition for the conv2d forward, both Eq. (1) reverse passes and their kernels.
+#pragma once
+
+#include <cstdint>
+
+#include "engine/model_spec.hpp"
+#include "kernels/vulnerability_bodies.hpp"
+
+namespace ftcnn {
+
+// The window of `spec` (conv2d, maxpool2d, avgpool2d) on one item of `in` ([N, C, H, W]) giving `out`.
+kernels::Window window_of(const LayerSpec& spec, const Shape& in, const Shape& out);
+
+// The output positions o in [0, out) whose input position o * stride - pad + k lies in [0, size), as
+// [first, last): loops over them run without bounds checks and vectorise.
+void valid_range(int64_t out, int64_t stride, int64_t pad, int64_t k, int64_t size, int64_t& first,
+                 int64_t& last);
+
+// Row r = (c, ki, kj) of the im2col matrix of one image: dst[oh * out_w + ow] = image[c, oh*sh - ph + ki,
+// ow*sw - pw + kj], zero outside the image. The row decomposition is the CUDA kernel's
+// (kernels::im2col_row); the columns are filled by valid ranges, so the loops vectorise.
+void im2col_row(const kernels::Window& w, const float* image, int64_t r, float* dst);
+
+}  // namespace ftcnn
