@@ -20,6 +20,23 @@ kernels::Window window_of(const LayerSpec& spec, const Shape& in, const Shape& o
   return w;
 }
 
+kernels::Pool2dGeometry pool_geometry_of(const LayerSpec& spec, const Shape& in, const Shape& out) {
+  const kernels::Window w = window_of(spec, in, out);
+  kernels::Pool2dGeometry g;
+  g.planes = in[0] * w.channels;
+  g.height = w.height;
+  g.width = w.width;
+  g.out_h = w.out_h;
+  g.out_w = w.out_w;
+  g.kernel_h = w.kernel_h;
+  g.kernel_w = w.kernel_w;
+  g.stride_h = w.stride_h;
+  g.stride_w = w.stride_w;
+  g.pad_h = w.pad_h;
+  g.pad_w = w.pad_w;
+  return g;
+}
+
 void valid_range(int64_t out, int64_t stride, int64_t pad, int64_t k, int64_t size, int64_t& first,
                  int64_t& last) {
   const int64_t low = pad - k;  // o * stride >= pad - k
