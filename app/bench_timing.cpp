@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "engine/batches.hpp"
 #include "engine/cuda/cuda_versions.hpp"
 #include "engine/error.hpp"
 #include "engine/runner.hpp"
@@ -14,6 +15,7 @@
 #include "engine/cuda/cuda_context.hpp"
 #include "engine/cuda/cuda_runner.hpp"
 #include "engine/cuda/device_buffer.hpp"
+#include "engine/cuda/device_images.hpp"
 #endif
 
 namespace ftcnn::cli {
@@ -83,10 +85,9 @@ class CpuPassTimer : public PassTimer {
 
   double pass_ms(int64_t batch) override {
     const auto start = std::chrono::steady_clock::now();
-    for (int64_t first = 0; first < images_; first += batch) {
-      const int64_t count = std::min(batch, images_ - first);
+    for_each_batch(images_, batch, [&](int64_t first, int64_t count) {
       runner_->forward(inputs_.data() + first * item_, count, logits_.data() + first * classes_);
-    }
+    });
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   }
 
@@ -124,23 +125,15 @@ class CudaPassTimer : public PassTimer {
         images_(data.count),
         item_(data.item.numel()),
         classes_(graph.spec().num_classes),
-        inputs_(static_cast<size_t>(data.count * item_)),
-        logits_(static_cast<size_t>(data.count * classes_)) {
-    std::vector<float> host(static_cast<size_t>(data.count * item_));
-    preprocess_images(data, 0, data.count, pre.scale, pre.mean, pre.std, host.data());
-    CudaContext& cuda = runner_->context();
-    FT_CUDA_CHECK(cudaMemcpyAsync(inputs_.data(), host.data(), host.size() * sizeof(float),
-                                  cudaMemcpyHostToDevice, cuda.stream()));
-    cuda.synchronize();
-  }
+        inputs_(upload_images(data, pre.scale, pre.mean, pre.std, runner_->context().stream())),
+        logits_(static_cast<size_t>(data.count * classes_)) {}
 
   double pass_ms(int64_t batch) override {
     CudaContext& cuda = runner_->context();
     FT_CUDA_CHECK(cudaEventRecord(start_.get(), cuda.stream()));
-    for (int64_t first = 0; first < images_; first += batch) {
-      const int64_t count = std::min(batch, images_ - first);
+    for_each_batch(images_, batch, [&](int64_t first, int64_t count) {
       runner_->forward_device(inputs_.data() + first * item_, count, logits_.data() + first * classes_);
-    }
+    });
     FT_CUDA_CHECK(cudaEventRecord(stop_.get(), cuda.stream()));
     FT_CUDA_CHECK(cudaEventSynchronize(stop_.get()));
     float ms = 0;

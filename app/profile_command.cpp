@@ -8,6 +8,7 @@
 #include "app/cli_common.hpp"
 #include "app/progress_bar.hpp"
 #include "app/utc_time.hpp"
+#include "engine/batches.hpp"
 #include "engine/interval_profile.hpp"
 #include "engine/io/cifar_dataset.hpp"
 #include "engine/io/interval_file.hpp"
@@ -38,12 +39,11 @@ void run_profile(const ProfileOptions& options) {
   const int64_t batch = std::min(options.batch, data.count);
   std::vector<float> input(static_cast<size_t>(batch * data.item.numel()));
   ProgressBar bar("profile", data.count, "img");
-  for (int64_t first = 0; first < data.count; first += batch) {
-    const int64_t count = std::min(batch, data.count - first);
+  for_each_batch(data.count, batch, [&](int64_t first, int64_t count) {
     preprocess_images(data, first, count, pre.scale, pre.mean, pre.std, input.data());
     profiler.add(input.data(), count);
     bar.update(first + count);
-  }
+  });
   bar.finish();
 
   IntervalProfile profile = profiler.profile();

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "engine/batches.hpp"
 #include "engine/error.hpp"
 
 namespace ftcnn {
@@ -36,8 +37,7 @@ EvalResult evaluate(Runner& runner, const Graph& graph, const Dataset& data, flo
   std::vector<float> input(static_cast<size_t>(std::min(batch, data.count) * data.item.numel()));
   std::vector<float> output(static_cast<size_t>(std::min(batch, data.count) * classes));
   const auto start = std::chrono::steady_clock::now();
-  for (int64_t first = 0; first < data.count; first += batch) {
-    const int64_t count = std::min(batch, data.count - first);
+  for_each_batch(data.count, batch, [&](int64_t first, int64_t count) {
     preprocess_images(data, first, count, scale, mean, std, input.data());
     runner.forward(input.data(), count, output.data());
     for (int64_t i = 0; i < count; ++i) {
@@ -49,7 +49,7 @@ EvalResult evaluate(Runner& runner, const Graph& graph, const Dataset& data, flo
     if (keep_logits)
       std::copy(output.begin(), output.begin() + count * classes, result.logits.begin() + first * classes);
     if (progress) progress(first + count);
-  }
+  });
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }

@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include "engine/batches.hpp"
 #include "engine/cuda/cuda_context.hpp"
 #include "engine/cuda/cuda_runner.hpp"
+#include "engine/cuda/device_images.hpp"
 #include "kernels/classify.cuh"
 #include "kernels/fault_injection.cuh"
 
@@ -55,9 +57,7 @@ class CudaFaultEvaluator final : public FaultEvaluator {
         offsets_host_(targets.groups().size() + 1),
         counters_host_(kernels::kOutcomeCounters) {
     cudaStream_t stream = runner_->context().stream();
-    std::vector<float> inputs(static_cast<size_t>(data.count * data.item.numel()));
-    preprocess_images(data, 0, data.count, scale, mean, std, inputs.data());
-    upload(inputs_, inputs.data(), inputs.size(), stream);
+    inputs_ = upload_images(data, scale, mean, std, stream);
     upload(labels_, data.labels.data(), data.labels.size(), stream);
     upload(groups_, targets.groups().data(), targets.groups().size(), stream);
     upload(tensors_, targets.tensors().data(), targets.tensors().size(), stream);
@@ -65,7 +65,7 @@ class CudaFaultEvaluator final : public FaultEvaluator {
     golden_.resize(static_cast<size_t>(images_));
     counters_.resize(kernels::kOutcomeCounters);
     logits_.resize(static_cast<size_t>(std::min(batch_, images_) * classes_));
-    runner_->context().synchronize();  // `inputs` leaves scope
+    runner_->context().synchronize();  // the host vectors may go
   }
 
   std::string description() const override { return runner_->description(); }
@@ -74,12 +74,11 @@ class CudaFaultEvaluator final : public FaultEvaluator {
   GoldenRun golden() override {
     cudaStream_t stream = runner_->context().stream();
     const int64_t item = graph_.spec().input.numel();
-    for (int64_t first = 0; first < images_; first += batch_) {
-      const int64_t count = std::min(batch_, images_ - first);
+    for_each_batch(images_, batch_, [&](int64_t first, int64_t count) {
       runner_->forward_device(inputs_.data() + first * item, count, logits_.data());
       kernels::launch_top1(logits_.data(), count, classes_, golden_.data() + first, stream);
       FT_LAUNCH_CHECK("top1");
-    }
+    });
     std::vector<int32_t> predictions(static_cast<size_t>(images_)), labels(static_cast<size_t>(images_));
     FT_CUDA_CHECK(cudaMemcpyAsync(predictions.data(), golden_.data(), predictions.size() * sizeof(int32_t),
                                   cudaMemcpyDeviceToHost, stream));
@@ -175,13 +174,12 @@ class CudaFaultEvaluator final : public FaultEvaluator {
     FT_CUDA_CHECK(
         cudaMemsetAsync(counters_.data(), 0, kernels::kOutcomeCounters * sizeof(unsigned long long), stream));
     const int64_t item = graph_.spec().input.numel();
-    for (int64_t first = 0; first < images_; first += batch_) {
-      const int64_t count = std::min(batch_, images_ - first);
+    for_each_batch(images_, batch_, [&](int64_t first, int64_t count) {
       runner_->forward_device(inputs_.data() + first * item, count, logits_.data());
       kernels::launch_compare_with_golden(logits_.data(), count, classes_, golden_.data() + first,
                                           labels_.data() + first, counters_.data(), stream);
       FT_LAUNCH_CHECK("compare_with_golden");
-    }
+    });
     FT_CUDA_CHECK(cudaMemcpyAsync(counters_host_.data(), counters_.data(),
                                   kernels::kOutcomeCounters * sizeof(unsigned long long),
                                   cudaMemcpyDeviceToHost, stream));

@@ -1,6 +1,7 @@
 // The CPU FaultEvaluator: flips bits in the host parameter arena, classifies with the CPU runner.
 #include <fmt/format.h>
 
+#include "engine/batches.hpp"
 #include "engine/error.hpp"
 #include "engine/evaluate.hpp"
 #include "engine/fault/fault_evaluator.hpp"
@@ -77,12 +78,11 @@ class CpuFaultEvaluator final : public FaultEvaluator {
   std::vector<int32_t> classify() {
     std::vector<int32_t> predictions(static_cast<size_t>(images_));
     const int64_t item = graph_.spec().input.numel();
-    for (int64_t first = 0; first < images_; first += batch_) {
-      const int64_t count = std::min(batch_, images_ - first);
+    for_each_batch(images_, batch_, [&](int64_t first, int64_t count) {
       runner_->forward(inputs_.data() + first * item, count, logits_.data());
       for (int64_t i = 0; i < count; ++i)
         predictions[static_cast<size_t>(first + i)] = top1(logits_.data() + i * classes_, classes_);
-    }
+    });
     return predictions;
   }
 

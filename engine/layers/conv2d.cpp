@@ -92,11 +92,8 @@ void Conv2d::forward_cpu(const Shape& input, const ParameterView& params, const 
 
     // im2col: row r = (c, ki, kj); column (b, oh, ow) holds input[b, c, oh*sh - ph + ki, ow*sw - pw + kj].
 #pragma omp parallel for num_threads(ctx.threads()) schedule(static)
-    for (int64_t r = 0; r < k; ++r) {
-      for (int64_t b = 0; b < count; ++b) {
-        im2col_row(window, in + (first + b) * item, r, cols + r * cols_width + b * plane);
-      }
-    }
+    for (int64_t r = 0; r < k; ++r)
+      im2col_row(window, in + first * item, item, count, r, cols + r * cols_width);
 
     const auto gemm = [&](const float* rows, int64_t m, float* into) {
       blas_sgemm(false, false, static_cast<int>(m), static_cast<int>(cols_width), static_cast<int>(k), 1.0f,

@@ -46,18 +46,32 @@ void valid_range(int64_t out, int64_t stride, int64_t pad, int64_t k, int64_t si
   last = std::max(last, first);
 }
 
-void im2col_row(const kernels::Window& w, const float* image, int64_t r, float* dst) {
+void im2col_row(const kernels::Window& w, const float* images, int64_t image_stride, int64_t count, int64_t r,
+                float* dst) {
   const kernels::Im2colRow row = kernels::im2col_row(r, w.kernel_h, w.kernel_w);
   const int64_t c = row.c, ki = row.ki, kj = row.kj;
-  const float* plane = image + c * w.height * w.width;
   int64_t oh0, oh1, ow0, ow1;
   valid_range(w.out_h, w.stride_h, w.pad_h, ki, w.height, oh0, oh1);
   valid_range(w.out_w, w.stride_w, w.pad_w, kj, w.width, ow0, ow1);
-  std::fill(dst, dst + w.plane(), 0.0f);
-  for (int64_t oh = oh0; oh < oh1; ++oh) {
-    const float* src = plane + (oh * w.stride_h - w.pad_h + ki) * w.width - w.pad_w + kj;
-    float* out = dst + oh * w.out_w;
-    for (int64_t ow = ow0; ow < ow1; ++ow) out[ow] = src[ow * w.stride_w];
+  const int64_t plane_size = w.plane();
+  for (int64_t b = 0; b < count; ++b) {
+    const float* plane = images + b * image_stride + c * w.height * w.width;
+    float* columns = dst + b * plane_size;
+    // Every element written once: zero rows above and below the image, zero borders left and right. Plain
+    // loops: late layers' rows are a few elements long, where a call to fill or copy costs more than it does.
+    for (int64_t i = 0; i < oh0 * w.out_w; ++i) columns[i] = 0.0f;
+    for (int64_t oh = oh0; oh < oh1; ++oh) {
+      const float* src = plane + (oh * w.stride_h - w.pad_h + ki) * w.width - w.pad_w + kj;
+      float* out = columns + oh * w.out_w;
+      for (int64_t ow = 0; ow < ow0; ++ow) out[ow] = 0.0f;
+      if (w.stride_w == 1) {
+        for (int64_t ow = ow0; ow < ow1; ++ow) out[ow] = src[ow];
+      } else {
+        for (int64_t ow = ow0; ow < ow1; ++ow) out[ow] = src[ow * w.stride_w];
+      }
+      for (int64_t ow = ow1; ow < w.out_w; ++ow) out[ow] = 0.0f;
+    }
+    for (int64_t i = oh1 * w.out_w; i < plane_size; ++i) columns[i] = 0.0f;
   }
 }
 

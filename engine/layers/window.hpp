@@ -22,9 +22,11 @@ kernels::Pool2dGeometry pool_geometry_of(const LayerSpec& spec, const Shape& in,
 void valid_range(int64_t out, int64_t stride, int64_t pad, int64_t k, int64_t size, int64_t& first,
                  int64_t& last);
 
-// Row r = (c, ki, kj) of the im2col matrix of one image: dst[oh * out_w + ow] = image[c, oh*sh - ph + ki,
-// ow*sw - pw + kj], zero outside the image. The row decomposition is the CUDA kernel's
-// (kernels::im2col_row); the columns are filled by valid ranges, so the loops vectorise.
-void im2col_row(const kernels::Window& w, const float* image, int64_t r, float* dst);
+// Row r = (c, ki, kj) of the im2col matrix of `count` images (`image_stride` floats apart): image b's columns
+// dst[b * plane + oh * out_w + ow] = image_b[c, oh*sh - ph + ki, ow*sw - pw + kj], zero outside the image.
+// The row decomposition is the CUDA kernel's (kernels::im2col_row); the columns are filled by valid ranges,
+// every element written once, so the loops vectorise.
+void im2col_row(const kernels::Window& w, const float* images, int64_t image_stride, int64_t count, int64_t r,
+                float* dst);
 
 }  // namespace ftcnn
