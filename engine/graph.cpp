@@ -27,6 +27,11 @@ Graph::Graph(ModelSpec spec) : spec_(std::move(spec)) {
     if (s.type != LayerType::edac && s.type != LayerType::tmr_vote) continue;
     const int protected_node = inputs_[i].front();
     if (protected_node < 0) continue;  // a correction layer alone (tests): nothing to tell
+    // Its copies are the protected layer's extra channels: nothing else may read them.
+    FT_CHECK(consumers_[static_cast<size_t>(protected_node)] == 1,
+             "layer {} ({}) must be the only reader of {}, which {} nodes read", s.name,
+             layer_type_name(s.type), layers_[static_cast<size_t>(protected_node)]->name(),
+             consumers_[static_cast<size_t>(protected_node)]);
     layers_[static_cast<size_t>(protected_node)]->set_copy_layout(s.out_channels, s.copied,
                                                                   s.type == LayerType::edac ? 1 : 2);
   }

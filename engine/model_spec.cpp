@@ -41,7 +41,7 @@ std::string model_spec_to_json(const ModelSpec& spec) {
   return root.dump(1);
 }
 
-ModelSpec model_spec_from_json(const std::string& text, const std::string& origin) {
+ModelSpec model_spec_from_json(const std::string& text, const std::string& origin, int64_t format_version) {
   try {
     const nlohmann::json root = nlohmann::json::parse(text);
     ModelSpec spec;
@@ -55,7 +55,13 @@ ModelSpec model_spec_from_json(const std::string& text, const std::string& origi
       l.name = j.at("name").get<std::string>();
       const OpType& op = op_type(j.at("type").get<std::string>());
       l.type = op.type;
-      if (j.contains("inputs")) l.inputs = j.at("inputs").get<std::vector<std::string>>();
+      if (format_version >= 2) {
+        l.inputs = j.at("inputs").get<std::vector<std::string>>();
+        FT_CHECK(!l.inputs.empty(), "node {}: no inputs", l.name);
+      } else {
+        FT_CHECK(!j.contains("inputs") && op.type != LayerType::add && op.type != LayerType::concat,
+                 "node {}: a format version 1 model is a chain: no \"inputs\", no add or concat", l.name);
+      }
       op.read_attributes(j, l);
       spec.layers.push_back(std::move(l));
     }

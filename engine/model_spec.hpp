@@ -79,8 +79,10 @@ struct ModelSpec {
 
 // Format version 2 writes every node's inputs; version 1 (a chain, no "inputs") still reads.
 std::string model_spec_to_json(const ModelSpec& spec);
-// `origin` names the file the text came from, for error messages.
-ModelSpec model_spec_from_json(const std::string& text, const std::string& origin);
+// `origin` names the file the text came from, for error messages. `format_version` is the model file's:
+// version 2 needs every node's (non-empty) "inputs"; version 1 is a chain, with no "inputs" and no joins.
+ModelSpec model_spec_from_json(const std::string& text, const std::string& origin,
+                               int64_t format_version = 2);
 
 // Convenience constructors used by the architecture builders in models/.
 LayerSpec conv2d_spec(std::string name, int64_t in, int64_t out, int64_t kernel, int64_t stride,

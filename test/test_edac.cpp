@@ -328,7 +328,7 @@ TEST_CASE("hardening layers round-trip through the architecture JSON", "[edac][m
       model_spec_from_json(
           R"({"arch": "t", "input": [3], "num_classes": 0, "layers": [{"name": "e", "type": "edac",
                           "in": 3, "out": 2, "mode": "triple", "duplicated": [0]}]})",
-          "x.h5"),
+          "x.h5", 1),
       Catch::Contains("unknown edac mode 'triple'"));
 }
 

@@ -163,6 +163,12 @@ TEST_CASE("a bad DAG is refused naming the node", "[dag]") {
        "layer relu (relu): takes one input, given 2"},
       {LayerType::add, 3, [](ModelSpec& s) { s.layers[3].name = kModelInputName; }, "names the model input"},
       {LayerType::add, 3, [](ModelSpec& s) { s.layers[3].name = "left"; }, "two nodes are named 'left'"},
+      {LayerType::add, 3,
+       [](ModelSpec& s) {
+         s.layers[3] = edac_spec("left.edac", 2, {1}, EdacMode::dup_only);
+         s.layers[3].inputs = {"left"};
+       },
+       "layer left.edac (edac) must be the only reader of left, which 2 nodes read"},
   };
   for (const Case& c : cases) {
     ModelSpec spec = two_branch_spec(c.join, c.right_channels);
@@ -188,6 +194,21 @@ TEST_CASE("format version 1 files load as chains; files written now are version 
   CHECK(architecture.find("\"inputs\"") != std::string::npos);
   Model back = load_model(copy);
   CHECK(model_spec_to_json(back.graph->spec()) == model_spec_to_json(model.graph->spec()));
+  // Each version's own rules: version 2 names every node's inputs, version 1 is a chain.
+  const std::string chain =
+      R"({"arch": "t", "input": [4], "num_classes": 0, "layers": [{"name": "r", "type": "relu"}]})";
+  CHECK(model_spec_from_json(chain, "v1.h5", 1).layers[0].inputs.empty());
+  CHECK_THROWS_WITH(model_spec_from_json(chain, "v2.h5", 2), Catch::Contains("v2.h5: malformed"));
+  const std::string joined = R"({"arch": "t", "input": [4], "num_classes": 0, "layers": [
+      {"name": "r", "type": "relu", "inputs": ["input"]}, {"name": "a", "type": "add", "inputs": ["r", "input"]}]})";
+  CHECK(model_spec_from_json(joined, "v2.h5", 2).layers[1].inputs == std::vector<std::string>{"r", "input"});
+  CHECK_THROWS_WITH(
+      model_spec_from_json(joined, "v1.h5", 1),
+      Catch::Contains("v1.h5: bad architecture description: node r: a format version 1 model is a chain"));
+  CHECK_THROWS_WITH(model_spec_from_json(R"({"arch": "t", "input": [4], "num_classes": 0, "layers": [
+      {"name": "r", "type": "relu", "inputs": []}]})",
+                                         "v2.h5", 2),
+                    Catch::Contains("node r: no inputs"));
   Model residual = load_model(kResidual);
   const std::string residual_copy = dir.path() + "/residual.h5";
   save_model(residual_copy, *residual.graph, residual.info);

@@ -69,7 +69,7 @@ Model load_ftcnn_model(const H5File& file) {
     return *value;
   };
   Model model;
-  model.graph = std::make_unique<Graph>(model_spec_from_json(require("architecture"), file.path()));
+  model.graph = std::make_unique<Graph>(model_spec_from_json(require("architecture"), file.path(), version));
   model.info.source_format = kFormatName;
   model.info.dataset = file.string_attribute("dataset").value_or("");
   model.info.provenance_json = file.string_attribute("provenance").value_or("{}");
