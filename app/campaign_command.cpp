@@ -41,13 +41,21 @@ std::vector<double> parse_bers(const std::string& text) {
   while (std::getline(stream, item, ',')) {
     size_t used = 0;
     double value = 0;
+    bool out_of_range = false;
     try {
       value = std::stod(item, &used);
+    } catch (const std::out_of_range&) {
+      out_of_range = true;  // under- or overflows a double (1e-400, 5e-324)
     } catch (const std::exception&) {
       used = 0;
     }
+    FT_CHECK(!out_of_range, "--ber: {} is outside the range of a double (give 0 or at least 2.3e-308)", item);
     FT_CHECK(used == item.size() && !item.empty(), "--ber: '{}' is not a number", item);
     FT_CHECK(value >= 0.0 && value <= 1.0, "--ber: {} is outside [0, 1]", item);
+    // The same rate twice would log every repetition twice and count them twice in its summary.
+    for (size_t k = 0; k < bers.size(); ++k) {
+      FT_CHECK(bers[k] != value, "--ber: {} is the rate given as number {} already", item, k + 1);
+    }
     bers.push_back(value);
   }
   FT_CHECK(!bers.empty(), "--ber: give at least one bit error rate");
@@ -229,7 +237,7 @@ void register_campaign_command(CLI::App& app) {
   c->add_option("--data", o->data, "directory of CIFAR binary files (test split)")->required();
   c->add_option("--ber", o->bers, "comma-separated bit error rates, e.g. 1e-7,1e-6,1e-5")->required();
   c->add_option("--reps", o->repetitions, "repetitions per bit error rate")->check(positive_integer());
-  c->add_option("--seed", o->seed, "campaign seed (every fault set derives from it)");
+  c->add_option("--seed", o->seed, "campaign seed (every fault set derives from it)")->check(seed_value());
   c->add_option("--count", o->count,
                 "faults per layer: paper = floor(BER x bits), binomial = Binomial(bits, BER)")
       ->check(CLI::IsMember({"paper", "binomial"}));

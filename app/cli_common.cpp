@@ -35,6 +35,21 @@ CLI::Validator integer_at_least(int64_t minimum, const std::string& what) {
 
 }  // namespace
 
+CLI::Validator seed_value() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        static const std::string kLargest = "18446744073709551615";  // 2^64 - 1
+        const bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+        const std::string significant =
+            digits ? text.substr(std::min(text.find_first_not_of('0'), text.size() - 1)) : "";
+        if (digits && (significant.size() < kLargest.size() ||
+                       (significant.size() == kLargest.size() && significant <= kLargest)))
+          return "";
+        return "must be an integer from 0 to 18446744073709551615, got '" + text + "'";
+      },
+      "a seed");
+}
+
 CLI::Validator positive_integer() {
   return integer_at_least(1, "a positive integer");
 }

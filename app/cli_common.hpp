@@ -24,6 +24,9 @@ Model load_model_from(const ModelOptions& options);
 // Validators with short messages ("must be a positive integer, got 0").
 CLI::Validator positive_integer();
 CLI::Validator non_negative_integer();
+// A seed: decimal digits only, 0 to 2^64 - 1 (no sign, exponent or wrap-around: a log made with one seed is
+// never resumed under another that happens to read the same).
+CLI::Validator seed_value();
 
 // Runs `body`; an ftcnn::Error it throws goes on as "<flag>: <message>". The engine's messages name the
 // problem ("unknown pruning scope 'x' (layer, global)"); the command line adds the flag the value came from.

@@ -173,7 +173,8 @@ void register_harden_command(CLI::App& app) {
       "widen each interval by this share of its largest bound magnitude (default 1e-4; 0: exact)");
   command->add_option("--ranking", options->ranking, "channel ranking file: datasets <layer>/ranking");
   command->add_option("--ranking-method", options->ranking_method, "rank channels by l1 norm or random");
-  command->add_option("--seed", options->seed, "seed of --ranking-method random (default 1)");
+  command->add_option("--seed", options->seed, "seed of --ranking-method random (default 1)")
+      ->check(seed_value());
   command->add_option("--out", options->out, "the hardened model file to write")->required();
   command->add_flag("--json", options->json, "print one JSON object on stdout");
   command->callback([options] { run_harden(*options); });

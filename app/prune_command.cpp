@@ -29,7 +29,7 @@ struct PruneOptions {
   std::string split = "train";
   int64_t images = 256;
   int64_t batch = 0;
-  int64_t seed = 0;
+  uint64_t seed = 0;
   std::string scope = "layer";
   std::string normalize;  // empty: mean for global scope, none for layer scope
   int threads = 0;
@@ -229,7 +229,7 @@ void register_prune_command(CLI::App& app) {
                    "(default 32 for exact, 128 for batch)")
       ->check(positive_integer());
   command->add_option("--seed", options->seed, "seed of --importance random (default 0)")
-      ->check(non_negative_integer());
+      ->check(seed_value());
   command->add_option("--scope", options->scope, "layer (default): ratios per layer; global: across layers")
       ->check(CLI::IsMember({"layer", "global"}));
   command

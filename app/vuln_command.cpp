@@ -24,7 +24,7 @@ struct VulnOptions {
   std::string split = "train";
   int64_t images = 256;
   std::string method = "exact";
-  int64_t seed = 0;
+  uint64_t seed = 0;
   int64_t batch = 0;
   std::string device = "cpu";
   int threads = 0;
@@ -140,7 +140,7 @@ void register_vuln_command(CLI::App& app) {
   command->add_option("--method", options->method, "exact (default), batch, l1 or random")
       ->check(CLI::IsMember({"exact", "batch", "l1", "random"}));
   command->add_option("--seed", options->seed, "seed of --method random (default 0)")
-      ->check(non_negative_integer());
+      ->check(seed_value());
   command
       ->add_option("--batch", options->batch,
                    "images per forward pass; for --method batch the batch whose margins are summed "

@@ -98,6 +98,31 @@ TEST_CASE("unknown flags and bad values are named", "[bad-input]") {
   expect_one_line_error(run_ftcnn("launch"), "launch");
 }
 
+TEST_CASE("seeds and bit error rates are taken exactly or refused", "[bad-input]") {
+  test::TempDir dir;
+  const std::string campaign = "campaign --model " + std::string(FTCNN_SOURCE_DIR) +
+                               "/data/default/small_cifar10.h5 --data " + std::string(FTCNN_SOURCE_DIR) +
+                               "/data/default/cifar10-test-slice --images 10 --reps 1 --out " + dir.file("c");
+  // A seed that wraps or saturates would resume a log made with another seed.
+  for (const char* seed : {"18446744073709551616", "1e30", "-1", "0x10", ""}) {
+    INFO(seed);
+    expect_one_line_error(run_ftcnn(campaign + " --ber 1e-6 --seed '" + seed + "'"),
+                          "--seed: must be an integer from 0 to 18446744073709551615");
+  }
+  expect_one_line_error(run_ftcnn("vuln --model x --data y --method random --seed 18446744073709551616"),
+                        "--seed: must be an integer");
+  // The same rate twice would run and count every repetition twice.
+  expect_one_line_error(run_ftcnn(campaign + " --ber 1e-6,0.000001"),
+                        "--ber: 0.000001 is the rate given as number 1 already");
+  for (const char* ber : {"1e-400", "5e-324"}) {
+    expect_one_line_error(run_ftcnn(campaign + " --ber " + ber), "is outside the range of a double");
+  }
+  CHECK_FALSE(test::exists(dir.file("c")));
+  const test::CommandResult largest = run_ftcnn(campaign + " --ber 1e-6 --seed 18446744073709551615");
+  INFO(largest.output);
+  CHECK(largest.exit_code == 0);
+}
+
 TEST_CASE("model files round-trip bit for bit", "[model-file]") {
   test::TempDir dir;
   Model original = load_model(test::fixture_path("model_small.h5"));
