@@ -7,12 +7,16 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
 
+#include <fmt/format.h>
+
 #include "engine/fault/campaign.hpp"
 #include "engine/fault/campaign_log.hpp"
+#include "engine/fault/directory_lock.hpp"
 #include "engine/io/model_file.hpp"
 #include "models/architectures.hpp"
 #include "test/test_support.hpp"
@@ -155,6 +159,39 @@ TEST_CASE("a campaign directory of another configuration is refused, untouched",
   f.config.seed = 12;
   CHECK_THROWS_WITH(f.run(f.dir.file("a"), *f.evaluator), Catch::Contains("seed differs"));
   CHECK(read_file(f.dir.file("a/runs.jsonl")) == before);
+}
+
+TEST_CASE("one campaign per output directory: a second is refused naming the first's PID", "[campaign]") {
+  Fixture f;
+  const std::string out = f.dir.file("busy");
+  std::filesystem::create_directories(out);
+  {
+    const DirectoryLock held(out);  // as a running campaign holds it
+    CHECK_THROWS_WITH(f.run(out, *f.evaluator),
+                      Catch::Contains(fmt::format("in use by another ftcnn run (PID {})", ::getpid())));
+    CHECK_FALSE(test::exists(out + "/runs.jsonl"));
+  }
+  CHECK_FALSE(test::exists(out + "/.ftcnn.lock"));  // released and removed
+  CHECK(f.run(out, *f.evaluator).resumed == 0);
+  CHECK_FALSE(test::exists(out + "/.ftcnn.lock"));
+}
+
+TEST_CASE("a resume counts only the repetitions it uses, and refuses a record that cannot be", "[campaign]") {
+  Fixture f;
+  const std::string out = f.dir.file("shrink");
+  f.run(out, *f.evaluator);  // 3 BERs x 6 repetitions
+  f.config.repetitions = 2;
+  const CampaignResult fewer = f.run(out, *f.evaluator);
+  CHECK(fewer.resumed == 3 * 2);
+  CHECK(fewer.records.size() == 3 * 2);
+  // A hand-edited record (masked = -5) is named, not summarised.
+  std::string log = read_file(out + "/runs.jsonl");
+  const size_t at = log.find("\"masked\":");
+  REQUIRE(at != std::string::npos);
+  const size_t end = log.find_first_of(",}", at);
+  log.replace(at, end - at, "\"masked\":-5");
+  std::ofstream(out + "/runs.jsonl", std::ios::trunc) << log;
+  CHECK_THROWS_WITH(f.run(out, *f.evaluator), Catch::Contains("the log was edited or damaged"));
 }
 
 TEST_CASE("a campaign killed with SIGKILL resumes to the identical summary", "[campaign]") {

@@ -6,6 +6,7 @@
 
 #include "engine/error.hpp"
 #include "engine/fault/campaign_log.hpp"
+#include "engine/fault/directory_lock.hpp"
 #include "engine/io/campaign_report.hpp"
 
 namespace ftcnn {
@@ -24,16 +25,34 @@ Campaign::Campaign(CampaignConfig config, CampaignIdentity identity, const Param
   FT_CHECK(config_.repetitions > 0, "repetitions must be positive, got {}", config_.repetitions);
 }
 
+namespace {
+
+// A logged repetition must be one this campaign could have written: counts that are not negative, whose
+// outcomes add up to the images, and no more correct images than images.
+void check_record(const RepetitionRecord& r, int64_t images, const std::string& log_path) {
+  const OutcomeCounts& o = r.outcome;
+  const bool fits = r.faults >= 0 && o.correct >= 0 && o.masked >= 0 && o.sdc >= 0 && o.due >= 0 &&
+                    o.masked + o.sdc + o.due == images && o.correct <= images;
+  FT_CHECK(
+      fits,
+      "{}: BER {} repetition {}: faults {}, correct {}, masked {}, SDC {}, DUE {} do not describe {} images; "
+      "the log was edited or damaged",
+      log_path, r.ber, r.repetition, r.faults, o.correct, o.masked, o.sdc, o.due, images);
+}
+
+}  // namespace
+
 CampaignResult Campaign::run(const std::function<void(int64_t, int64_t)>& progress) {
   CampaignResult result;
+  std::error_code error;
+  std::filesystem::create_directories(out_dir_, error);
+  FT_CHECK(!error, "{}: cannot create the output directory: {}", out_dir_, error.message());
+  const DirectoryLock lock(out_dir_);  // one run per directory, before anything is read or written
+
   const uint64_t golden_checksum = evaluator_.parameter_checksum();
   result.golden = evaluator_.golden();
   identity_.algorithms = evaluator_.algorithms();
   const nlohmann::json header = campaign_header(config_, identity_, result.golden);
-
-  std::error_code error;
-  std::filesystem::create_directories(out_dir_, error);
-  FT_CHECK(!error, "{}: cannot create the output directory: {}", out_dir_, error.message());
   const std::string log_path = out_dir_ + "/runs.jsonl";
   LogContents log = read_campaign_log(log_path);
   // Repetitions already done, by (BER, repetition); a log from another campaign is never touched.
@@ -42,8 +61,10 @@ CampaignResult Campaign::run(const std::function<void(int64_t, int64_t)>& progre
     const std::string mismatch = header_mismatch(log.header, header);
     FT_CHECK(mismatch.empty(), "{}: holds a different campaign ({}); choose another output directory",
              out_dir_, mismatch);
-    for (const RepetitionRecord& r : log.records) done[{r.ber, r.repetition}] = r;
-    result.resumed = static_cast<int64_t>(done.size());
+    for (const RepetitionRecord& r : log.records) {
+      check_record(r, result.golden.images, log_path);
+      done[{r.ber, r.repetition}] = r;
+    }
   }
   LogWriter writer(log_path, log.exists ? log.complete_bytes : -1);
   if (!log.exists) writer.append(header);
@@ -56,6 +77,7 @@ CampaignResult Campaign::run(const std::function<void(int64_t, int64_t)>& progre
       auto found = done.find({ber, rep});
       if (found != done.end()) {
         result.records.push_back(found->second);
+        ++result.resumed;  // only what this configuration uses: a log may hold more (a larger --reps)
       } else {
         const FaultKey key{config_.seed, ber_hash(ber), static_cast<uint32_t>(rep)};
         const std::vector<int64_t> counts = fault_counts(targets_, config_.count, ber, key);
