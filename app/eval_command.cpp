@@ -25,16 +25,12 @@ struct EvalOptions {
 };
 
 void write_logits(const std::string& path, const EvalResult& result, const Dataset& data, int64_t classes) {
-  const std::string temporary = path + ".tmp";
-  {
-    H5File file = H5File::create(temporary);
+  write_hdf5_file(path, [&](H5File& file) {
     file.write_tensor("logits", Shape{result.images, classes}, result.logits.data());
     std::vector<float> labels(data.labels.begin(), data.labels.end());
     file.write_tensor("labels", Shape{data.count}, labels.data());
     file.write_string_attribute("created_by", "ftcnn eval " + version());
-  }
-  FT_CHECK(std::rename(temporary.c_str(), path.c_str()) == 0, "{}: cannot move the written file into place",
-           path);
+  });
 }
 
 void run_eval(const EvalOptions& options) {

@@ -1,8 +1,7 @@
 #include "engine/io/campaign_report.hpp"
 
-#include <fstream>
-
 #include "engine/error.hpp"
+#include "engine/io/atomic_file.hpp"
 #include "engine/io/svg_plot.hpp"
 
 namespace ftcnn {
@@ -10,17 +9,6 @@ namespace {
 
 nlohmann::json sample_json(const SampleSummary& s) {
   return {{"n", s.n}, {"mean", s.mean}, {"std", s.std}, {"ci95", {s.ci95.low, s.ci95.high}}};
-}
-
-// Writes next to `path` and renames, so a reader never sees half a file.
-void write_file(const std::string& path, const std::string& content) {
-  const std::string temporary = path + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out << content;
-    FT_CHECK(out.good(), "{}: write failed", temporary);
-  }
-  FT_CHECK(std::rename(temporary.c_str(), path.c_str()) == 0, "{}: cannot move into place", path);
 }
 
 }  // namespace
@@ -49,7 +37,7 @@ void write_campaign_report(const std::string& out_dir, const nlohmann::json& hea
   for (const BerSummary& s : result.summary) rows.push_back(summary_to_json(s));
   const double golden_accuracy = static_cast<double>(result.golden.correct) /
                                  static_cast<double>(std::max<int64_t>(result.golden.images, 1));
-  write_file(
+  write_file_atomically(
       out_dir + "/summary.json",
       nlohmann::json{{"campaign", header}, {"golden_accuracy", golden_accuracy}, {"per_ber", rows}}.dump(2) +
           "\n");
@@ -74,7 +62,7 @@ void write_campaign_report(const std::string& out_dir, const nlohmann::json& hea
                        static_cast<double>(s.sdc) / trials, s.sdc_ci.low, s.sdc_ci.high,
                        static_cast<double>(s.due) / trials, s.due_ci.low, s.due_ci.high);
   }
-  write_file(out_dir + "/summary.csv", csv);
+  write_file_atomically(out_dir + "/summary.csv", csv);
 
   PlotSeries series{
       fmt::format("{} ({} count, {} reps)", header.at("arch").get<std::string>(),
@@ -87,7 +75,7 @@ void write_campaign_report(const std::string& out_dir, const nlohmann::json& hea
   const PlotSpec spec{fmt::format("Accuracy drop vs bit error rate (seed {}, golden {:.2f} %)",
                                   header.at("seed").get<uint64_t>(), 100 * golden_accuracy),
                       "bit error rate", "accuracy drop (percentage points, mean and 95 % CI)", true};
-  write_file(out_dir + "/accuracy_drop.svg", svg_plot(spec, {series}));
+  write_file_atomically(out_dir + "/accuracy_drop.svg", svg_plot(spec, {series}));
 }
 
 }  // namespace ftcnn

@@ -5,12 +5,17 @@
 #include <algorithm>
 
 #include "engine/error.hpp"
+#include "engine/io/atomic_file.hpp"
 
 namespace ftcnn {
 namespace {
 
 // HDF5 prints its error stack to stderr by default; ftcnn reports its own one-line errors instead.
 void silence_hdf5() {
+  // No library cleanup at exit: after a failed close (a full disk), HDF5's exit handler would try to flush
+  // the file again and crash the process after ftcnn has reported the error. Every file is closed
+  // explicitly before exit. (Refused once the library is up; the first call is before any other.)
+  H5dont_atexit();
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
 }
 
@@ -46,8 +51,9 @@ Shape space_shape(hid_t space, const std::string& what) {
 }  // namespace
 
 H5Id::~H5Id() {
-  if (id_ >= 0 && close_any(id_) < 0)
-    report_in_destructor(__FILE__, __LINE__, "closing an HDF5 object failed");
+  // Unchecked: a close that fails here follows a failed write, which has thrown its own one-line error
+  // already; a file being written is closed by H5File::close, which reports.
+  if (id_ >= 0) close_any(id_);
 }
 
 H5Id& H5Id::operator=(H5Id&& other) noexcept {
@@ -70,11 +76,28 @@ H5File H5File::open_read(const std::string& path) {
   return H5File(path, id);
 }
 
-H5File H5File::create(const std::string& path) {
+void H5File::close() {
+  if (!file_.valid()) return;
+  const hid_t id = file_.release();
+  FT_CHECK(H5Fclose(id) >= 0, "{}: write failed (disk full?)", path_);
+}
+
+void write_hdf5_file(const std::string& path, const std::function<void(H5File&)>& fill) {
+  AtomicFile out(path);
+  {
+    H5File file = H5File::create(out.temporary(), path);
+    fill(file);
+    file.close();
+  }
+  out.commit();
+}
+
+H5File H5File::create(const std::string& path, const std::string& shown_as) {
   silence_hdf5();
+  const std::string name = shown_as.empty() ? path : shown_as;
   const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-  FT_CHECK(id >= 0, "{}: cannot create file", path);
-  return H5File(path, id);
+  FT_CHECK(id >= 0, "{}: cannot create file", name);
+  return H5File(name, id);
 }
 
 bool H5File::has_attribute(const std::string& name) const {

@@ -5,8 +5,10 @@
 #include <hdf5.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/tensor.hpp"
@@ -25,20 +27,31 @@ class H5Id {
   H5Id& operator=(H5Id&& other) noexcept;
   hid_t get() const { return id_; }
   bool valid() const { return id_ >= 0; }
+  // Gives the id up without closing it.
+  hid_t release() { return std::exchange(id_, H5I_INVALID_HID); }
 
  private:
   hid_t id_ = H5I_INVALID_HID;
 };
 
+class H5File;
+
+// Writes an HDF5 file through AtomicFile (engine/io/atomic_file.hpp): `fill` writes into a fresh file; the
+// target appears only once the file has closed cleanly and reached the disk.
+void write_hdf5_file(const std::string& path, const std::function<void(H5File&)>& fill);
+
 class H5File {
  public:
   // Throws "<path>: no such file" / "<path>: not an HDF5 file" / "<path>: cannot open".
   static H5File open_read(const std::string& path);
-  // Creates (truncating) a file for writing.
-  static H5File create(const std::string& path);
+  // Creates (truncating) a file for writing; messages name it `shown_as` when given (the target of a
+  // temporary).
+  static H5File create(const std::string& path, const std::string& shown_as = "");
 
   const std::string& path() const { return path_; }
   hid_t root() const { return file_.get(); }
+  // Closes the file now; throws "<path>: write failed (disk full?)" when HDF5 cannot finish it.
+  void close();
 
   bool has_attribute(const std::string& name) const;
   // Reads a string attribute of the root (fixed or variable length); nullopt when absent.

@@ -15,9 +15,7 @@ constexpr int64_t kFormatVersion = 1;
 
 void write_interval_file(const std::string& path, const IntervalProfile& profile) {
   FT_CHECK(profile.images > 0, "{}: no images were profiled", path);
-  const std::string temporary = path + ".tmp";
-  {
-    H5File file = H5File::create(temporary);
+  write_hdf5_file(path, [&](H5File& file) {
     file.write_string_attribute("format", kFormatName);
     file.write_int_attribute("format_version", kFormatVersion);
     file.write_int_attribute("images", profile.images);
@@ -28,9 +26,7 @@ void write_interval_file(const std::string& path, const IntervalProfile& profile
       file.write_tensor(l.layer + "/lower", shape, l.lower.data(), false);
       file.write_tensor(l.layer + "/upper", shape, l.upper.data(), false);
     }
-  }
-  FT_CHECK(std::rename(temporary.c_str(), path.c_str()) == 0, "{}: cannot move the written file into place",
-           path);
+  });
 }
 
 IntervalProfile read_interval_file(const std::string& path) {

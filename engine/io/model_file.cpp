@@ -149,9 +149,7 @@ Model load_model(const std::string& path, const std::string& arch) {
 }
 
 void save_model(const std::string& path, const Graph& graph, const ModelInfo& info) {
-  const std::string temporary = path + ".tmp";
-  {
-    H5File file = H5File::create(temporary);
+  write_hdf5_file(path, [&](H5File& file) {
     file.write_string_attribute("format", kFormatName);
     file.write_int_attribute("format_version", kFormatVersion);
     file.write_string_attribute("architecture", model_spec_to_json(graph.spec()));
@@ -167,9 +165,7 @@ void save_model(const std::string& path, const Graph& graph, const ModelInfo& in
     for (int i = 0; i < store.size(); ++i) {
       file.write_tensor("parameters/" + store.info(i).name, store.info(i).shape, store.host(i));
     }
-  }
-  FT_CHECK(std::rename(temporary.c_str(), path.c_str()) == 0, "{}: cannot move the written file into place",
-           path);
+  });
 }
 
 std::vector<std::string> known_class_names(const std::string& dataset) {
