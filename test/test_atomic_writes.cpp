@@ -19,12 +19,7 @@ using namespace ftcnn;
 
 namespace {
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using test::read_file;
 
 // The entries of a directory, names only, sorted.
 std::string listing(const std::string& dir) {

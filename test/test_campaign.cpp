@@ -26,12 +26,7 @@ using Approx = Catch::Detail::Approx;
 
 namespace {
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using test::read_file;
 
 int count_lines(const std::string& path) {
   const std::string text = read_file(path);

@@ -11,7 +11,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include <fmt/format.h>
 
@@ -66,6 +68,13 @@ std::string fixture_path(const std::string& name) {
 
 std::string shared_path(const std::string& name) {
   return std::string(FTCNN_SOURCE_DIR) + "/../shared/" + name;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
 }
 
 bool exists(const std::string& path) {

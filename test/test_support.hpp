@@ -14,6 +14,8 @@ namespace ftcnn::test {
 std::string fixture_path(const std::string& name);  // test/fixtures/<name>
 std::string shared_path(const std::string& name);   // ../shared/<name>; check with exists()
 bool exists(const std::string& path);
+// A whole file's bytes (empty when it cannot be read).
+std::string read_file(const std::string& path);
 
 // Runs `input` ([batch, ...]) through the graph on `device`; returns [batch, outputs].
 Tensor run_graph(Graph& graph, Device device, const Tensor& input);
