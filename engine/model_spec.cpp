@@ -62,7 +62,11 @@ ModelSpec model_spec_from_json(const std::string& text, const std::string& origi
         FT_CHECK(!j.contains("inputs") && op.type != LayerType::add && op.type != LayerType::concat,
                  "node {}: a format version 1 model is a chain: no \"inputs\", no add or concat", l.name);
       }
-      op.read_attributes(j, l);
+      try {
+        op.read_attributes(j, l);
+      } catch (const Error& e) {
+        throw Error(fmt::format("node {}: {}", l.name, e.what()));
+      }
       spec.layers.push_back(std::move(l));
     }
     resolve_inputs(spec);  // validates the names

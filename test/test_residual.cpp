@@ -209,6 +209,17 @@ TEST_CASE("format version 1 files load as chains; files written now are version 
       {"name": "r", "type": "relu", "inputs": []}]})",
                                          "v2.h5", 2),
                     Catch::Contains("node r: no inputs"));
+  // Fields as written: no float read as an integer, no [h, w] of another length.
+  const auto conv = [](const std::string& field) {
+    return R"({"arch": "t", "input": [3, 8, 8], "num_classes": 0, "layers": [{"name": "c", "type": "conv2d",
+        "inputs": ["input"], "in": 3, "out": 4, "kernel": [3, 3], "stride": [1, 1], "padding": [1, 1], "bias": true, )" +
+           field + "}]}";
+  };
+  CHECK(model_spec_from_json(conv(R"("x": 0)"), "ok.h5").layers[0].out_channels == 4);
+  CHECK_THROWS_WITH(model_spec_from_json(conv(R"("out": 32.7)"), "f.h5"),
+                    Catch::Contains("node c: field 'out' must be an integer, got 32.7"));
+  CHECK_THROWS_WITH(model_spec_from_json(conv(R"("kernel": [3, 3, 3])"), "f.h5"),
+                    Catch::Contains("node c: field 'kernel' must be [h, w], two integers, got [3,3,3]"));
   Model residual = load_model(kResidual);
   const std::string residual_copy = dir.path() + "/residual.h5";
   save_model(residual_copy, *residual.graph, residual.info);

@@ -2,11 +2,32 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/error.hpp"
+
 namespace ftcnn::attributes {
+namespace {
+
+// An integer field as written: 32.7 or "32" is refused, not read as 32.
+int64_t integer(const nlohmann::json& j, const char* key) {
+  const nlohmann::json& value = j.at(key);
+  FT_CHECK(value.is_number_integer(), "field '{}' must be an integer, got {}", key, value.dump());
+  return value.get<int64_t>();
+}
+
+// A [h, w] field: exactly two integers.
+std::array<int64_t, 2> pair(const nlohmann::json& j, const char* key) {
+  const nlohmann::json& value = j.at(key);
+  FT_CHECK(
+      value.is_array() && value.size() == 2 && value[0].is_number_integer() && value[1].is_number_integer(),
+      "field '{}' must be [h, w], two integers, got {}", key, value.dump());
+  return {value[0].get<int64_t>(), value[1].get<int64_t>()};
+}
+
+}  // namespace
 
 void read_channels(const nlohmann::json& j, LayerSpec& spec) {
-  spec.in_channels = j.at("in").get<int64_t>();
-  spec.out_channels = j.at("out").get<int64_t>();
+  spec.in_channels = integer(j, "in");
+  spec.out_channels = integer(j, "out");
 }
 
 void write_channels(const LayerSpec& spec, nlohmann::json& j) {
@@ -15,9 +36,9 @@ void write_channels(const LayerSpec& spec, nlohmann::json& j) {
 }
 
 void read_window(const nlohmann::json& j, LayerSpec& spec) {
-  spec.kernel = j.at("kernel").get<std::array<int64_t, 2>>();
-  spec.stride = j.at("stride").get<std::array<int64_t, 2>>();
-  spec.padding = j.at("padding").get<std::array<int64_t, 2>>();
+  spec.kernel = pair(j, "kernel");
+  spec.stride = pair(j, "stride");
+  spec.padding = pair(j, "padding");
 }
 
 void write_window(const LayerSpec& spec, nlohmann::json& j) {
@@ -35,7 +56,11 @@ void write_bias(const LayerSpec& spec, nlohmann::json& j) {
 }
 
 void read_copied(const nlohmann::json& j, const char* key, LayerSpec& spec) {
-  spec.copied = j.at(key).get<std::vector<int64_t>>();
+  const nlohmann::json& value = j.at(key);
+  FT_CHECK(value.is_array(), "field '{}' must be a list of channel indices, got {}", key, value.dump());
+  for (const nlohmann::json& c : value)
+    FT_CHECK(c.is_number_integer(), "field '{}' must hold channel indices (integers), got {}", key, c.dump());
+  spec.copied = value.get<std::vector<int64_t>>();
 }
 
 void write_copied(const LayerSpec& spec, const char* key, nlohmann::json& j) {
