@@ -4,6 +4,7 @@
 
 #include "engine/error.hpp"
 #include "engine/layer_registry.hpp"
+#include "engine/memory_limit.hpp"
 
 namespace ftcnn {
 
@@ -235,6 +236,12 @@ void Graph::run(const ExecContext& ctx, const GraphPlan& plan, const ParameterVi
 const GraphPlan& PlanCache::get(const ExecContext& ctx, int64_t batch) {
   auto it = plans_.find(batch);
   if (it == plans_.end()) {
+    // The arena plus the output a runner hands back, before any of it is allocated.
+    const std::vector<int> unfused(static_cast<size_t>(graph_.size()), 0);
+    const int64_t floats =
+        graph_.activation_layout(batch, unfused).arena + graph_.output_shapes(batch).back().numel();
+    check_fits_memory(checked_product(floats, sizeof(float), "activations"),
+                      fmt::format("the activations of a batch of {}", batch));
     it = plans_.emplace(batch, graph_.prepare(ctx, batch, fuse_)).first;
     arena_floats_ = std::max(arena_floats_, it->second.arena_floats());
   }

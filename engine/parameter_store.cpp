@@ -6,6 +6,7 @@
 
 #include "engine/enum_names.hpp"
 #include "engine/error.hpp"
+#include "engine/memory_limit.hpp"
 
 namespace ftcnn {
 namespace {
@@ -33,6 +34,8 @@ int ParameterStore::add(std::string name, std::string layer, ParamKind kind, Sha
   FT_CHECK(by_name_.count(name) == 0, "parameter '{}' declared twice", name);
   const int64_t end = static_cast<int64_t>(arena_.size());
   const int64_t offset = (end + kAlignFloats - 1) / kAlignFloats * kAlignFloats;
+  check_fits_memory(checked_product(offset + shape.numel(), sizeof(float), name),
+                    fmt::format("parameter '{}' {} (the model's parameters up to it)", name, shape.str()));
   arena_.resize(static_cast<size_t>(offset + shape.numel()), 0.0f);
   const int index = size();
   by_name_.emplace(name, index);

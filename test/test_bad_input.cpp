@@ -4,8 +4,12 @@
 
 #include <array>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 
+#include "engine/cpu_context.hpp"
+#include "engine/graph.hpp"
 #include "engine/io/hdf5_file.hpp"
 #include "engine/io/model_file.hpp"
 #include "models/architectures.hpp"
@@ -132,4 +136,38 @@ TEST_CASE("model files round-trip bit for bit", "[model-file]") {
   CHECK(model_spec_to_json(copy.graph->spec()) == model_spec_to_json(original.graph->spec()));
   CHECK(copy.info.preprocessing.mean == original.info.preprocessing.mean);
   CHECK(copy.info.class_names == original.info.class_names);
+}
+
+TEST_CASE("sizes from a file are checked before anything is allocated", "[bad-input]") {
+  // A model whose first conv declares 2e7 output channels: one line at once (it took 26 s and 4.4 GB).
+  setenv("FTCNN_MEMORY_LIMIT_GIB", "1", 1);
+  ModelSpec huge;
+  huge.arch = "huge";
+  huge.input = Shape{3, 8, 8};
+  huge.layers = {conv2d_spec("features.0", 3, 20000000, 3, 1, 1, true)};
+  CHECK_THROWS_WITH(Graph(huge), Catch::Contains("needs 2.0 GiB, more than the 1.0 GiB this machine has"));
+  huge.layers = {conv2d_spec("features.0", 3, 1000000000000000000, 3, 1, 1, true)};
+  CHECK_THROWS_WITH(Graph(huge), Catch::Contains("more elements than 64 bits count"));
+  // Activations: planned only when a batch of them fits.
+  ModelSpec wide;
+  wide.arch = "wide";
+  wide.input = Shape{3, 8, 8};
+  wide.layers = {conv2d_spec("features.0", 3, 16, 3, 1, 1, true)};
+  Graph graph(wide);
+  PlanCache plans(graph);
+  CpuContext cpu(1);
+  ExecContext ctx;
+  ctx.cpu = &cpu;
+  CHECK_THROWS_WITH(plans.get(ctx, 1 << 24), Catch::Contains("the activations of a batch of 16777216 needs"));
+  CHECK(plans.get(ctx, 4).batch == 4);
+  unsetenv("FTCNN_MEMORY_LIMIT_GIB");
+
+  // A sparse 30 GB CIFAR file is sized, not read into memory.
+  test::TempDir dir;
+  { std::ofstream touch(dir.file("test_batch.bin")); }
+  std::filesystem::resize_file(dir.file("test_batch.bin"), int64_t{3073} * 10000000);
+  const test::CommandResult r = test::run_command("FTCNN_MEMORY_LIMIT_GIB=1 " + std::string(FTCNN_BINARY) +
+                                                  " eval --model " + std::string(FTCNN_SOURCE_DIR) +
+                                                  "/data/default/small_cifar10.h5 --data " + dir.path());
+  expect_one_line_error(r, "test_batch.bin's images needs 28.6 GiB, more than the 1.0 GiB");
 }

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "engine/error.hpp"
+#include "engine/memory_limit.hpp"
 
 namespace ftcnn {
 namespace {
@@ -39,6 +40,10 @@ void read_records(const std::string& path, int label_bytes, int num_classes, int
            path, size, record);
   int64_t records = size / record;
   if (limit > 0) records = std::min(records, limit - data.count);
+  // Sized from the file before anything is read: a huge (or sparse) file fails here, not in the allocator.
+  check_fits_memory(checked_product(data.count + records, kPixels, path), path + "'s images");
+  data.pixels.reserve(static_cast<size_t>((data.count + records) * kPixels));
+  data.labels.reserve(static_cast<size_t>(data.count + records));
   in.seekg(0);
   std::vector<uint8_t> buffer(static_cast<size_t>(record));
   for (int64_t r = 0; r < records; ++r) {

@@ -1,0 +1,41 @@
+#include "engine/memory_limit.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "engine/error.hpp"
+
+namespace ftcnn {
+
+int64_t memory_limit_bytes() {
+  if (const char* text = std::getenv("FTCNN_MEMORY_LIMIT_GIB")) {
+    char* end = nullptr;
+    const double gib = std::strtod(text, &end);
+    FT_CHECK(end != text && *end == '\0' && gib > 0 && gib < 1e9,
+             "FTCNN_MEMORY_LIMIT_GIB must be a positive number of GiB, got '{}'", text);
+    return static_cast<int64_t>(gib * 1024 * 1024 * 1024);
+  }
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page <= 0) return INT64_MAX;
+  return static_cast<int64_t>(pages) * page;
+}
+
+void check_fits_memory(int64_t bytes, const std::string& what) {
+  const int64_t limit = memory_limit_bytes();
+  constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+  FT_CHECK(
+      bytes >= 0 && bytes <= limit,
+      "{} needs {:.1f} GiB, more than the {:.1f} GiB this machine has (FTCNN_MEMORY_LIMIT_GIB overrides)",
+      what, bytes < 0 ? INFINITY : static_cast<double>(bytes) / kGiB, static_cast<double>(limit) / kGiB);
+}
+
+int64_t checked_product(int64_t a, int64_t b, const std::string& what) {
+  int64_t product = 0;
+  FT_CHECK(a >= 0 && b >= 0 && !__builtin_mul_overflow(a, b, &product), "{}: {} x {} is too large", what, a,
+           b);
+  return product;
+}
+
+}  // namespace ftcnn
