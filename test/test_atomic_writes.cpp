@@ -98,3 +98,15 @@ TEST_CASE("a failed write keeps the old file and ends in one line", "[atomic][cl
   CHECK(read_file(dir.file("c/summary.csv")) == csv);
   CHECK(listing(dir.file("c")) == "accuracy_drop.svg runs.jsonl summary.csv summary.json ");
 }
+
+TEST_CASE("a link planted under the campaign log's name is refused, its target untouched",
+          "[atomic][campaign]") {
+  test::TempDir dir;
+  std::filesystem::create_directories(dir.file("c"));
+  std::ofstream(dir.file("victim")) << "";  // empty: read as no log, so the run gets to writing one
+  std::filesystem::create_symlink(dir.file("victim"), dir.file("c/runs.jsonl"));
+  test::expect_one_line_error(test::run_ftcnn("campaign --model " + kModel + " --data " + kData +
+                                              " --images 20 --ber 1e-5 --reps 2 --out " + dir.file("c")),
+                              "runs.jsonl: cannot open for writing");
+  CHECK(read_file(dir.file("victim")).empty());
+}

@@ -1,7 +1,11 @@
 #include "engine/fault/campaign_log.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <fstream>
 
 #include "engine/error.hpp"
@@ -143,12 +147,17 @@ std::vector<FaultSite> sites_from_json(const nlohmann::json& faults, const Param
 }
 
 LogWriter::LogWriter(const std::string& path, long keep_bytes) : path_(path) {
-  if (keep_bytes >= 0) {
-    FT_CHECK(truncate(path.c_str(), keep_bytes) == 0, "{}: cannot drop the torn last line", path);
-    file_ = std::fopen(path.c_str(), "ab");
-  } else {
-    file_ = std::fopen(path.c_str(), "wb");
+  // O_NOFOLLOW: a link planted under the log's name is refused, never written through.
+  const int flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (keep_bytes >= 0 ? O_APPEND : O_TRUNC);
+  const int fd = ::open(path.c_str(), flags, 0644);
+  FT_CHECK(fd >= 0, "{}: cannot open for writing: {}", path, std::strerror(errno));
+  if (keep_bytes >= 0 && ::ftruncate(fd, keep_bytes) != 0) {
+    const int error = errno;
+    ::close(fd);
+    FT_THROW("{}: cannot drop the torn last line: {}", path, std::strerror(error));
   }
+  file_ = ::fdopen(fd, keep_bytes >= 0 ? "ab" : "wb");
+  if (file_ == nullptr) ::close(fd);
   FT_CHECK(file_ != nullptr, "{}: cannot open for writing", path);
 }
 
