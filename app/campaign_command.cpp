@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -163,8 +164,11 @@ struct ReplayOptions {
 // The fault list to replay: a standalone fault file {"faults": [...]}, or one repetition of a campaign log
 // (--ber and --repetition choose it; the log's images come with it).
 nlohmann::json read_fault_list(const ReplayOptions& o, int64_t& images) {
+  std::error_code error;
+  FT_CHECK(std::filesystem::is_regular_file(o.faults, error), "{}: no such file", o.faults);
+  FT_CHECK(std::filesystem::file_size(o.faults, error) > 0, "{}: empty", o.faults);
   std::ifstream in(o.faults);
-  FT_CHECK(in, "{}: no such file", o.faults);
+  FT_CHECK(in, "{}: cannot open", o.faults);
   std::string line;
   int number = 0;
   while (std::getline(in, line)) {
@@ -173,29 +177,46 @@ nlohmann::json read_fault_list(const ReplayOptions& o, int64_t& images) {
     try {
       parsed = nlohmann::json::parse(line);
     } catch (const nlohmann::json::exception&) {
+      if (number > 1) {
+        // A log whose later line does not parse: cut short by a kill (the last line) or damaged.
+        FT_CHECK(in.peek() == std::char_traits<char>::eof(), "{}: line {} is not JSON", o.faults, number);
+        break;
+      }
       // Not JSON lines: a whole-file JSON document.
       in.clear();
       in.seekg(0);
       try {
         const nlohmann::json doc = nlohmann::json::parse(in);
+        FT_CHECK(doc.is_object() && doc.contains("faults") && doc.at("faults").is_array(),
+                 "{}: a JSON document without a \"faults\" list", o.faults);
         return doc.at("faults");
       } catch (const nlohmann::json::exception& e) {
         FT_THROW("{}: neither a campaign log nor a fault file: {}", o.faults, e.what());
       }
     }
-    if (number == 1 && parsed.value("type", "") == "campaign") {
-      if (images == 0) images = parsed.at("images").get<int64_t>();
-      continue;
-    }
-    if (number == 1 && parsed.contains("faults") && parsed.at("faults").is_array())
-      return parsed.at("faults");
-    if (parsed.value("type", "") == "repetition" && parsed.at("ber").get<double>() == o.ber &&
-        parsed.at("repetition").get<int64_t>() == o.repetition) {
-      FT_CHECK(parsed.contains("fault_list"),
-               "{}: the campaign ran without --log-faults; no fault list to replay", o.faults);
-      return parsed.at("fault_list");
+    FT_CHECK(parsed.is_object(), "{}: line {} is not a JSON object", o.faults, number);
+    try {
+      if (number == 1 && parsed.value("type", "") == "campaign") {
+        if (images == 0) images = parsed.at("images").get<int64_t>();
+        continue;
+      }
+      if (number == 1 && parsed.contains("faults") && parsed.at("faults").is_array())
+        return parsed.at("faults");
+      FT_CHECK(number > 1,
+               "{}: neither a campaign log (a campaign header first) nor a fault file (\"faults\": [...])",
+               o.faults);
+      if (parsed.value("type", "") == "repetition" && parsed.at("ber").get<double>() == o.ber &&
+          parsed.at("repetition").get<int64_t>() == o.repetition) {
+        FT_CHECK(parsed.contains("fault_list"),
+                 "{}: the campaign ran without --log-faults; no fault list to replay", o.faults);
+        return parsed.at("fault_list");
+      }
+    } catch (const nlohmann::json::exception& e) {
+      FT_THROW("{}: line {}: {}", o.faults, number, e.what());
     }
   }
+  FT_CHECK(o.ber >= 0 && o.repetition >= 0,
+           "{}: a campaign log: give --ber and --repetition of a logged repetition", o.faults);
   FT_THROW("{}: no repetition {} at BER {} (give --ber and --repetition of a logged repetition)", o.faults,
            o.repetition, o.ber);
 }

@@ -8,6 +8,10 @@ void throw_error(const char* file, int line, const std::string& message) {
   throw Error(fmt::format("{} [{}:{}]", message, file, line));
 }
 
+void warn(const std::string& message) noexcept {
+  std::fprintf(stderr, "ftcnn: warning: %s\n", message.c_str());
+}
+
 void report_in_destructor(const char* file, int line, const std::string& message) noexcept {
   std::fprintf(stderr, "ftcnn: warning: %s [%s:%d]\n", message.c_str(), file, line);
 }

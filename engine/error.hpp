@@ -22,6 +22,9 @@ class Error : public std::runtime_error {
 // For cleanup paths that must not throw (destructors): prints the message to stderr.
 void report_in_destructor(const char* file, int line, const std::string& message) noexcept;
 
+// A result that would mislead without a word: "ftcnn: warning: <message>" on stderr, one line.
+void warn(const std::string& message) noexcept;
+
 }  // namespace ftcnn
 
 #define FT_THROW(...) ::ftcnn::throw_error(__FILE__, __LINE__, ::fmt::format(__VA_ARGS__))

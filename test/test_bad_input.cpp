@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 #include "engine/cpu_context.hpp"
 #include "engine/graph.hpp"
@@ -170,4 +171,65 @@ TEST_CASE("sizes from a file are checked before anything is allocated", "[bad-in
                                                   " eval --model " + std::string(FTCNN_SOURCE_DIR) +
                                                   "/data/default/small_cifar10.h5 --data " + dir.path());
   expect_one_line_error(r, "test_batch.bin's images needs 28.6 GiB, more than the 1.0 GiB");
+}
+
+TEST_CASE("a model or a golden run that would mislead is said so", "[bad-input]") {
+  test::TempDir dir;
+  Model model = load_model(test::fixture_path("model_small.h5"));
+  ParameterStore& store = model.graph->parameters();
+  store.host(store.find("classifier.3.bias"))[0] = std::numeric_limits<float>::infinity();
+  save_model(dir.file("inf.h5"), *model.graph, model.info);
+  const test::CommandResult info = run_ftcnn("info --model " + dir.file("inf.h5"));
+  INFO(info.output);
+  CHECK(info.exit_code == 0);
+  CHECK(info.output.find("ftcnn: warning: " + dir.file("inf.h5") +
+                         ": 1 parameter values are NaN or Inf (or overflow float32), the first in "
+                         "'classifier.3.bias'") != std::string::npos);
+  // Every logit of class 0 is Inf: the golden run is all DUE, and the campaign says so before it runs.
+  const test::CommandResult campaign =
+      run_ftcnn("campaign --model " + dir.file("inf.h5") + " --data " + std::string(FTCNN_SOURCE_DIR) +
+                "/data/default/cifar10-test-slice --images 20 --ber 1e-6 --reps 1 --out " + dir.file("c"));
+  INFO(campaign.output);
+  CHECK(campaign.output.find("ftcnn: warning: the fault-free run has NaN or Inf logits on 20 of 20 images") !=
+        std::string::npos);
+}
+
+TEST_CASE("replay names what is wrong with a fault list, never an internal error", "[bad-input]") {
+  test::TempDir dir;
+  const std::string replay = "replay --model " + std::string(FTCNN_SOURCE_DIR) +
+                             "/data/default/small_cifar10.h5 --data " + std::string(FTCNN_SOURCE_DIR) +
+                             "/data/default/cifar10-test-slice --faults ";
+  const auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir.file(name)) << text;
+    return dir.file(name);
+  };
+  const std::string header = R"({"type":"campaign","images":20})"
+                             "\n";
+  struct Case {
+    std::string name, text, flags, message;
+  };
+  const Case cases[] = {
+      {"array.jsonl", "[1, 2]\n", "", "line 1 is not a JSON object"},
+      {"string.jsonl", "\"faults\"\n", "", "line 1 is not a JSON object"},
+      {"number.jsonl", "42\n", "", "line 1 is not a JSON object"},
+      {"noker.jsonl",
+       header + R"({"type":"repetition","repetition":0})"
+                "\n",
+       " --ber 1e-5 --repetition 0", "line 2: "},
+      {"torn.jsonl", header + R"({"type":"repetition","ber":1e-5,"repe)", " --ber 1e-5 --repetition 0",
+       "no repetition 0 at BER 1e-05"},
+      {"damaged.jsonl",
+       header + "{oops\n" +
+           R"({"type":"repetition","ber":1e-5,"repetition":0})"
+           "\n",
+       " --ber 1e-5 --repetition 0", "line 2 is not JSON"},
+      {"nolist.json", R"({"something": 1})", "", "neither a campaign log"},
+      {"empty.jsonl", "", "", "empty.jsonl: empty"},
+      {"log.jsonl", header, "", "give --ber and --repetition"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.name);
+    expect_one_line_error(run_ftcnn(replay + write(c.name, c.text) + c.flags), c.message);
+  }
+  expect_one_line_error(run_ftcnn(replay + dir.path()), "no such file");
 }

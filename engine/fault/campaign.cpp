@@ -51,6 +51,12 @@ CampaignResult Campaign::run(const std::function<void(int64_t, int64_t)>& progre
 
   const uint64_t golden_checksum = evaluator_.parameter_checksum();
   result.golden = evaluator_.golden();
+  if (result.golden.non_finite > 0) {
+    warn(
+        fmt::format("the fault-free run has NaN or Inf logits on {} of {} images: they are DUE in every "
+                    "repetition, and no fault can change that",
+                    result.golden.non_finite, result.golden.images));
+  }
   identity_.algorithms = evaluator_.algorithms();
   const nlohmann::json header = campaign_header(config_, identity_, result.golden);
   const std::string log_path = out_dir_ + "/runs.jsonl";

@@ -1,5 +1,6 @@
 #include "engine/io/model_file.hpp"
 
+#include <cmath>
 #include <cstdio>
 #include <set>
 #include <sstream>
@@ -144,6 +145,21 @@ Model load_model(const std::string& path, const std::string& arch) {
            model.info.preprocessing.std.size());
   for (float s : model.info.preprocessing.std)
     FT_CHECK(s > 0.0f, "{}: preprocessing std must be positive", path);
+  // NaN, Inf, or a float64 value beyond float32's range (read as Inf): every result would carry it.
+  const ParameterStore& store = model.graph->parameters();
+  int64_t non_finite = 0;
+  std::string first;
+  for (int i = 0; i < store.size(); ++i) {
+    const float* values = store.host(i);
+    for (int64_t k = 0; k < store.info(i).numel(); ++k) {
+      if (std::isfinite(values[k])) continue;
+      if (non_finite++ == 0) first = store.info(i).name;
+    }
+  }
+  if (non_finite > 0) {
+    warn(fmt::format("{}: {} parameter values are NaN or Inf (or overflow float32), the first in '{}'", path,
+                     non_finite, first));
+  }
   model.path = path;
   return model;
 }
