@@ -295,8 +295,7 @@ void register_bench_command(CLI::App& app) {
   c->add_option("--ber", o->ber, "bit error rate of the campaign repetitions (default 1e-5)");
   c->add_option("--count", o->count, "faults per layer: paper or binomial (default paper)")
       ->check(CLI::IsMember({"paper", "binomial"}));
-  c->add_option("--seed", o->seed, "campaign seed (default 1)")
-      ->check(seed_value());
+  c->add_option("--seed", o->seed, "campaign seed (default 1)")->check(seed_value());
   c->add_flag("--json", o->json, "print one JSON object on stdout");
   c->callback([o] { run_bench(*o); });
 }

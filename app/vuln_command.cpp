@@ -139,8 +139,7 @@ void register_vuln_command(CLI::App& app) {
       ->check(positive_integer());
   command->add_option("--method", options->method, "exact (default), batch, l1 or random")
       ->check(CLI::IsMember({"exact", "batch", "l1", "random"}));
-  command->add_option("--seed", options->seed, "seed of --method random (default 0)")
-      ->check(seed_value());
+  command->add_option("--seed", options->seed, "seed of --method random (default 0)")->check(seed_value());
   command
       ->add_option("--batch", options->batch,
                    "images per forward pass; for --method batch the batch whose margins are summed "

@@ -223,11 +223,7 @@ void Graph::run(const ExecContext& ctx, const GraphPlan& plan, const ParameterVi
       hooks->before(static_cast<int>(i), p < 0 ? input_shape_ : plan.shapes[static_cast<size_t>(p)],
                     in.front());
     }
-    if (layer.joins_inputs()) {
-      layer.forward(ctx, *plan.layers[i], params, in, out);
-    } else {
-      layer.forward(ctx, *plan.layers[i], params, in.front(), out);
-    }
+    layer.forward(ctx, *plan.layers[i], params, in, out);  // one input or a join's several
     if (ctx.check_after_layer) ctx.check_after_layer(layer);
     if (hooks != nullptr && hooks->after) hooks->after(static_cast<int>(end), plan.shapes[end], out);
   }
