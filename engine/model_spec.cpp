@@ -6,6 +6,7 @@
 
 #include "engine/enum_names.hpp"
 #include "engine/error.hpp"
+#include "engine/io/json_fields.hpp"
 #include "engine/layer_registry.hpp"
 
 namespace ftcnn {
@@ -46,10 +47,15 @@ ModelSpec model_spec_from_json(const std::string& text, const std::string& origi
     const nlohmann::json root = nlohmann::json::parse(text);
     ModelSpec spec;
     spec.arch = root.at("arch").get<std::string>();
-    spec.input = Shape(root.at("input").get<std::vector<int64_t>>());
+    const nlohmann::json& input = root.at("input");
+    FT_CHECK(input.is_array(), "{}: architecture input must be a list of integers, got {}", origin,
+             input.dump());
+    std::vector<int64_t> dims;
+    for (const nlohmann::json& d : input) dims.push_back(json_integer(d, origin + ": architecture input"));
+    spec.input = Shape(dims);
     FT_CHECK(spec.input.rank() == 3 || spec.input.rank() == 1,
              "{}: architecture input must be [C, H, W] or [features], got {}", origin, spec.input.str());
-    spec.num_classes = root.at("num_classes").get<int64_t>();
+    spec.num_classes = json_integer(root.at("num_classes"), origin + ": num_classes");
     for (const nlohmann::json& j : root.at("layers")) {
       LayerSpec l;
       l.name = j.at("name").get<std::string>();

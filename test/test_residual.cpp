@@ -218,6 +218,18 @@ TEST_CASE("format version 1 files load as chains; files written now are version 
   CHECK(model_spec_from_json(conv(R"("x": 0)"), "ok.h5").layers[0].out_channels == 4);
   CHECK_THROWS_WITH(model_spec_from_json(conv(R"("out": 32.7)"), "f.h5"),
                     Catch::Contains("node c: field 'out' must be an integer, got 32.7"));
+  CHECK_THROWS_WITH(model_spec_from_json(conv(R"("out": 100000000000000000000)"), "f.h5"),
+                    Catch::Contains("node c: field 'out' must be an integer, got 1e+20"));
+  CHECK_THROWS_WITH(model_spec_from_json(conv(R"("out": 18446744073709551615)"), "f.h5"),
+                    Catch::Contains("field 'out' must be an integer below 2^63, got 18446744073709551615"));
+  // Found by fuzz_model_json: an input dimension of 5.6e54 was converted to int64 (undefined behaviour).
+  CHECK_THROWS_WITH(model_spec_from_json(R"({"arch": "t", "input": [3, 9, 5.6e54], "num_classes": 0,
+      "layers": [{"name": "p", "type": "avgpool2d", "inputs": ["input"], "kernel": [2, 2], "stride": [2, 2],
+      "padding": [0, 0]}]})",
+                                         "f.h5"),
+                    Catch::Contains("f.h5: architecture input must be an integer, got 5.6e+54"));
+  CHECK_THROWS_WITH(model_spec_from_json(conv(R"("kernel": [3, 2.5])"), "f.h5"),
+                    Catch::Contains("node c: field 'kernel' must be an integer, got 2.5"));
   CHECK_THROWS_WITH(model_spec_from_json(conv(R"("kernel": [3, 3, 3])"), "f.h5"),
                     Catch::Contains("node c: field 'kernel' must be [h, w], two integers, got [3,3,3]"));
   Model residual = load_model(kResidual);

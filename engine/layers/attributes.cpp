@@ -3,24 +3,23 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/error.hpp"
+#include "engine/io/json_fields.hpp"
 
 namespace ftcnn::attributes {
 namespace {
 
 // An integer field as written: 32.7 or "32" is refused, not read as 32.
 int64_t integer(const nlohmann::json& j, const char* key) {
-  const nlohmann::json& value = j.at(key);
-  FT_CHECK(value.is_number_integer(), "field '{}' must be an integer, got {}", key, value.dump());
-  return value.get<int64_t>();
+  return json_integer(j.at(key), fmt::format("field '{}'", key));
 }
 
 // A [h, w] field: exactly two integers.
 std::array<int64_t, 2> pair(const nlohmann::json& j, const char* key) {
   const nlohmann::json& value = j.at(key);
-  FT_CHECK(
-      value.is_array() && value.size() == 2 && value[0].is_number_integer() && value[1].is_number_integer(),
-      "field '{}' must be [h, w], two integers, got {}", key, value.dump());
-  return {value[0].get<int64_t>(), value[1].get<int64_t>()};
+  FT_CHECK(value.is_array() && value.size() == 2, "field '{}' must be [h, w], two integers, got {}", key,
+           value.dump());
+  const std::string what = fmt::format("field '{}'", key);
+  return {json_integer(value[0], what), json_integer(value[1], what)};
 }
 
 }  // namespace
@@ -58,9 +57,9 @@ void write_bias(const LayerSpec& spec, nlohmann::json& j) {
 void read_copied(const nlohmann::json& j, const char* key, LayerSpec& spec) {
   const nlohmann::json& value = j.at(key);
   FT_CHECK(value.is_array(), "field '{}' must be a list of channel indices, got {}", key, value.dump());
+  spec.copied.clear();
   for (const nlohmann::json& c : value)
-    FT_CHECK(c.is_number_integer(), "field '{}' must hold channel indices (integers), got {}", key, c.dump());
-  spec.copied = value.get<std::vector<int64_t>>();
+    spec.copied.push_back(json_integer(c, fmt::format("field '{}' (channel indices)", key)));
 }
 
 void write_copied(const LayerSpec& spec, const char* key, nlohmann::json& j) {
