@@ -125,6 +125,8 @@ ActivationLayout Graph::activation_layout(int64_t batch, const std::vector<int>&
   // output (a "value"). Every value lives in a buffer from the step that writes it to the last that reads it
   // (inclusive: a step's inputs and output coexist); an in-place node that is the last reader of its input
   // extends that input's buffer instead of taking one.
+  FT_CHECK(absorbed.size() == layers_.size(), "activation_layout: {} fusion entries for {} nodes",
+           absorbed.size(), layers_.size());
   const std::vector<Shape> shapes = output_shapes(batch);
   const int count = size();
   const int last = count - 1;

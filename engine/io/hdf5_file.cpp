@@ -6,6 +6,7 @@
 
 #include "engine/error.hpp"
 #include "engine/io/atomic_file.hpp"
+#include "engine/memory_limit.hpp"
 
 namespace ftcnn {
 namespace {
@@ -46,6 +47,14 @@ Shape space_shape(hid_t space, const std::string& what) {
   std::vector<hsize_t> dims(static_cast<size_t>(rank));
   H5Sget_simple_extent_dims(space, dims.data(), nullptr);
   return Shape(std::vector<int64_t>(dims.begin(), dims.end()));
+}
+
+// An attribute the readers below take as one value must hold exactly one: H5Aread writes every element, and
+// an array attribute would overrun the one value it is read into.
+void require_one_value(hid_t attr, const std::string& path, const std::string& name) {
+  H5Id space(H5Aget_space(attr));
+  const hssize_t count = space.valid() ? H5Sget_simple_extent_npoints(space.get()) : -1;
+  FT_CHECK(count == 1, "{}: attribute '{}' holds {} values where one belongs", path, name, count);
 }
 
 }  // namespace
@@ -108,6 +117,7 @@ std::optional<std::string> H5File::string_attribute(const std::string& name) con
   if (!has_attribute(name)) return std::nullopt;
   H5Id attr(H5Aopen(root(), name.c_str(), H5P_DEFAULT));
   FT_CHECK(attr.valid(), "{}: cannot open attribute '{}'", path_, name);
+  require_one_value(attr.get(), path_, name);
   H5Id type(H5Aget_type(attr.get()));
   FT_CHECK(H5Tget_class(type.get()) == H5T_STRING, "{}: attribute '{}' is not a string", path_, name);
   if (H5Tis_variable_str(type.get()) > 0) {
@@ -131,6 +141,8 @@ std::optional<std::string> H5File::string_attribute(const std::string& name) con
 std::optional<int64_t> H5File::int_attribute(const std::string& name) const {
   if (!has_attribute(name)) return std::nullopt;
   H5Id attr(H5Aopen(root(), name.c_str(), H5P_DEFAULT));
+  FT_CHECK(attr.valid(), "{}: cannot open attribute '{}'", path_, name);
+  require_one_value(attr.get(), path_, name);
   H5Id type(H5Aget_type(attr.get()));
   FT_CHECK(H5Tget_class(type.get()) == H5T_INTEGER, "{}: attribute '{}' is not an integer", path_, name);
   int64_t value = 0;
@@ -141,6 +153,8 @@ std::optional<int64_t> H5File::int_attribute(const std::string& name) const {
 std::optional<double> H5File::float_attribute(const std::string& name) const {
   if (!has_attribute(name)) return std::nullopt;
   H5Id attr(H5Aopen(root(), name.c_str(), H5P_DEFAULT));
+  FT_CHECK(attr.valid(), "{}: cannot open attribute '{}'", path_, name);
+  require_one_value(attr.get(), path_, name);
   H5Id type(H5Aget_type(attr.get()));
   const H5T_class_t cls = H5Tget_class(type.get());
   FT_CHECK(cls == H5T_FLOAT || cls == H5T_INTEGER, "{}: attribute '{}' is not a number", path_, name);
@@ -236,7 +250,11 @@ Tensor H5File::read_tensor(const std::string& path) const {
   H5Id type(H5Dget_type(dataset.get()));
   FT_CHECK(H5Tget_class(type.get()) == H5T_FLOAT, "{}: dataset '{}' is not floating point", path_, path);
   H5Id space(H5Dget_space(dataset.get()));
-  Tensor tensor(space_shape(space.get(), fmt::format("{}: dataset '{}'", path_, path)));
+  const std::string what = fmt::format("{}: dataset '{}'", path_, path);
+  const Shape shape = space_shape(space.get(), what);
+  // A dataset's declared size is not bounded by the file's (a chunked dataset may be all fill value).
+  check_fits_memory(checked_product(shape.numel(), sizeof(float), what), what);
+  Tensor tensor(shape);
   FT_CHECK(H5Dread(dataset.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, tensor.data()) >= 0,
            "{}: cannot read dataset '{}' (damaged file?)", path_, path);
   return tensor;

@@ -9,6 +9,7 @@
 
 #include "engine/error.hpp"
 #include "engine/io/hdf5_file.hpp"
+#include "engine/io/json_fields.hpp"
 #include "models/architectures.hpp"
 
 namespace ftcnn {
@@ -24,11 +25,17 @@ std::vector<float> parse_float_list(const std::string& text, const std::string& 
   std::stringstream stream(text);
   std::string item;
   while (std::getline(stream, item, ',')) {
+    size_t used = 0;
+    float value = 0;
     try {
-      values.push_back(std::stof(item));
+      value = std::stof(item, &used);
     } catch (const std::exception&) {
-      FT_THROW("{}: '{}' is not a comma-separated list of numbers", what, text);
+      used = 0;  // not a number, or outside float32's range
     }
+    // The whole item, spaces around it aside: "0.5abc" is refused, not read as 0.5; "inf" too.
+    FT_CHECK(used > 0 && item.find_first_not_of(" \t", used) == std::string::npos && std::isfinite(value),
+             "{}: '{}' is not a comma-separated list of finite float32 numbers", what, text);
+    values.push_back(value);
   }
   return values;
 }
@@ -38,6 +45,14 @@ std::vector<float> parse_float_list(const std::string& text, const std::string& 
 void read_parameters(const H5File& file, const std::string& group, Graph& graph) {
   ParameterStore& store = graph.parameters();
   const std::string prefix = group == "/" ? "" : group + "/";
+  // Parameters are datasets named like "features.0.weight"; a group among them (a nested export,
+  // "features/0/weight") would otherwise be passed over without a word.
+  for (const std::string& name : file.group_names(group)) {
+    FT_THROW(
+        "{}: group '{}' among the parameters: each parameter is one dataset named like "
+        "'features.0.weight', not a nested group",
+        file.path(), prefix + name);
+  }
   std::set<std::string> expected;
   for (int i = 0; i < store.size(); ++i) {
     const ParameterInfo& p = store.info(i);
@@ -78,12 +93,23 @@ Model load_ftcnn_model(const H5File& file) {
     const auto names = nlohmann::json::parse(file.string_attribute("class_names").value_or("[]"));
     model.info.class_names = names.get<std::vector<std::string>>();
     const auto pre = nlohmann::json::parse(require("preprocessing"));
-    model.info.preprocessing.scale = pre.at("scale").get<float>();
-    model.info.preprocessing.mean = pre.at("mean").get<std::vector<float>>();
-    model.info.preprocessing.std = pre.at("std").get<std::vector<float>>();
+    const std::string where = file.path() + ": preprocessing";
+    model.info.preprocessing.scale = json_float(pre.at("scale"), where + " 'scale'");
+    const auto floats = [&](const char* key) {
+      const nlohmann::json& list = pre.at(key);
+      FT_CHECK(list.is_array(), "{} '{}' must be a list of numbers, got {}", where, key, list.dump());
+      std::vector<float> values;
+      for (const nlohmann::json& v : list)
+        values.push_back(json_float(v, fmt::format("{} '{}'", where, key)));
+      return values;
+    };
+    model.info.preprocessing.mean = floats("mean");
+    model.info.preprocessing.std = floats("std");
+    for (float s : model.info.preprocessing.std)
+      FT_CHECK(s != 0.0f, "{} 'std' holds a 0: inputs would be divided by zero", where);
     const auto provenance = nlohmann::json::parse(model.info.provenance_json);
     if (provenance.is_object() && provenance.contains("test_accuracy")) {
-      model.info.test_accuracy = provenance.at("test_accuracy").get<double>();
+      model.info.test_accuracy = json_number(provenance.at("test_accuracy"), where + " test_accuracy");
     }
   } catch (const nlohmann::json::exception& e) {
     FT_THROW("{}: malformed metadata attribute: {}", file.path(), e.what());
@@ -118,6 +144,8 @@ Model load_state_dict(const H5File& file, const std::string& arch_argument) {
   };
   model.info.preprocessing.mean = channel_list("mean", 0.0f);
   model.info.preprocessing.std = channel_list("std", 1.0f);
+  for (float s : model.info.preprocessing.std)
+    FT_CHECK(s != 0.0f, "{}: attribute 'std' holds a 0: inputs would be divided by zero", file.path());
   if (auto accuracy = file.float_attribute("test_accuracy")) model.info.test_accuracy = *accuracy;
   model.info.provenance_json =
       nlohmann::json{{"source", file.path()}, {"source_format", "pytorch-state-dict"}, {"arch", arch}}.dump();

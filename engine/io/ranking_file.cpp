@@ -2,6 +2,7 @@
 
 #include "engine/error.hpp"
 #include "engine/io/hdf5_file.hpp"
+#include "engine/memory_limit.hpp"
 
 namespace ftcnn {
 namespace {
@@ -19,6 +20,8 @@ std::vector<int64_t> read_int_vector(const H5File& file, const std::string& path
            file.path(), path);
   const hssize_t count = H5Sget_simple_extent_npoints(space.get());
   FT_CHECK(count >= 0, "{}: cannot read the size of dataset '{}'", file.path(), path);
+  const std::string what = fmt::format("{}: dataset '{}'", file.path(), path);
+  check_fits_memory(checked_product(count, sizeof(int64_t), what), what);
   std::vector<int64_t> values(static_cast<size_t>(count));
   FT_CHECK(count == 0 ||
                H5Dread(dataset.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) >= 0,
