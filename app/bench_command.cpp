@@ -7,11 +7,11 @@
 #include <cstdlib>
 #include <functional>
 #include <memory>
-#include <sstream>
 #include <thread>
 
 #include "app/bench_timing.hpp"
 #include "app/cli_common.hpp"
+#include "app/flag_lists.hpp"
 #include "app/utc_time.hpp"
 #include "engine/cuda/cuda_versions.hpp"
 #include "engine/error.hpp"
@@ -37,26 +37,6 @@ struct BenchOptions {
   uint64_t seed = 1;
   bool json = false;
 };
-
-std::vector<int64_t> parse_batches(const std::string& text) {
-  std::vector<int64_t> batches;
-  std::stringstream stream(text);
-  std::string item;
-  while (std::getline(stream, item, ',')) {
-    size_t used = 0;
-    long long value = 0;
-    try {
-      value = std::stoll(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    FT_CHECK(used == item.size() && !item.empty() && value > 0,
-             "--batch: '{}' is not a positive integer (give e.g. 1000 or 1000,256)", item);
-    batches.push_back(value);
-  }
-  FT_CHECK(!batches.empty(), "--batch: give at least one batch size");
-  return batches;
-}
 
 // One inference measurement: all `images` in batches of `batch`.
 struct InferenceResult {
@@ -162,7 +142,7 @@ CampaignBench bench_campaign(Graph& graph, const Dataset& data, const Preprocess
 void run_bench(const BenchOptions& o) {
   const Device device = parse_device(o.device);
   require_device(device);
-  const std::vector<int64_t> batches = parse_batches(o.batches);
+  const std::vector<int64_t> batches = parse_batch_list(o.batches);
   FT_CHECK(o.repeats > 0, "--repeats must be positive");
   FT_CHECK(o.ber >= 0.0 && o.ber <= 1.0, "--ber: {} is outside [0, 1]", o.ber);
   const double load = load_average();

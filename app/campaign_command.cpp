@@ -2,16 +2,15 @@
 
 #include <fmt/format.h>
 
-#include <filesystem>
-#include <fstream>
 #include <memory>
-#include <sstream>
 
 #include "app/cli_common.hpp"
+#include "app/flag_lists.hpp"
 #include "app/progress_bar.hpp"
 #include "engine/error.hpp"
 #include "engine/fault/campaign.hpp"
 #include "engine/fault/campaign_log.hpp"
+#include "engine/fault/fault_file.hpp"
 #include "engine/io/campaign_report.hpp"
 
 namespace ftcnn::cli {
@@ -34,34 +33,6 @@ struct CampaignOptions {
   bool verify_each = false;
   bool json = false;
 };
-
-std::vector<double> parse_bers(const std::string& text) {
-  std::vector<double> bers;
-  std::stringstream stream(text);
-  std::string item;
-  while (std::getline(stream, item, ',')) {
-    size_t used = 0;
-    double value = 0;
-    bool out_of_range = false;
-    try {
-      value = std::stod(item, &used);
-    } catch (const std::out_of_range&) {
-      out_of_range = true;  // under- or overflows a double (1e-400, 5e-324)
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    FT_CHECK(!out_of_range, "--ber: {} is outside the range of a double (give 0 or at least 2.3e-308)", item);
-    FT_CHECK(used == item.size() && !item.empty(), "--ber: '{}' is not a number", item);
-    FT_CHECK(value >= 0.0 && value <= 1.0, "--ber: {} is outside [0, 1]", item);
-    // The same rate twice would log every repetition twice and count them twice in its summary.
-    for (size_t k = 0; k < bers.size(); ++k) {
-      FT_CHECK(bers[k] != value, "--ber: {} is the rate given as number {} already", item, k + 1);
-    }
-    bers.push_back(value);
-  }
-  FT_CHECK(!bers.empty(), "--ber: give at least one bit error rate");
-  return bers;
-}
 
 struct Setup {
   Model model;
@@ -94,7 +65,7 @@ void run_campaign(const CampaignOptions& o) {
   const AlgorithmChoices pinned = logged_algorithms(o.out + "/runs.jsonl");
   Setup s = prepare(o.model, o.data, o.images, o.targets, o.device, o.batch, o.threads, pinned);
   CampaignConfig config;
-  config.bers = parse_bers(o.bers);
+  config.bers = parse_ber_list(o.bers);
   config.repetitions = o.repetitions;
   config.seed = o.seed;
   config.count = with_flag("--count", [&] { return parse_count_model(o.count); });
@@ -161,71 +132,11 @@ struct ReplayOptions {
   bool json = false;
 };
 
-// The fault list to replay: a standalone fault file {"faults": [...]}, or one repetition of a campaign log
-// (--ber and --repetition choose it; the log's images come with it).
-nlohmann::json read_fault_list(const ReplayOptions& o, int64_t& images) {
-  std::error_code error;
-  FT_CHECK(std::filesystem::is_regular_file(o.faults, error), "{}: no such file", o.faults);
-  FT_CHECK(std::filesystem::file_size(o.faults, error) > 0, "{}: empty", o.faults);
-  std::ifstream in(o.faults);
-  FT_CHECK(in, "{}: cannot open", o.faults);
-  std::string line;
-  int number = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    nlohmann::json parsed;
-    try {
-      parsed = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::exception&) {
-      if (number > 1) {
-        // A log whose later line does not parse: cut short by a kill (the last line) or damaged.
-        FT_CHECK(in.peek() == std::char_traits<char>::eof(), "{}: line {} is not JSON", o.faults, number);
-        break;
-      }
-      // Not JSON lines: a whole-file JSON document.
-      in.clear();
-      in.seekg(0);
-      try {
-        const nlohmann::json doc = nlohmann::json::parse(in);
-        FT_CHECK(doc.is_object() && doc.contains("faults") && doc.at("faults").is_array(),
-                 "{}: a JSON document without a \"faults\" list", o.faults);
-        return doc.at("faults");
-      } catch (const nlohmann::json::exception& e) {
-        FT_THROW("{}: neither a campaign log nor a fault file: {}", o.faults, e.what());
-      }
-    }
-    FT_CHECK(parsed.is_object(), "{}: line {} is not a JSON object", o.faults, number);
-    try {
-      if (number == 1 && parsed.value("type", "") == "campaign") {
-        if (images == 0) images = parsed.at("images").get<int64_t>();
-        continue;
-      }
-      if (number == 1 && parsed.contains("faults") && parsed.at("faults").is_array())
-        return parsed.at("faults");
-      FT_CHECK(number > 1,
-               "{}: neither a campaign log (a campaign header first) nor a fault file (\"faults\": [...])",
-               o.faults);
-      if (parsed.value("type", "") == "repetition" && parsed.at("ber").get<double>() == o.ber &&
-          parsed.at("repetition").get<int64_t>() == o.repetition) {
-        FT_CHECK(parsed.contains("fault_list"),
-                 "{}: the campaign ran without --log-faults; no fault list to replay", o.faults);
-        return parsed.at("fault_list");
-      }
-    } catch (const nlohmann::json::exception& e) {
-      FT_THROW("{}: line {}: {}", o.faults, number, e.what());
-    }
-  }
-  FT_CHECK(o.ber >= 0 && o.repetition >= 0,
-           "{}: a campaign log: give --ber and --repetition of a logged repetition", o.faults);
-  FT_THROW("{}: no repetition {} at BER {} (give --ber and --repetition of a logged repetition)", o.faults,
-           o.repetition, o.ber);
-}
-
 void run_replay(const ReplayOptions& o) {
-  int64_t images = o.images;
-  const nlohmann::json list = read_fault_list(o, images);
+  const FaultList list = read_fault_list(o.faults, o.ber, o.repetition);
+  const int64_t images = o.images > 0 ? o.images : list.images;
   Setup s = prepare(o.model, o.data, images, "", o.device, o.batch, o.threads);
-  const std::vector<FaultSite> sites = sites_from_json(list, s.model.graph->parameters(), o.faults);
+  const std::vector<FaultSite> sites = fault_sites_of(list, s.model.graph->parameters(), o.faults);
   const GoldenRun golden = s.evaluator->golden();
   const uint64_t checksum = s.evaluator->parameter_checksum();
   const OutcomeCounts outcome = s.evaluator->run_sites(sites);

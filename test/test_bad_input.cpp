@@ -12,7 +12,9 @@
 #include "engine/cpu_context.hpp"
 #include "engine/graph.hpp"
 #include "engine/io/hdf5_file.hpp"
+#include "engine/io/interval_file.hpp"
 #include "engine/io/model_file.hpp"
+#include "engine/io/vulnerability_file.hpp"
 #include "models/architectures.hpp"
 #include "test/test_support.hpp"
 
@@ -226,10 +228,116 @@ TEST_CASE("replay names what is wrong with a fault list, never an internal error
       {"nolist.json", R"({"something": 1})", "", "neither a campaign log"},
       {"empty.jsonl", "", "", "empty.jsonl: empty"},
       {"log.jsonl", header, "", "give --ber and --repetition"},
+      // Integers as written: bit 30.9 is not bit 30, and 1e20 is not wrapped into a negative number.
+      {"fraction.json", R"({"faults": [["features.0.weight", 0, 30.9]]})", "",
+       "fault 0: the bit must be an integer, got 30.9"},
+      {"huge_bit.json", R"({"faults": [["features.0.weight", 0, 1e20]]})", "",
+       "fault 0: the bit must be an integer, got 1e+20"},
+      {"huge_element.json", R"({"faults": [["features.0.weight", 18446744073709551615, 3]]})", "",
+       "fault 0: the element must be an integer below 2^63, got 18446744073709551615"},
+      {"pair.json", R"({"faults": [["features.0.weight", 0]]})", "",
+       "fault 0 must be [tensor name, element, bit], got [\"features.0.weight\",0]"},
+      {"images.jsonl",
+       R"({"type":"campaign","images":-5})"
+       "\n",
+       " --ber 1e-5 --repetition 0", "line 1: 'images' must be positive, got -5"},
+      {"fraction_ber.jsonl",
+       header + R"({"type":"repetition","ber":"1e-5","repetition":0})"
+                "\n",
+       " --ber 1e-5 --repetition 0", "line 2: 'ber' must be a number, got \"1e-5\""},
   };
   for (const Case& c : cases) {
     INFO(c.name);
     expect_one_line_error(run_ftcnn(replay + write(c.name, c.text) + c.flags), c.message);
   }
-  expect_one_line_error(run_ftcnn(replay + dir.path()), "no such file");
+  expect_one_line_error(run_ftcnn(replay + dir.path()), "not a regular file");
+  expect_one_line_error(run_ftcnn(replay + dir.file("absent.jsonl")), "absent.jsonl: no such file");
+}
+
+TEST_CASE("a nested group among a model's parameters is refused, not passed over", "[bad-input]") {
+  test::TempDir dir;
+  const std::string copy = dir.file("nested.h5");
+  std::filesystem::copy_file(test::fixture_path("model_small.h5"), copy);
+  {
+    const hid_t file = H5Fopen(copy.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    REQUIRE(file >= 0);
+    const hid_t group = H5Gcreate2(file, "parameters/features", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    REQUIRE(group >= 0);
+    H5Gclose(group);
+    H5Fclose(file);
+  }
+  CHECK_THROWS_WITH(load_model(copy), Catch::Contains("nested.h5: group 'parameters/features' among the "
+                                                      "parameters"));
+}
+
+TEST_CASE("a state_dict's mean and std are lists of numbers, each read whole", "[bad-input]") {
+  test::TempDir dir;
+  write_state_dict(dir.file("a.h5"), "small");
+  const auto with_mean = [&](const std::string& mean) {
+    const std::string path = dir.file("mean.h5");
+    std::filesystem::copy_file(dir.file("a.h5"), path, std::filesystem::copy_options::overwrite_existing);
+    const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    const hid_t type = H5Tcopy(H5T_C_S1);
+    H5Tset_size(type, mean.size());
+    const hid_t space = H5Screate(H5S_SCALAR);
+    const hid_t attribute = H5Acreate2(file, "mean", type, space, H5P_DEFAULT, H5P_DEFAULT);
+    H5Awrite(attribute, type, mean.data());
+    H5Aclose(attribute);
+    H5Sclose(space);
+    H5Tclose(type);
+    H5Fclose(file);
+    return path;
+  };
+  CHECK(load_model(with_mean("0.5, 0.25 ,0.125")).info.preprocessing.mean[1] == 0.25f);
+  CHECK_THROWS_WITH(load_model(with_mean("0.5abc,0.2,0.1")),
+                    Catch::Contains("attribute 'mean': '0.5abc,0.2,0.1' is not a comma-separated list"));
+  CHECK_THROWS_WITH(load_model(with_mean("0.5,1e300,0.1")), Catch::Contains("is not a comma-separated list"));
+}
+
+TEST_CASE("found by fuzzing: array attributes and sparse datasets of any declared size",
+          "[bad-input][fuzz]") {
+  test::TempDir dir;
+  // An interval file whose `images` attribute holds 3 integers: H5Aread wrote all 3 into one int64 on the
+  // stack (fuzz_interval_file, AddressSanitizer: stack-buffer-overflow). Now one line.
+  const std::string intervals = dir.file("intervals.h5");
+  std::filesystem::copy_file(test::fixture_path("outputs_small/intervals.h5"), intervals);
+  {
+    const hid_t file = H5Fopen(intervals.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    REQUIRE(file >= 0);
+    H5Adelete(file, "images");
+    const hsize_t three = 3;
+    const int64_t values[3] = {1, 2, 3};
+    const hid_t space = H5Screate_simple(1, &three, nullptr);
+    const hid_t attribute = H5Acreate2(file, "images", H5T_STD_I64LE, space, H5P_DEFAULT, H5P_DEFAULT);
+    H5Awrite(attribute, H5T_NATIVE_INT64, values);
+    H5Aclose(attribute);
+    H5Sclose(space);
+    // A layer whose bounds declare 2^40 floats in a file of a few kilobytes (chunked, never written).
+    const hsize_t huge = hsize_t{1} << 40, chunk = 1;
+    const hid_t huge_space = H5Screate_simple(1, &huge, nullptr);
+    const hid_t layout = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(layout, 1, &chunk);
+    const hid_t group = H5Gcreate2(file, "aaa.huge", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    for (const char* name : {"lower", "upper"}) {
+      const hid_t dataset =
+          H5Dcreate2(group, name, H5T_IEEE_F32LE, huge_space, H5P_DEFAULT, layout, H5P_DEFAULT);
+      H5Dclose(dataset);
+    }
+    H5Gclose(group);
+    H5Pclose(layout);
+    H5Sclose(huge_space);
+    H5Fclose(file);
+  }
+  CHECK(std::filesystem::file_size(intervals) < 1 << 20);
+  CHECK_THROWS_WITH(read_interval_file(intervals),
+                    Catch::Contains("intervals.h5: attribute 'images' holds 3 values where one belongs"));
+  {
+    const hid_t file = H5Fopen(intervals.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    H5Adelete(file, "images");
+    H5Fclose(file);
+  }
+  setenv("FTCNN_MEMORY_LIMIT_GIB", "1", 1);
+  CHECK_THROWS_WITH(read_interval_file(intervals),
+                    Catch::Contains("dataset 'aaa.huge/lower' needs 4096.0 GiB, more than the 1.0 GiB"));
+  unsetenv("FTCNN_MEMORY_LIMIT_GIB");
 }

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <thread>
 
@@ -17,6 +18,7 @@
 #include "engine/fault/campaign.hpp"
 #include "engine/fault/campaign_log.hpp"
 #include "engine/fault/directory_lock.hpp"
+#include "engine/fault/fault_file.hpp"
 #include "engine/io/model_file.hpp"
 #include "models/architectures.hpp"
 #include "test/test_support.hpp"
@@ -31,19 +33,6 @@ using test::read_file;
 int count_lines(const std::string& path) {
   const std::string text = read_file(path);
   return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
-}
-
-// A CIFAR-10 test file of `images` pseudo-random images.
-void write_cifar10(const std::string& dir, int images) {
-  std::ofstream out(dir + "/test_batch.bin", std::ios::binary);
-  uint32_t state = 12345;
-  for (int r = 0; r < images; ++r) {
-    out.put(static_cast<char>(r % 10));
-    for (int i = 0; i < 3072; ++i) {
-      state = state * 1664525u + 1013904223u;
-      out.put(static_cast<char>(state >> 24));
-    }
-  }
 }
 
 // Passes every call to another evaluator; the test evaluators below change one thing each.
@@ -97,7 +86,7 @@ struct Fixture {
   CampaignIdentity identity;
 
   Fixture() {
-    write_cifar10(dir.path(), 24);
+    test::write_cifar10(dir.path(), 24, 12345);
     data = load_cifar(dir.path());
     targets = std::make_unique<FaultTargets>(model.graph->parameters(), TargetSelection{});
     const Preprocessing& pre = model.info.preprocessing;
@@ -187,11 +176,31 @@ TEST_CASE("a resume counts only the repetitions it uses, and refuses a record th
   log.replace(at, end - at, "\"masked\":-5");
   std::ofstream(out + "/runs.jsonl", std::ios::trunc) << log;
   CHECK_THROWS_WITH(f.run(out, *f.evaluator), Catch::Contains("the log was edited or damaged"));
+  // Counts so large their sum would overflow, and a count that is not an integer, are refused as well.
+  std::string huge = log;
+  huge.replace(huge.find("\"masked\":-5"), 11, "\"masked\":9223372036854775807");
+  std::ofstream(out + "/runs.jsonl", std::ios::trunc) << huge;
+  CHECK_THROWS_WITH(f.run(out, *f.evaluator), Catch::Contains("the log was edited or damaged"));
+  std::string fraction = log;
+  fraction.replace(fraction.find("\"masked\":-5"), 11, "\"masked\":3.5");
+  std::ofstream(out + "/runs.jsonl", std::ios::trunc) << fraction;
+  CHECK_THROWS_WITH(f.run(out, *f.evaluator),
+                    Catch::Contains("line 2 is not a campaign record: 'masked' must "
+                                    "be an integer, got 3.5"));
+}
+
+TEST_CASE("a campaign of more repetitions than any count can hold is refused before it starts",
+          "[campaign]") {
+  Fixture f;
+  f.config.repetitions = std::numeric_limits<int64_t>::max();
+  CHECK_THROWS_WITH(f.run(f.dir.file("huge"), *f.evaluator),
+                    Catch::Contains("9223372036854775807 repetitions at 3 bit error rates: more than 2^40"));
+  CHECK_FALSE(std::filesystem::exists(f.dir.file("huge")));
 }
 
 TEST_CASE("a campaign killed with SIGKILL resumes to the identical summary", "[campaign]") {
   test::TempDir dir;
-  write_cifar10(dir.path(), 64);
+  test::write_cifar10(dir.path(), 64, 12345);
   const std::string args = "campaign --model " + test::fixture_path("model_small.h5") + " --data " +
                            dir.path() +
                            " --ber 1e-5,1e-4 --reps 40 --seed 3 --count binomial --threads 1 --out ";
@@ -235,7 +244,7 @@ TEST_CASE("NaN and Inf logits count as DUE, never as a prediction", "[campaign]"
   float* weight = store.host(store.find("fc.weight"));
   for (int64_t i = 0; i < 3072 * 10; ++i) weight[i] = 1e-3f * static_cast<float>((i * 7) % 13 - 6);
   test::TempDir dir;
-  write_cifar10(dir.path(), 20);
+  test::write_cifar10(dir.path(), 20, 12345);
   const Dataset data = load_cifar(dir.path());
   // A weight of exactly 2.0 (0x40000000) becomes +Inf (0x7f800000) when exponent bits 23..29 flip.
   weight[0] = 2.0f;
@@ -293,8 +302,8 @@ TEST_CASE("replaying a logged fault list reproduces the repetition", "[campaign]
   for (const RepetitionRecord& expected : r.records) {
     std::getline(in, line);
     const nlohmann::json parsed = nlohmann::json::parse(line);
-    const std::vector<FaultSite> sites =
-        sites_from_json(parsed.at("fault_list"), f.model.graph->parameters(), "log");
+    const std::vector<FaultSite> sites = fault_sites_of(fault_list_from_json(parsed.at("fault_list"), "log"),
+                                                        f.model.graph->parameters(), "log");
     CHECK(static_cast<int64_t>(sites.size()) == expected.faults);
     const OutcomeCounts replayed = f.evaluator->run_sites(sites);
     CHECK(replayed.correct == expected.outcome.correct);
@@ -324,4 +333,28 @@ TEST_CASE("the log records the convolution algorithms, and a resume must compute
   CHECK(logged_algorithms(f.dir.file("cpu") + "/runs.jsonl").empty());
   CHECK(read_file(f.dir.file("cpu") + "/runs.jsonl").find("algorithms") == std::string::npos);
   CHECK(logged_algorithms(f.dir.file("none") + "/runs.jsonl").empty());
+}
+
+TEST_CASE("at BER 1 with --log-faults under a 1.5 GB address-space cap, every fault is logged and replayed",
+          "[campaign][memory]") {
+  // 11.4 million faults: the log line was built as a JSON tree (gigabytes), and running out of memory in its
+  // destructor ended in std::terminate; replay parsed the line into a tree as well. Both now stream.
+  test::TempDir dir;
+  const std::string model = std::string(FTCNN_SOURCE_DIR) + "/data/default/small_cifar10.h5";
+  const std::string data = std::string(FTCNN_SOURCE_DIR) + "/data/default/cifar10-test-slice";
+  const auto capped = [](const std::string& arguments) {
+    return test::run_command("ulimit -v 1500000 && " + std::string(FTCNN_BINARY) + " " + arguments);
+  };
+  const test::CommandResult campaign =
+      capped("campaign --model " + model + " --data " + data + " --images 2 --ber 1 --reps 1 --log-faults " +
+             "--threads 1 --out " + dir.file("c"));
+  INFO(campaign.output);
+  REQUIRE(campaign.exit_code == 0);
+  const test::CommandResult replay = capped("replay --model " + model + " --data " + data + " --faults " +
+                                            dir.file("c/runs.jsonl") + " --ber 1 --repetition 0 --threads 1");
+  INFO(replay.output);
+  REQUIRE(replay.exit_code == 0);
+  const Model loaded = load_model(model);
+  const int64_t bits = 32 * loaded.graph->parameters().total_elements();
+  CHECK(replay.output.find(fmt::format("{} faults on 2 images", bits)) != std::string::npos);
 }

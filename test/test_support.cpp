@@ -77,6 +77,18 @@ std::string read_file(const std::string& path) {
   return s.str();
 }
 
+void write_cifar10(const std::string& dir, int images, uint32_t seed) {
+  std::ofstream out(dir + "/test_batch.bin", std::ios::binary);
+  uint32_t state = seed;
+  for (int r = 0; r < images; ++r) {
+    out.put(static_cast<char>(r % 10));
+    for (int i = 0; i < 3072; ++i) {
+      state = state * 1664525u + 1013904223u;  // a linear congruential generator: enough for test pixels
+      out.put(static_cast<char>(state >> 24));
+    }
+  }
+}
+
 bool exists(const std::string& path) {
   struct stat info {};
   return stat(path.c_str(), &info) == 0;

@@ -2,6 +2,7 @@
 // tolerance abs + rel * |expected| that reports the worst element and demands NaN/Inf parity.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,9 @@ std::string shared_path(const std::string& name);   // ../shared/<name>; check w
 bool exists(const std::string& path);
 // A whole file's bytes (empty when it cannot be read).
 std::string read_file(const std::string& path);
+// A CIFAR-10 test file, <dir>/test_batch.bin, of `images` pseudo-random images (labels 0, 1, ..., 9, 0, ...)
+// drawn from `seed`.
+void write_cifar10(const std::string& dir, int images, uint32_t seed);
 
 // Runs `input` ([batch, ...]) through the graph on `device`; returns [batch, outputs].
 Tensor run_graph(Graph& graph, Device device, const Tensor& input);

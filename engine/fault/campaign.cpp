@@ -23,6 +23,12 @@ Campaign::Campaign(CampaignConfig config, CampaignIdentity identity, const Param
   for (double ber : config_.bers)
     FT_CHECK(ber >= 0.0 && ber <= 1.0, "bit error rate {} is outside [0, 1]", ber);
   FT_CHECK(config_.repetitions > 0, "repetitions must be positive, got {}", config_.repetitions);
+  // Far beyond any campaign that can finish (2^40 repetitions at a microsecond each take 13 days), and
+  // small enough that every count and rate derived from it stays exact in int64 and double.
+  constexpr int64_t kMaxRepetitions = int64_t{1} << 40;
+  FT_CHECK(config_.repetitions <= kMaxRepetitions / static_cast<int64_t>(config_.bers.size()),
+           "{} repetitions at {} bit error rates: more than 2^40 repetitions in all", config_.repetitions,
+           config_.bers.size());
 }
 
 namespace {
@@ -31,8 +37,10 @@ namespace {
 // outcomes add up to the images, and no more correct images than images.
 void check_record(const RepetitionRecord& r, int64_t images, const std::string& log_path) {
   const OutcomeCounts& o = r.outcome;
-  const bool fits = r.faults >= 0 && o.correct >= 0 && o.masked >= 0 && o.sdc >= 0 && o.due >= 0 &&
-                    o.masked + o.sdc + o.due == images && o.correct <= images;
+  const auto count = [images](int64_t value) { return value >= 0 && value <= images; };
+  // Each count within [0, images] before they are summed, so the sum cannot overflow.
+  const bool fits = r.faults >= 0 && count(o.correct) && count(o.masked) && count(o.sdc) && count(o.due) &&
+                    o.masked + o.sdc + o.due == images;
   FT_CHECK(
       fits,
       "{}: BER {} repetition {}: faults {}, correct {}, masked {}, SDC {}, DUE {} do not describe {} images; "
@@ -99,7 +107,7 @@ CampaignResult Campaign::run(const std::function<void(int64_t, int64_t)>& progre
         }
         std::vector<FaultSite> sites;
         if (config_.log_faults) sites = fault_sites(targets_, counts, key);
-        writer.append(record_to_json(record, config_.log_faults ? &sites : nullptr, store_));
+        writer.append_record(record, config_.log_faults ? &sites : nullptr, store_);
         result.records.push_back(record);
       }
       ++completed;

@@ -3,12 +3,15 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 
 #include "engine/error.hpp"
+#include "engine/io/json_fields.hpp"
 
 namespace ftcnn {
 
@@ -63,32 +66,15 @@ std::string header_mismatch(const nlohmann::json& existing, const nlohmann::json
   return "";
 }
 
-nlohmann::json record_to_json(const RepetitionRecord& r, const std::vector<FaultSite>* sites,
-                              const ParameterStore& store) {
-  nlohmann::json line = {{"type", "repetition"},         {"ber", r.ber},
-                         {"repetition", r.repetition},   {"faults", r.faults},
-                         {"correct", r.outcome.correct}, {"masked", r.outcome.masked},
-                         {"sdc", r.outcome.sdc},         {"due", r.outcome.due}};
-  if (sites != nullptr) {
-    nlohmann::json list = nlohmann::json::array();
-    for (const FaultSite& s : *sites) {
-      const ParameterInfo& info = store.info(s.tensor);
-      list.push_back(nlohmann::json::array({info.name, s.element - info.offset, s.bit}));
-    }
-    line["fault_list"] = std::move(list);
-  }
-  return line;
-}
-
 RepetitionRecord record_from_json(const nlohmann::json& line) {
   RepetitionRecord r;
-  r.ber = line.at("ber").get<double>();
-  r.repetition = line.at("repetition").get<int64_t>();
-  r.faults = line.at("faults").get<int64_t>();
-  r.outcome.correct = line.at("correct").get<int64_t>();
-  r.outcome.masked = line.at("masked").get<int64_t>();
-  r.outcome.sdc = line.at("sdc").get<int64_t>();
-  r.outcome.due = line.at("due").get<int64_t>();
+  r.ber = json_number(line.at("ber"), "'ber'");
+  r.repetition = json_integer(line.at("repetition"), "'repetition'");
+  r.faults = json_integer(line.at("faults"), "'faults'");
+  r.outcome.correct = json_integer(line.at("correct"), "'correct'");
+  r.outcome.masked = json_integer(line.at("masked"), "'masked'");
+  r.outcome.sdc = json_integer(line.at("sdc"), "'sdc'");
+  r.outcome.due = json_integer(line.at("due"), "'due'");
   return r;
 }
 
@@ -106,12 +92,22 @@ LogContents read_campaign_log(const std::string& path) {
     if (!complete) break;
     nlohmann::json parsed;
     try {
-      parsed = nlohmann::json::parse(line);
+      // A record's fault list is not needed to resume: skipped as it is parsed, it takes no memory.
+      const nlohmann::json::parser_callback_t skip_fault_list =
+          [number](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed_value) {
+            return number == 1 || !(depth == 1 && event == nlohmann::json::parse_event_t::key &&
+                                    parsed_value == "fault_list");
+          };
+      parsed = nlohmann::json::parse(line, skip_fault_list);
       if (number == 1) {
         FT_CHECK(parsed.at("type") == "campaign", "{}: line 1 is not a campaign header", path);
         contents.header = parsed;
       } else {
-        contents.records.push_back(record_from_json(parsed));
+        try {
+          contents.records.push_back(record_from_json(parsed));
+        } catch (const Error& e) {
+          FT_THROW("{}: line {} is not a campaign record: {}", path, number, e.what());
+        }
       }
     } catch (const nlohmann::json::exception& e) {
       FT_THROW("{}: line {} is not a campaign record: {}", path, number, e.what());
@@ -122,28 +118,6 @@ LogContents read_campaign_log(const std::string& path) {
   if (number == 0 || contents.header.is_null())
     contents.exists = false;  // empty or torn header: start afresh
   return contents;
-}
-
-std::vector<FaultSite> sites_from_json(const nlohmann::json& faults, const ParameterStore& store,
-                                       const std::string& origin) {
-  std::vector<FaultSite> sites;
-  try {
-    for (const nlohmann::json& f : faults) {
-      const std::string name = f.at(0).get<std::string>();
-      const int64_t element = f.at(1).get<int64_t>();
-      const int64_t bit = f.at(2).get<int64_t>();
-      const int tensor = store.find(name);
-      FT_CHECK(tensor >= 0, "{}: fault names '{}', which this model does not have", origin, name);
-      FT_CHECK(element >= 0 && element < store.info(tensor).numel(),
-               "{}: element {} outside '{}' ({} elements)", origin, element, name,
-               store.info(tensor).numel());
-      FT_CHECK(bit >= 0 && bit < 32, "{}: bit {} outside [0, 32)", origin, bit);
-      sites.push_back(FaultSite{store.info(tensor).offset + element, static_cast<uint32_t>(bit), tensor});
-    }
-  } catch (const nlohmann::json::exception& e) {
-    FT_THROW("{}: malformed fault list: {}", origin, e.what());
-  }
-  return sites;
 }
 
 LogWriter::LogWriter(const std::string& path, long keep_bytes) : path_(path) {
@@ -167,9 +141,55 @@ LogWriter::~LogWriter() {
 }
 
 void LogWriter::append(const nlohmann::json& line) {
-  const std::string text = line.dump() + "\n";
-  FT_CHECK(std::fwrite(text.data(), 1, text.size(), file_) == text.size() && std::fflush(file_) == 0,
-           "{}: write failed (disk full?)", path_);
+  append_line(line.dump());
+}
+
+void LogWriter::append_line(std::string text) {
+  text += '\n';
+  write(text);
+  flush();
+}
+
+void LogWriter::append_record(const RepetitionRecord& r, const std::vector<FaultSite>* sites,
+                              const ParameterStore& store) {
+  const nlohmann::json counts = {{"type", "repetition"},         {"ber", r.ber},
+                                 {"repetition", r.repetition},   {"faults", r.faults},
+                                 {"correct", r.outcome.correct}, {"masked", r.outcome.masked},
+                                 {"sdc", r.outcome.sdc},         {"due", r.outcome.due}};
+  const std::string line = counts.dump();
+  if (sites == nullptr) return append_line(line);
+  // The fault list is streamed as text, not built as a JSON value: at a high BER it holds millions of
+  // sites, a JSON tree of them takes ten times their memory, and nlohmann::json's destructor allocates (out
+  // of memory there was std::terminate). The bytes are those dump() would write: keys in order, so
+  // "fault_list" comes just before "faults".
+  std::vector<std::string> names(static_cast<size_t>(store.size()));
+  for (int t = 0; t < store.size(); ++t)
+    names[static_cast<size_t>(t)] = nlohmann::json(store.info(t).name).dump();
+  const size_t split = line.find("\"faults\":");
+  std::string chunk = line.substr(0, split) + "\"fault_list\":[";
+  for (size_t k = 0; k < sites->size(); ++k) {
+    const FaultSite& s = (*sites)[k];
+    fmt::format_to(std::back_inserter(chunk), "{}[{},{},{}]", k > 0 ? "," : "",
+                   names[static_cast<size_t>(s.tensor)], s.element - store.info(s.tensor).offset, s.bit);
+    if (chunk.size() >= (size_t{1} << 16)) {
+      write(chunk);
+      chunk.clear();
+    }
+  }
+  chunk += "],";
+  chunk += line.substr(split);
+  chunk += '\n';
+  write(chunk);
+  flush();
+}
+
+void LogWriter::write(const std::string& text) {
+  FT_CHECK(std::fwrite(text.data(), 1, text.size(), file_) == text.size(), "{}: write failed (disk full?)",
+           path_);
+}
+
+void LogWriter::flush() {
+  FT_CHECK(std::fflush(file_) == 0, "{}: write failed (disk full?)", path_);
 }
 
 }  // namespace ftcnn

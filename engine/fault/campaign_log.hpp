@@ -24,8 +24,6 @@ AlgorithmChoices logged_algorithms(const std::string& log_path);
 // grow between runs (the campaign continues to the new count).
 std::string header_mismatch(const nlohmann::json& existing, const nlohmann::json& wanted);
 
-nlohmann::json record_to_json(const RepetitionRecord& record, const std::vector<FaultSite>* sites,
-                              const ParameterStore& store);
 RepetitionRecord record_from_json(const nlohmann::json& line);
 
 struct LogContents {
@@ -38,10 +36,6 @@ struct LogContents {
 // Reads a log; throws naming the file and line on anything but a torn last line.
 LogContents read_campaign_log(const std::string& path);
 
-// Fault list of a logged repetition or of a standalone fault file (docs/fault_format.md), as sites.
-std::vector<FaultSite> sites_from_json(const nlohmann::json& faults, const ParameterStore& store,
-                                       const std::string& origin);
-
 // Appends lines and flushes each one.
 class LogWriter {
  public:
@@ -51,8 +45,16 @@ class LogWriter {
   LogWriter(const LogWriter&) = delete;
   LogWriter& operator=(const LogWriter&) = delete;
   void append(const nlohmann::json& line);
+  void append_line(std::string text);  // one line of JSON text, without its newline
+  // One repetition's line, with its fault list when `sites` is given (streamed: memory does not grow with
+  // the list).
+  void append_record(const RepetitionRecord& record, const std::vector<FaultSite>* sites,
+                     const ParameterStore& store);
 
  private:
+  void write(const std::string& text);
+  void flush();
+
   std::string path_;
   std::FILE* file_ = nullptr;
 };

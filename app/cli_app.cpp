@@ -1,0 +1,81 @@
+#include "app/cli_app.hpp"
+
+#include <fmt/format.h>
+
+#include <new>
+
+#include "app/bench_command.hpp"
+#include "app/bench_variants_command.hpp"
+#include "app/campaign_command.hpp"
+#include "app/cli_common.hpp"
+#include "app/devices_command.hpp"
+#include "app/eval_command.hpp"
+#include "app/harden_command.hpp"
+#include "app/info_command.hpp"
+#include "app/profile_command.hpp"
+#include "app/prune_command.hpp"
+#include "app/vuln_command.hpp"
+#include "engine/error.hpp"
+
+namespace ftcnn::cli {
+
+std::unique_ptr<CLI::App> make_app() {
+  auto app = std::make_unique<CLI::App>(
+      "ftcnn: fault-tolerance studies of CNNs under bit flips in their float32 parameters");
+  app->set_version_flag("--version", version());
+  app->require_subcommand(1);
+  register_info_command(*app);
+  register_eval_command(*app);
+  register_campaign_command(*app);
+  register_replay_command(*app);
+  register_devices_command(*app);
+  register_bench_command(*app);
+  register_bench_variants_command(*app);
+  register_vuln_command(*app);
+  register_profile_command(*app);
+  register_harden_command(*app);
+  register_prune_command(*app);
+  return app;
+}
+
+int run(int argc, char** argv) {
+  const std::unique_ptr<CLI::App> app = make_app();
+  const auto is_subcommand = [&app](const std::string& name) {
+    for (const CLI::App* sub : app->get_subcommands({})) {
+      if (sub->get_name() == name) return true;
+    }
+    return false;
+  };
+  if (argc > 1 && argv[1][0] != '-' && !is_subcommand(argv[1])) {
+    fmt::print(stderr, "ftcnn: error: unknown subcommand '{}' (see --help)\n", argv[1]);
+    return 2;
+  }
+  try {
+    app->parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app->exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app->exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app->exit(e);
+  } catch (const CLI::ParseError& e) {
+    fmt::print(stderr, "ftcnn: error: {} (see --help)\n", e.what());
+    return e.get_exit_code() != 0 ? e.get_exit_code() : 2;
+  } catch (const Error& e) {
+    fmt::print(stderr, "ftcnn: error: {}\n", e.what());
+    return 1;
+  } catch (const std::bad_alloc&) {
+    // Sizes from files and flags are checked before they are allocated; what is left is a machine (or a
+    // ulimit) with less memory free than the job needs.
+    fmt::print(stderr,
+               "ftcnn: error: out of memory (fewer --images, a smaller --batch, or at a high BER no "
+               "--log-faults, need less)\n");
+    return 1;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "ftcnn: internal error: {}\n", e.what());
+    return 3;
+  }
+  return 0;
+}
+
+}  // namespace ftcnn::cli

@@ -1,0 +1,17 @@
+// The ftcnn command line: every subcommand registered on one CLI::App, and the run that turns its errors
+// into one line on stderr and an exit status (main.cpp; the flag-parser fuzz target builds the same app).
+#pragma once
+
+#include <memory>
+
+#include <CLI/CLI.hpp>
+
+namespace ftcnn::cli {
+
+// The app with every subcommand and its flags; parsing it runs the chosen subcommand.
+std::unique_ptr<CLI::App> make_app();
+// Parses the arguments and runs the subcommand. Exit status: 0 done, 1 an ftcnn error (bad input, a failed
+// write), 2 a command-line error, 3 an internal error (a bug); the message is one line on stderr.
+int run(int argc, char** argv);
+
+}  // namespace ftcnn::cli
