@@ -2,6 +2,7 @@
 # Installs every system dependency of ftcnn from Debian's archive.
 #   scripts/install_deps.sh          build + test dependencies (what CI needs)
 #   scripts/install_deps.sh --python also PyTorch, h5py, PIL, matplotlib for python/ftcnn/, experiments/, bench/, test/
+#   scripts/install_deps.sh --fuzz   also clang and libFuzzer, h5py for scripts/fuzz.sh
 # The CUDA toolkit and cuDNN are not Debian packages here: CMake builds the CUDA backend when nvcc is found.
 set -euo pipefail
 
@@ -9,6 +10,8 @@ packages=(build-essential cmake pkg-config libhdf5-dev libfmt-dev catch2 libopen
           nlohmann-json3-dev python3-numpy python3-pil)
 if [[ "${1:-}" == "--python" ]]; then
   packages+=(python3-torch python3-h5py python3-matplotlib)
+elif [[ "${1:-}" == "--fuzz" ]]; then
+  packages+=(clang libclang-rt-dev libomp-dev python3-h5py ninja-build)
 fi
 
 missing=()
