@@ -59,8 +59,9 @@ int run(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app->exit(e);
   } catch (const CLI::ParseError& e) {
+    // A usage error, whatever CLI11's own code for its kind (106, 109, ...): 2, as for any Unix tool.
     fmt::print(stderr, "ftcnn: error: {} (see --help)\n", e.what());
-    return e.get_exit_code() != 0 ? e.get_exit_code() : 2;
+    return 2;
   } catch (const Error& e) {
     fmt::print(stderr, "ftcnn: error: {}\n", e.what());
     return 1;

@@ -10,8 +10,9 @@ namespace ftcnn::cli {
 
 // The app with every subcommand and its flags; parsing it runs the chosen subcommand.
 std::unique_ptr<CLI::App> make_app();
-// Parses the arguments and runs the subcommand. Exit status: 0 done, 1 an ftcnn error (bad input, a failed
-// write), 2 a command-line error, 3 an internal error (a bug); the message is one line on stderr.
+// Parses the arguments and runs the subcommand. Exit status (README "Exit status"): 0 done, 1 an error
+// (bad input, a failed write, out of memory), 2 a usage error (the command line), 3 an internal error (a
+// bug); the message is one line on stderr.
 int run(int argc, char** argv);
 
 }  // namespace ftcnn::cli

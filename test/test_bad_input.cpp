@@ -103,6 +103,12 @@ TEST_CASE("unknown flags and bad values are named", "[bad-input]") {
                         "--device");
   expect_one_line_error(run_ftcnn("eval --model " + dir.file("small.h5") + " --data x --batch 0"), "--batch");
   expect_one_line_error(run_ftcnn("launch"), "launch");
+  // Usage errors exit with 2 (CLI11's own codes were 106 and 109); bad input with 1.
+  CHECK(run_ftcnn("info --model " + dir.file("small.h5") + " --frobnicate").exit_code == 2);
+  CHECK(run_ftcnn("eval --model " + dir.file("small.h5") + " --data x --device tpu").exit_code == 2);
+  CHECK(run_ftcnn("campaign --model " + dir.file("small.h5") + " --data x").exit_code == 2);  // no --ber
+  CHECK(run_ftcnn("launch").exit_code == 2);
+  CHECK(run_ftcnn("info --model " + dir.file("absent.h5")).exit_code == 1);
 }
 
 TEST_CASE("seeds and bit error rates are taken exactly or refused", "[bad-input]") {

@@ -115,6 +115,9 @@ LogContents read_campaign_log(const std::string& path) {
     offset += static_cast<long>(line.size()) + 1;
     contents.complete_bytes = offset;
   }
+  // getline sets badbit, not an exception, when it cannot read (a line too long for memory): taking that as
+  // the end of the log would cut the records after it on resume.
+  FT_CHECK(!in.bad(), "{}: cannot read line {} (out of memory for a line that long?)", path, number + 1);
   if (number == 0 || contents.header.is_null())
     contents.exists = false;  // empty or torn header: start afresh
   return contents;

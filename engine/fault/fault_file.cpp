@@ -139,6 +139,8 @@ FaultList read_fault_list(const std::string& path, double ber, int64_t repetitio
     list.images = images;
     return list;
   }
+  // getline sets badbit, not an exception, when a line does not fit in memory: not the end of the file.
+  FT_CHECK(!in.bad(), "{}: cannot read line {} (out of memory for a line that long?)", path, number + 1);
   FT_CHECK(ber >= 0 && repetition >= 0,
            "{}: a campaign log: give --ber and --repetition of a logged repetition", path);
   FT_THROW("{}: no repetition {} at BER {} (give --ber and --repetition of a logged repetition)", path,
