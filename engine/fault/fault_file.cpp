@@ -59,8 +59,10 @@ class FaultCollector {
     const nlohmann::json& rest = parsed.at(key);
     FT_CHECK(rest.is_array(), "{}: \"{}\" must be a list of faults, got {}", origin_, key, rest.dump());
     if (!rest.empty()) add(rest.front());  // a value that is not a list: named by add()
-    return std::move(list_);
+    return release();
   }
+
+  FaultList release() { return std::move(list_); }
 
  private:
   std::string origin_;
@@ -152,7 +154,7 @@ FaultList fault_list_from_json(const nlohmann::json& faults, const std::string& 
   FaultCollector collector;
   collector.start(origin);
   for (const nlohmann::json& f : faults) collector.add(f);
-  return collector.take(nlohmann::json{{"faults", nlohmann::json::array()}}, "faults");
+  return collector.release();
 }
 
 std::vector<FaultSite> fault_sites_of(const FaultList& list, const ParameterStore& store,
