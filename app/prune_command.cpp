@@ -1,6 +1,7 @@
 #include "app/prune_command.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <memory>
@@ -127,16 +128,20 @@ void run_prune(const PruneOptions& options) {
   const ChannelScores scores = options.scores.empty() ? compute_scores(options, model, importance)
                                                       : read_scores(options, model, importance);
   const std::vector<LayerPruning> plan =
-      plan_pruning(plain.spec(), scores, options.conv_ratio, options.fc_ratio, scope, normalization);
+      plan_pruning(plain, scores, options.conv_ratio, options.fc_ratio, scope, normalization);
   const std::unique_ptr<Graph> pruned = build_pruned_graph(plain, plan);
 
   nlohmann::json layers = nlohmann::json::array();
+  bool tied = false;
   for (const LayerPruning& p : plan) {
     layers.push_back({{"layer", p.layer},
                       {"type", layer_type_name(p.type)},
                       {"channels", p.channels},
                       {"kept", p.channels - static_cast<int64_t>(p.removed.size())},
                       {"removed", p.removed}});
+    // Only where an add ties layers, so that the provenance of a sequential model stays as it was.
+    if (!p.tied_with.empty()) layers.back()["tied_with"] = p.tied_with;
+    tied = tied || !p.tied_with.empty();
   }
   const nlohmann::json pruning = {
       {"conv_ratio", options.conv_ratio},
@@ -146,7 +151,9 @@ void run_prune(const PruneOptions& options) {
       {"importance", importance},
       {"seed", options.seed},
       {"images", importance.value("images", int64_t{0})},
-      {"rounding", "floor(ratio x channels), at least one channel kept per layer"},
+      {"rounding", tied ? "floor(ratio x units: the channels an add ties count once), at least one channel "
+                          "kept per layer"
+                        : "floor(ratio x channels), at least one channel kept per layer"},
       {"output_layer", protected_layers(plain.spec()).back()->name},  // never pruned
       {"layers", layers},
   };
@@ -184,10 +191,12 @@ void run_prune(const PruneOptions& options) {
                  ? fmt::format(", scores / layer {}", score_normalization_name(normalization))
                  : "",
              importance.value("method", "?"), options.scores.empty() ? "" : " from " + options.scores);
-  fmt::print("{:<20} {:<7} {:>9} {:>9} {:>9}\n", "layer", "type", "channels", "removed", "kept");
+  fmt::print("{:<20} {:<7} {:>9} {:>9} {:>9}{}\n", "layer", "type", "channels", "removed", "kept",
+             tied ? "  tied by an add to" : "");
   for (const LayerPruning& p : plan) {
-    fmt::print("{:<20} {:<7} {:>9} {:>9} {:>9}\n", p.layer, layer_type_name(p.type), p.channels,
-               p.removed.size(), p.channels - static_cast<int64_t>(p.removed.size()));
+    fmt::print("{:<20} {:<7} {:>9} {:>9} {:>9}{}\n", p.layer, layer_type_name(p.type), p.channels,
+               p.removed.size(), p.channels - static_cast<int64_t>(p.removed.size()),
+               p.tied_with.empty() ? "" : "  " + fmt::format("{}", fmt::join(p.tied_with, ", ")));
   }
   fmt::print("parameters {} -> {} (x{:.4f}), buffers {} -> {}, MACs {} -> {} (x{:.4f})\n",
              group_digits(before.trainable_parameters()), group_digits(after.trainable_parameters()),

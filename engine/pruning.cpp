@@ -8,6 +8,7 @@
 #include "engine/enum_names.hpp"
 #include "engine/error.hpp"
 #include "engine/hardening.hpp"
+#include "engine/pruning_units.hpp"
 #include "engine/vulnerability/vulnerability.hpp"
 
 namespace ftcnn {
@@ -27,22 +28,20 @@ void check_ratio(double ratio, const std::string& what) {
   FT_CHECK(ratio >= 0.0 && ratio < 1.0, "{} must be in [0, 1), got {}", what, ratio);
 }
 
-// One channel of a global ranking: its layer's position among the ranked layers, its index, its score.
-struct RankedChannel {
-  size_t layer = 0;
-  int64_t channel = 0;
+// A unit in a ranking: its index (units are ordered by their first channel) and its score.
+struct RankedUnit {
+  int unit = 0;
   double score = 0.0;
 };
 
-// The order rank_channels gives within a layer, extended across layers: NaN first (an overflow: kept), then
-// descending score, then the earlier layer, then the lower index. A strict weak order, so the sort is
-// deterministic.
-bool ranks_above(const RankedChannel& a, const RankedChannel& b) {
+// The order rank_channels gives within a layer, extended to units across layers: NaN first (an overflow:
+// kept), then descending score, then the unit with the earlier first channel. A strict weak order, so the
+// sort is deterministic.
+bool ranks_above(const RankedUnit& a, const RankedUnit& b) {
   const bool nan_a = std::isnan(a.score), nan_b = std::isnan(b.score);
   if (nan_a != nan_b) return nan_a;
   if (!nan_a && a.score != b.score) return a.score > b.score;
-  if (a.layer != b.layer) return a.layer < b.layer;
-  return a.channel < b.channel;
+  return a.unit < b.unit;
 }
 
 const std::vector<double>& scores_of(const ChannelScores& scores, const LayerSpec& l) {
@@ -55,6 +54,10 @@ const std::vector<double>& scores_of(const ChannelScores& scores, const LayerSpe
 
 double ratio_of(const LayerSpec& l, double conv_ratio, double fc_ratio) {
   return l.type == LayerType::conv2d ? conv_ratio : fc_ratio;
+}
+
+const char* ratio_name(const LayerSpec& l) {
+  return l.type == LayerType::conv2d ? "the conv2d ratio" : "the linear ratio";
 }
 
 // What a layer's scores are divided by before a global ranking: their mean or L2 norm over the finite scores
@@ -76,32 +79,35 @@ double normalization_divisor(const std::vector<double>& scores, ScoreNormalizati
   return divisor > 0.0 && std::isfinite(divisor) ? divisor : 1.0;
 }
 
-// Global scope for the layers of one kind: the tail of their joint ranking (scores normalised per layer),
-// skipping a channel whose layer would lose its last one, until floor(ratio x total) are removed (or no
-// layer can give more).
-void plan_global(const std::vector<const LayerSpec*>& layers, const ChannelScores& scores, double ratio,
-                 const std::string& what, ScoreNormalization normalization, std::vector<LayerPruning>& plan,
-                 const std::vector<size_t>& slots) {
-  std::vector<RankedChannel> ranked;
-  int64_t total = 0;
-  for (size_t k = 0; k < layers.size(); ++k) {
-    const std::vector<double>& s = scores_of(scores, *layers[k]);
-    const double divisor = normalization_divisor(s, normalization);
-    for (int64_t c = 0; c < layers[k]->out_channels; ++c) {
-      ranked.push_back({k, c, s[static_cast<size_t>(c)] / divisor});
-    }
-    total += layers[k]->out_channels;
-  }
-  if (total == 0) return;
-  int64_t wanted = removals_for_ratio(ratio, total, what);
+// A unit's score: the sum of its channels' scores, each divided by its layer's divisor. For Eq. (1) and l1
+// that is the score of the union of the channels' weights (both are sums over the weights).
+double unit_score(const std::vector<UnitMember>& unit, const std::vector<const std::vector<double>*>& scores,
+                  const std::vector<double>& divisors) {
+  double sum = 0.0;
+  for (const UnitMember& m : unit)
+    sum += (*scores[m.layer])[static_cast<size_t>(m.channel)] / divisors[m.layer];
+  return sum;
+}
+
+// Removes the tail of the ranking of `ranked` (the lowest score first), skipping a unit that would take a
+// layer's last channel, until `wanted` units are gone or none can go. `remaining` holds every layer's
+// channels.
+void remove_lowest(std::vector<RankedUnit> ranked, int64_t wanted, const PruningUnits& units,
+                   std::vector<int64_t>& remaining, std::vector<LayerPruning>& plan) {
   std::sort(ranked.begin(), ranked.end(), ranks_above);
-  std::vector<int64_t> remaining(layers.size());
-  for (size_t k = 0; k < layers.size(); ++k) remaining[k] = layers[k]->out_channels;
+  std::map<size_t, int64_t> taken;  // channels a unit takes from each of its layers
   for (auto it = ranked.rbegin(); it != ranked.rend() && wanted > 0; ++it) {
-    if (remaining[it->layer] <= 1) continue;  // the layer's last channel stays
-    --remaining[it->layer];
+    const std::vector<UnitMember>& unit = units.units[static_cast<size_t>(it->unit)];
+    taken.clear();
+    for (const UnitMember& m : unit) ++taken[m.layer];
+    const bool leaves_one = std::all_of(taken.begin(), taken.end(),
+                                        [&](const auto& t) { return remaining[t.first] - t.second >= 1; });
+    if (!leaves_one) continue;  // a layer's last channel stays
+    for (const UnitMember& m : unit) {
+      --remaining[m.layer];
+      plan[m.layer].removed.push_back(m.channel);
+    }
     --wanted;
-    plan[slots[it->layer]].removed.push_back(it->channel);
   }
 }
 
@@ -184,45 +190,79 @@ std::vector<int64_t> LayerPruning::kept() const {
   return keep;
 }
 
-std::vector<LayerPruning> plan_pruning(const ModelSpec& spec, const ChannelScores& scores, double conv_ratio,
+std::vector<LayerPruning> plan_pruning(const Graph& graph, const ChannelScores& scores, double conv_ratio,
                                        double fc_ratio, PruneScope scope, ScoreNormalization normalization) {
   check_ratio(conv_ratio, "the conv2d ratio");
   check_ratio(fc_ratio, "the linear ratio");
   FT_CHECK(scope == PruneScope::global || normalization == ScoreNormalization::none,
            "score normalization {}: only global scope compares scores across layers; layer scope takes none",
            score_normalization_name(normalization));
-  const std::vector<const LayerSpec*> layers = prunable_layers(spec);
+  const PruningUnits units = pruning_units(graph);
+  const std::vector<const LayerSpec*>& layers = units.layers;
   std::vector<LayerPruning> plan;
+  std::vector<const std::vector<double>*> layer_scores;
+  std::vector<int64_t> remaining;
   for (const LayerSpec* l : layers) {
-    scores_of(scores, *l);  // every layer's scores checked before anything is chosen
-    plan.push_back({l->name, l->type, l->out_channels, {}});
+    layer_scores.push_back(&scores_of(scores, *l));  // every layer's scores checked before anything is chosen
+    plan.push_back({l->name, l->type, l->out_channels, {}, units.tied_with[plan.size()]});
+    remaining.push_back(l->out_channels);
   }
+  // The kind of a unit (and so its ratio) is its first channel's layer's.
+  auto first_layer = [&](size_t unit) -> const LayerSpec& {
+    return *layers[units.units[unit].front().layer];
+  };
   switch (scope) {
-    case PruneScope::layer:
-      for (size_t k = 0; k < layers.size(); ++k) {
-        const LayerSpec& l = *layers[k];
-        const bool conv = l.type == LayerType::conv2d;
-        const int64_t count = removals_for_ratio(ratio_of(l, conv_ratio, fc_ratio), l.out_channels,
-                                                 conv ? "the conv2d ratio" : "the linear ratio");
-        // The ranking lists the most important first: its tail goes.
-        const std::vector<int64_t> ranking = rank_channels(scores_of(scores, l));
-        plan[k].removed.assign(ranking.end() - count, ranking.end());
-      }
-      break;
-    case PruneScope::global:
-      for (const LayerType type : {LayerType::conv2d, LayerType::linear}) {
-        std::vector<const LayerSpec*> group;
-        std::vector<size_t> slots;
-        for (size_t k = 0; k < layers.size(); ++k) {
-          if (layers[k]->type != type) continue;
-          group.push_back(layers[k]);
-          slots.push_back(k);
+    case PruneScope::layer: {
+      // Layers that share a unit are ranked as one: floor(ratio x units) of their units go, the ones whose
+      // channels' scores sum lowest. A layer that shares nothing is ranked alone, one unit per channel.
+      std::vector<size_t> group(layers.size());
+      std::iota(group.begin(), group.end(), size_t{0});
+      const auto root = [&](size_t k) {
+        while (group[k] != k) k = group[k];
+        return k;
+      };
+      for (const std::vector<UnitMember>& unit : units.units) {
+        for (const UnitMember& m : unit) {
+          const size_t a = root(unit.front().layer), b = root(m.layer);
+          group[std::max(a, b)] = std::min(a, b);
         }
-        const bool conv = type == LayerType::conv2d;
-        plan_global(group, scores, conv ? conv_ratio : fc_ratio,
-                    conv ? "the conv2d ratio" : "the linear ratio", normalization, plan, slots);
+      }
+      const std::vector<double> divisors(layers.size(), 1.0);
+      std::map<size_t, std::vector<RankedUnit>> ranked_by_group;  // by the group's first layer
+      for (size_t u = 0; u < units.units.size(); ++u) {
+        ranked_by_group[root(units.units[u].front().layer)].push_back(
+            {static_cast<int>(u), unit_score(units.units[u], layer_scores, divisors)});
+      }
+      for (auto& [first, ranked] : ranked_by_group) {
+        const LayerSpec& l = *layers[first];
+        const int64_t count = removals_for_ratio(ratio_of(l, conv_ratio, fc_ratio),
+                                                 static_cast<int64_t>(ranked.size()), ratio_name(l));
+        remove_lowest(std::move(ranked), count, units, remaining, plan);
       }
       break;
+    }
+    case PruneScope::global:
+      // All conv2d units together, all linear units apart from them, each channel's score divided by its
+      // layer's divisor first.
+      {
+        std::vector<double> divisors;
+        for (const std::vector<double>* s : layer_scores)
+          divisors.push_back(normalization_divisor(*s, normalization));
+        for (const LayerType type : {LayerType::conv2d, LayerType::linear}) {
+          std::vector<RankedUnit> ranked;
+          for (size_t u = 0; u < units.units.size(); ++u) {
+            if (first_layer(u).type != type) continue;
+            ranked.push_back({static_cast<int>(u), unit_score(units.units[u], layer_scores, divisors)});
+          }
+          if (ranked.empty()) continue;
+          const bool conv = type == LayerType::conv2d;
+          const int64_t count =
+              removals_for_ratio(conv ? conv_ratio : fc_ratio, static_cast<int64_t>(ranked.size()),
+                                 conv ? "the conv2d ratio" : "the linear ratio");
+          remove_lowest(std::move(ranked), count, units, remaining, plan);
+        }
+        break;
+      }
   }
   for (LayerPruning& p : plan) std::sort(p.removed.begin(), p.removed.end());
   return plan;
@@ -230,8 +270,9 @@ std::vector<LayerPruning> plan_pruning(const ModelSpec& spec, const ChannelScore
 
 std::unique_ptr<Graph> build_pruned_graph(const Graph& source, const std::vector<LayerPruning>& plan) {
   const ModelSpec& spec = source.spec();
+  const PruningUnits units = pruning_units(source);
   std::set<std::string> prunable;
-  for (const LayerSpec* l : prunable_layers(spec)) prunable.insert(l->name);
+  for (const LayerSpec* l : units.layers) prunable.insert(l->name);
 
   // Check the plan against the model and turn it into kept-channel lists.
   std::map<std::string, std::vector<int64_t>> own_keep;  // conv2d / linear: output channels kept
@@ -258,73 +299,88 @@ std::unique_ptr<Graph> build_pruned_graph(const Graph& source, const std::vector
     if (!p.removed.empty()) own_keep[p.layer] = p.kept();
   }
 
-  FT_CHECK(source.is_chain(),
-           "model '{}' is not sequential (its nodes branch or join): pruning takes sequential models so far",
-           spec.arch);
-  // Follow the channels forward. `selection` holds the source indices kept along dimension 1 of the current
-  // activation (channels, or features after flatten); `selecting` is false while nothing is removed there.
-  const std::vector<Shape> shapes = source.output_shapes(1);
-  const Shape input = source.input_shape(1);
+  // A plan removes whole units: a channel an add ties to others goes with them or stays with them.
+  std::vector<std::vector<bool>> removed(units.layers.size());
+  std::vector<bool> unit_removed(units.units.size(), false);
+  for (size_t k = 0; k < units.layers.size(); ++k) {
+    removed[k].assign(static_cast<size_t>(units.layers[k]->out_channels), false);
+    const auto own = own_keep.find(units.layers[k]->name);
+    if (own == own_keep.end()) continue;
+    std::fill(removed[k].begin(), removed[k].end(), true);
+    for (int64_t c : own->second) removed[k][static_cast<size_t>(c)] = false;
+    for (size_t c = 0; c < removed[k].size(); ++c) {
+      if (!removed[k][c]) continue;
+      const int unit = units.unit_of[k][c];
+      FT_CHECK(
+          unit >= 0,
+          "the pruning plan removes channel {} of layer {}, which cannot be removed: an add ties it to the "
+          "model input or the output layer, or a linear layer reads it without a flatten",
+          c, units.layers[k]->name);
+      unit_removed[static_cast<size_t>(unit)] = true;
+    }
+  }
+  for (size_t u = 0; u < units.units.size(); ++u) {
+    if (!unit_removed[u]) continue;
+    const std::vector<UnitMember>& unit = units.units[u];
+    const auto kept = std::find_if(unit.begin(), unit.end(), [&](const UnitMember& m) {
+      return !removed[m.layer][static_cast<size_t>(m.channel)];
+    });
+    const auto gone = std::find_if(unit.begin(), unit.end(), [&](const UnitMember& m) {
+      return removed[m.layer][static_cast<size_t>(m.channel)];
+    });
+    FT_CHECK(kept == unit.end(),
+             "the pruning plan removes channel {} of layer {} but keeps channel {} of layer {}: an add ties "
+             "them (remove both or neither)",
+             gone->channel, units.layers[gone->layer]->name, kept->channel, units.layers[kept->layer]->name);
+  }
+
+  // What each layer reads and keeps: the positions of its input whose unit stays.
+  auto kept_positions = [&](const std::vector<int>& carried) {
+    std::vector<int64_t> keep;
+    for (size_t p = 0; p < carried.size(); ++p) {
+      if (carried[p] < 0 || !unit_removed[static_cast<size_t>(carried[p])])
+        keep.push_back(static_cast<int64_t>(p));
+    }
+    return keep;
+  };
   std::map<std::string, std::vector<int64_t>> in_keep;  // conv2d / linear: input channels / features kept
   std::map<std::string, std::vector<int64_t>> bn_keep;  // batchnorm2d: entries kept
-  std::vector<int64_t> selection;
-  bool selecting = false;
   ModelSpec pruned = spec;
   for (size_t i = 0; i < spec.layers.size(); ++i) {
     const LayerSpec& l = spec.layers[i];
     LayerSpec& p = pruned.layers[i];
-    const Shape& in_shape = i == 0 ? input : shapes[i - 1];
     const Layer& layer = source.layer(static_cast<int>(i));
+    const std::vector<int>& read = units.read[i].front();
     switch (layer.channel_map()) {
       case ChannelMap::owns: {
-        if (selecting) {
-          // The selection is of channels; a layer that reads an [N, C, H, W] input as C * H * W features
-          // (a linear layer with no flatten before it) would need them spread over the plane first.
-          FT_CHECK(in_shape[1] == l.in_channels,
-                   "layer {}: a {} on a {} input whose channels are pruned (expected a flatten first)",
-                   l.name, layer_type_name(l.type), in_shape.str());
-          p.in_channels = static_cast<int64_t>(selection.size());
-          in_keep[l.name] = selection;
+        std::vector<int64_t> keep = kept_positions(read);
+        if (keep.size() < read.size()) {
+          p.in_channels = static_cast<int64_t>(keep.size());
+          in_keep[l.name] = std::move(keep);
         }
         const auto own = own_keep.find(l.name);
-        selecting = own != own_keep.end();
-        if (selecting) {
-          selection = own->second;
-          p.out_channels = static_cast<int64_t>(selection.size());
+        if (own != own_keep.end()) p.out_channels = static_cast<int64_t>(own->second.size());
+        break;
+      }
+      case ChannelMap::per_channel: {
+        std::vector<int64_t> keep = kept_positions(read);
+        if (keep.size() < read.size()) {
+          p.in_channels = p.out_channels = static_cast<int64_t>(keep.size());
+          bn_keep[l.name] = std::move(keep);
         }
         break;
       }
-      case ChannelMap::per_channel:
-        if (selecting) {
-          p.in_channels = p.out_channels = static_cast<int64_t>(selection.size());
-          bn_keep[l.name] = selection;
-        }
-        break;
-      case ChannelMap::flattens:
-        if (selecting && in_shape.rank() > 2) {
-          // Channel c of [N, C, H, W] owns the H x W consecutive features [c H W, (c + 1) H W).
-          const int64_t spatial = in_shape.per_item() / in_shape[1];
-          std::vector<int64_t> features;
-          features.reserve(selection.size() * static_cast<size_t>(spatial));
-          for (int64_t c : selection) {
-            for (int64_t s = 0; s < spatial; ++s) features.push_back(c * spatial + s);
-          }
-          selection = std::move(features);
-        }
-        break;
       case ChannelMap::passes:
-        break;
+      case ChannelMap::flattens:
       case ChannelMap::ties_inputs:
       case ChannelMap::concatenates:
-        FT_THROW("layer {} ({}): pruning takes sequential models so far; this one joins branches", l.name,
-                 layer_type_name(l.type));
+        break;  // no channel count of their own: their shapes follow their inputs'
       case ChannelMap::corrects:
         FT_THROW(
             "layer {} ({}): the model is hardened; prune the plain model first, then harden the pruned one",
             l.name, layer_type_name(l.type));
     }
   }
-  FT_CHECK(!selecting, "the output layer {} would lose outputs", spec.layers.back().name);
 
   auto graph = std::make_unique<Graph>(std::move(pruned));
   ParameterStore& dst = graph->parameters();

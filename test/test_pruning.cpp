@@ -17,6 +17,7 @@
 #include "engine/io/hdf5_file.hpp"
 #include "engine/io/model_file.hpp"
 #include "engine/pruning.hpp"
+#include "engine/pruning_units.hpp"
 #include "engine/vulnerability/vulnerability.hpp"
 #include "test/test_support.hpp"
 
@@ -154,21 +155,21 @@ TEST_CASE("pruning ratios become removal counts: floor, snapped, one channel sta
 
 TEST_CASE("layer scope removes the tail of each layer's ranking: lowest score first, ties the higher index",
           "[pruning]") {
-  const ModelSpec spec = tiny_spec();
+  const Graph tiny(tiny_spec());
   ChannelScores scores{
       {"a", {5, 1, 3, 1, 9, 0}}, {"b", {2, kNaN, -1, 4, 0.5}}, {"fc", {1, 2, 3, 4, 5, 6, 7}}};
   // a: ranking 4, 0, 2, 1, 3, 5 -> the last two are 3 (tie with 1, higher index) and 5.
-  auto plan = plan_pruning(spec, scores, 0.34, 0.5, PruneScope::layer);
+  auto plan = plan_pruning(tiny, scores, 0.34, 0.5, PruneScope::layer);
   REQUIRE(plan.size() == 3);  // "out" is the output layer: never pruned
   CHECK(entry(plan, "a").removed == std::vector<int64_t>{3, 5});
   CHECK(entry(plan, "a").kept() == std::vector<int64_t>{0, 1, 2, 4});
   CHECK(entry(plan, "b").removed == std::vector<int64_t>{2});  // a NaN score (an overflow) ranks first
   CHECK(entry(plan, "fc").removed == std::vector<int64_t>{0, 1, 2});
-  plan = plan_pruning(spec, scores, 0.5, 0.0, PruneScope::layer);
+  plan = plan_pruning(tiny, scores, 0.5, 0.0, PruneScope::layer);
   CHECK(entry(plan, "a").removed == std::vector<int64_t>{1, 3, 5});
   CHECK(entry(plan, "b").removed == std::vector<int64_t>{2, 4});
   CHECK(entry(plan, "fc").removed.empty());
-  plan = plan_pruning(spec, scores, 0.99, 0.99, PruneScope::layer);  // one channel stays: the top one
+  plan = plan_pruning(tiny, scores, 0.99, 0.99, PruneScope::layer);  // one channel stays: the top one
   CHECK(entry(plan, "a").kept() == std::vector<int64_t>{4});
   CHECK(entry(plan, "b").kept() == std::vector<int64_t>{1});
   CHECK(entry(plan, "fc").kept() == std::vector<int64_t>{6});
@@ -179,28 +180,28 @@ TEST_CASE("layer scope removes the tail of each layer's ranking: lowest score fi
 
   ChannelScores missing = scores;
   missing.erase("b");
-  CHECK_THROWS_WITH(plan_pruning(spec, missing, 0.1, 0.1, PruneScope::layer),
+  CHECK_THROWS_WITH(plan_pruning(tiny, missing, 0.1, 0.1, PruneScope::layer),
                     Catch::Contains("no channel scores for layer 'b'"));
   missing = scores;
   missing["fc"].pop_back();
-  CHECK_THROWS_WITH(plan_pruning(spec, missing, 0.1, 0.1, PruneScope::layer),
+  CHECK_THROWS_WITH(plan_pruning(tiny, missing, 0.1, 0.1, PruneScope::layer),
                     Catch::Contains("layer 'fc' has 7 channels but 6 scores"));
   const ModelSpec lone{"lone", Shape{4}, 2, {linear_spec("o", 4, 2)}};
   CHECK_THROWS_WITH(prunable_layers(lone),
                     Catch::Contains("no conv2d or linear layer to prune besides its output"));
-  CHECK_THROWS_WITH(plan_pruning(spec, scores, 1.0, 0.1, PruneScope::layer),
+  CHECK_THROWS_WITH(plan_pruning(tiny, scores, 1.0, 0.1, PruneScope::layer),
                     Catch::Contains("the conv2d ratio must be in [0, 1)"));
-  CHECK_THROWS_WITH(plan_pruning(spec, scores, 0.1, -0.5, PruneScope::layer),
+  CHECK_THROWS_WITH(plan_pruning(tiny, scores, 0.1, -0.5, PruneScope::layer),
                     Catch::Contains("the linear ratio must be in [0, 1)"));
 }
 
 TEST_CASE("global scope ranks all conv2d channels together, linear neurons apart", "[pruning]") {
-  const ModelSpec spec = tiny_spec();
+  const Graph tiny(tiny_spec());
   // Layer a scores low, layer b high: globally a's channels go first.
   ChannelScores scores{
       {"a", {0.1, 0.2, 0.3, 0.4, 0.5, 0.6}}, {"b", {10, 11, 12, 13, 14}}, {"fc", {7, 6, 5, 4, 3, 2, 1}}};
-  auto layer = plan_pruning(spec, scores, 0.5, 0.5, PruneScope::layer);
-  auto global = plan_pruning(spec, scores, 0.5, 0.5, PruneScope::global);
+  auto layer = plan_pruning(tiny, scores, 0.5, 0.5, PruneScope::layer);
+  auto global = plan_pruning(tiny, scores, 0.5, 0.5, PruneScope::global);
   CHECK(entry(layer, "a").removed == std::vector<int64_t>{0, 1, 2});
   CHECK(entry(layer, "b").removed == std::vector<int64_t>{0, 1});
   // floor(0.5 x 11) = 5 conv channels, all from a.
@@ -211,7 +212,7 @@ TEST_CASE("global scope ranks all conv2d channels together, linear neurons apart
   CHECK(entry(global, "fc").removed == std::vector<int64_t>{4, 5, 6});
 
   // floor(0.9 x 11) = 9: a gives 5 (its best channel stays), b gives the other 4.
-  global = plan_pruning(spec, scores, 0.9, 0.0, PruneScope::global);
+  global = plan_pruning(tiny, scores, 0.9, 0.0, PruneScope::global);
   CHECK(entry(global, "a").kept() == std::vector<int64_t>{5});
   CHECK(entry(global, "b").kept() == std::vector<int64_t>{4});
   CHECK(entry(global, "fc").removed.empty());
@@ -220,7 +221,7 @@ TEST_CASE("global scope ranks all conv2d channels together, linear neurons apart
   ChannelScores flat{{"a", std::vector<double>(6, 1.0)},
                      {"b", std::vector<double>(5, 1.0)},
                      {"fc", std::vector<double>(7, 1.0)}};
-  global = plan_pruning(spec, flat, 0.3, 0.0, PruneScope::global);  // floor(3.3) = 3
+  global = plan_pruning(tiny, flat, 0.3, 0.0, PruneScope::global);  // floor(3.3) = 3
   CHECK(entry(global, "a").removed.empty());
   CHECK(entry(global, "b").removed == std::vector<int64_t>{2, 3, 4});
 
@@ -230,26 +231,26 @@ TEST_CASE("global scope ranks all conv2d channels together, linear neurons apart
                      2,
                      {linear_spec("h", 4, 8), simple_spec("r", LayerType::relu), linear_spec("o", 8, 2)}};
   ChannelScores h{{"h", {3, 1, 4, 1, 5, 9, 2, 6}}};
-  CHECK(entry(plan_pruning(one_conv, h, 0.0, 0.5, PruneScope::global), "h").removed ==
-        entry(plan_pruning(one_conv, h, 0.0, 0.5, PruneScope::layer), "h").removed);
+  CHECK(entry(plan_pruning(Graph(one_conv), h, 0.0, 0.5, PruneScope::global), "h").removed ==
+        entry(plan_pruning(Graph(one_conv), h, 0.0, 0.5, PruneScope::layer), "h").removed);
 }
 
 TEST_CASE("global scope normalised per layer: a layer's scale no longer decides, its spread does",
           "[pruning]") {
-  const ModelSpec spec = tiny_spec();
+  const Graph tiny(tiny_spec());
   // a's scores are b's shape scaled by 1/100 (as a BatchNorm'd conv whose weights grew 10x would score):
   // raw global ranking strips a, normalised ranking treats both alike.
   ChannelScores scores{
       {"a", {0.01, 0.02, 0.03, 0.04, 0.05, 0.06}}, {"b", {1, 2, 3, 4, 5}}, {"fc", {7, 6, 5, 4, 3, 2, 1}}};
-  const auto raw = plan_pruning(spec, scores, 0.4, 0.0, PruneScope::global, ScoreNormalization::none);
+  const auto raw = plan_pruning(tiny, scores, 0.4, 0.0, PruneScope::global, ScoreNormalization::none);
   CHECK(entry(raw, "a").removed == std::vector<int64_t>{0, 1, 2, 3});  // floor(4.4) = 4, all from a
   CHECK(entry(raw, "b").removed.empty());
   // mean: a / 0.035 = {0.29, 0.57, 0.86, 1.14, 1.43, 1.71}, b / 3 = {0.33, 0.67, 1, 1.33, 1.67}.
-  const auto mean = plan_pruning(spec, scores, 0.4, 0.0, PruneScope::global, ScoreNormalization::mean);
+  const auto mean = plan_pruning(tiny, scores, 0.4, 0.0, PruneScope::global, ScoreNormalization::mean);
   CHECK(entry(mean, "a").removed == std::vector<int64_t>{0, 1});
   CHECK(entry(mean, "b").removed == std::vector<int64_t>{0, 1});
   // l2: a / 0.0954 = {0.10, 0.21, ...}, b / 7.42 = {0.13, 0.27, 0.40, ...}: a 0, b 0, a 1, b 1.
-  const auto l2 = plan_pruning(spec, scores, 0.4, 0.0, PruneScope::global, ScoreNormalization::l2);
+  const auto l2 = plan_pruning(tiny, scores, 0.4, 0.0, PruneScope::global, ScoreNormalization::l2);
   CHECK(entry(l2, "a").removed == std::vector<int64_t>{0, 1});
   CHECK(entry(l2, "b").removed == std::vector<int64_t>{0, 1});
 
@@ -257,8 +258,8 @@ TEST_CASE("global scope normalised per layer: a layer's scale no longer decides,
   for (const ScoreNormalization n : {ScoreNormalization::mean, ScoreNormalization::l2}) {
     ChannelScores scaled = scores;
     for (double& s : scaled["b"]) s *= 1e6;
-    const auto before = plan_pruning(spec, scores, 0.6, 0.0, PruneScope::global, n);
-    const auto after = plan_pruning(spec, scaled, 0.6, 0.0, PruneScope::global, n);
+    const auto before = plan_pruning(tiny, scores, 0.6, 0.0, PruneScope::global, n);
+    const auto after = plan_pruning(tiny, scaled, 0.6, 0.0, PruneScope::global, n);
     CHECK(entry(before, "a").removed == entry(after, "a").removed);
     CHECK(entry(before, "b").removed == entry(after, "b").removed);
   }
@@ -267,14 +268,14 @@ TEST_CASE("global scope normalised per layer: a layer's scale no longer decides,
   ChannelScores zeros = scores;
   zeros["a"] = std::vector<double>(6, 0.0);
   zeros["b"][1] = kNaN;
-  const auto z = plan_pruning(spec, zeros, 0.5, 0.0, PruneScope::global, ScoreNormalization::mean);
+  const auto z = plan_pruning(tiny, zeros, 0.5, 0.0, PruneScope::global, ScoreNormalization::mean);
   CHECK(entry(z, "a").removed == std::vector<int64_t>{1, 2, 3, 4, 5});
   CHECK(entry(z, "b").removed.empty());
 
   CHECK(score_normalization_from_name("l2") == ScoreNormalization::l2);
   CHECK_THROWS_WITH(score_normalization_from_name("max"),
                     Catch::Contains("unknown score normalization 'max'"));
-  CHECK_THROWS_WITH(plan_pruning(spec, scores, 0.4, 0.0, PruneScope::layer, ScoreNormalization::mean),
+  CHECK_THROWS_WITH(plan_pruning(tiny, scores, 0.4, 0.0, PruneScope::layer, ScoreNormalization::mean),
                     Catch::Contains("score normalization mean: only global scope"));
 }
 
@@ -282,7 +283,7 @@ TEST_CASE("the pruned architecture keeps the kept rows and columns, bit for bit"
   Graph graph(tiny_spec());
   fill_distinct(graph);
   ChannelScores scores{{"a", {5, 1, 3, 1, 9, 0}}, {"b", {2, 7, -1, 4, 0.5}}, {"fc", {1, 2, 3, 4, 5, 6, 7}}};
-  const auto plan = plan_pruning(graph.spec(), scores, 0.5, 0.5, PruneScope::layer);
+  const auto plan = plan_pruning(graph, scores, 0.5, 0.5, PruneScope::layer);
   const auto pruned = build_pruned_graph(graph, plan);
   const std::vector<int64_t> keep_a{0, 2, 4}, keep_b{0, 1, 3}, keep_fc{3, 4, 5, 6};
   CHECK(entry(plan, "a").kept() == keep_a);
@@ -346,9 +347,8 @@ TEST_CASE("the pruned architecture keeps the kept rows and columns, bit for bit"
     no_flatten.num_classes = 2;
     no_flatten.layers = {conv2d_spec("conv", 2, 4, 3, 1, 1, true), linear_spec("fc", 36, 2)};
     const Graph plain(no_flatten);
-    CHECK_THROWS_WITH(
-        build_pruned_graph(plain, {{"conv", LayerType::conv2d, 4, {1}}}),
-        Catch::Contains("layer fc: a linear on a [1, 4, 3, 3] input whose channels are pruned"));
+    CHECK_THROWS_WITH(build_pruned_graph(plain, {{"conv", LayerType::conv2d, 4, {1}}}),
+                      Catch::Contains("removes channel 1 of layer conv, which cannot be removed"));
   }
   CHECK_THROWS_WITH(build_pruned_graph(graph, {{"a", LayerType::conv2d, 5, {}}}),
                     Catch::Contains("gives layer a 5 channels"));
@@ -361,7 +361,7 @@ TEST_CASE("a pruned model runs and computes what the model with the pruned input
   const Tensor inputs = H5File::open_read(test::fixture_path("model_small.h5")).read_tensor("fixture_input");
   for (const PruneScope scope : {PruneScope::layer, PruneScope::global}) {
     INFO("scope " << prune_scope_name(scope));
-    const auto plan = plan_pruning(graph.spec(), l1_scores(*model.graph), 0.25, 0.5, scope);
+    const auto plan = plan_pruning(graph, l1_scores(*model.graph), 0.25, 0.5, scope);
     const auto pruned = build_pruned_graph(graph, plan);
     if (scope == PruneScope::layer) {
       CHECK(layer_of(*pruned, "features.0").out_channels == 24);
@@ -396,7 +396,7 @@ TEST_CASE("ratio 0 leaves the model bit-identical", "[pruning]") {
   Model model = load_model(test::fixture_path("model_small.h5"));
   const Graph& graph = *model.graph;
   for (const PruneScope scope : {PruneScope::layer, PruneScope::global}) {
-    const auto plan = plan_pruning(graph.spec(), l1_scores(*model.graph), 0.0, 0.0, scope);
+    const auto plan = plan_pruning(graph, l1_scores(*model.graph), 0.0, 0.0, scope);
     for (const LayerPruning& p : plan) CHECK(p.removed.empty());
     const auto pruned = build_pruned_graph(graph, plan);
     CHECK(model_spec_to_json(pruned->spec()) == model_spec_to_json(graph.spec()));
@@ -464,7 +464,7 @@ TEST_CASE("removing channels that are identically zero leaves the logits unchang
     // Scores that rank the dead channels last (what l1 does here too: their weights are 0).
     const ChannelScores scores = l1_scores(graph);
     CHECK(scores.at("conv0")[2] == 0.0);
-    const auto plan = plan_pruning(graph.spec(), scores, 0.25, 0.2, PruneScope::layer);
+    const auto plan = plan_pruning(graph, scores, 0.25, 0.2, PruneScope::layer);
     CHECK(entry(plan, "conv0").removed == std::vector<int64_t>{2});
     CHECK(entry(plan, "conv1").removed.empty());
     CHECK(entry(plan, "fc").removed == std::vector<int64_t>{1});
@@ -501,7 +501,7 @@ TEST_CASE("removing channels that are identically zero leaves the logits unchang
 
 TEST_CASE("a pruned model file round-trips", "[pruning]") {
   Model model = load_model(test::fixture_path("model_small.h5"));
-  const auto plan = plan_pruning(model.graph->spec(), l1_scores(*model.graph), 0.1, 0.3, PruneScope::layer);
+  const auto plan = plan_pruning(*model.graph, l1_scores(*model.graph), 0.1, 0.3, PruneScope::layer);
   const auto pruned = build_pruned_graph(*model.graph, plan);
   test::TempDir dir;
   save_model(dir.file("p.h5"), *pruned, model.info);
@@ -615,4 +615,133 @@ TEST_CASE("prune refuses bad flags, hardened models and foreign scores in one li
                 " --conv-ratio 0.1 --fc-ratio 0.5 --importance l1 --out " + dir.file("p.h5")),
       "prune the plain model first, then harden the pruned one");
   CHECK_FALSE(test::exists(dir.file("p.h5")));
+}
+
+namespace {
+
+// Zeroes input channels `columns` (each `spatial` consecutive inputs wide) of `layer`'s weight: the layer no
+// longer reads them.
+void cut_inputs(Graph& graph, const std::string& layer, const std::vector<int64_t>& columns,
+                int64_t spatial = 1) {
+  ParameterStore& store = graph.parameters();
+  const int w = store.find(layer + ".weight");
+  REQUIRE(w >= 0);
+  const Shape& shape = store.info(w).shape;
+  const int64_t inputs = shape[1], inner = shape.numel() / (shape[0] * shape[1]);
+  for (int64_t o = 0; o < shape[0]; ++o) {
+    for (int64_t c : columns) {
+      for (int64_t s = 0; s < spatial; ++s) {
+        float* at = store.host(w) + (o * inputs + c * spatial + s) * inner;
+        std::fill(at, at + inner, 0.0f);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("an add ties channels into units: removed together, ranked by the sum of their scores",
+          "[pruning][dag]") {
+  Model model = load_model(test::fixture_path("residual_small.h5"));
+  const Graph& graph = *model.graph;
+  // stem.0 and layer1.conv2 meet in layer1.add, layer2.conv2 and layer2.shortcut.0 in layer2.add: 8 + 8 +
+  // 16 + 16 units for 80 channels.
+  const PruningUnits units = pruning_units(graph);
+  REQUIRE(units.layers.size() == 6);
+  CHECK(units.units.size() == 48);
+  CHECK(units.tied_with[0] == std::vector<std::string>{"layer1.conv2"});
+  CHECK(units.tied_with[1].empty());
+  CHECK(units.tied_with[5] == std::vector<std::string>{"layer2.conv2"});
+  for (int64_t c = 0; c < 8; ++c) CHECK(units.unit_of[0][c] == units.unit_of[2][c]);
+  for (int64_t c = 0; c < 16; ++c) CHECK(units.unit_of[4][c] == units.unit_of[5][c]);
+
+  ChannelScores scores = l1_scores(*model.graph);
+  // Alone, stem.0 would lose channels 0 and 1 and layer1.conv2 channels 6 and 7; tied, the sums are 7 but for
+  // channel 7 (7.5), so two of the equal units go, the higher indices first.
+  scores["stem.0"] = {0, 1, 2, 3, 4, 5, 6, 7};
+  scores["layer1.conv2"] = {7, 6, 5, 4, 3, 2, 1, 0.5};
+  const auto plan = plan_pruning(graph, scores, 0.25, 0.0, PruneScope::layer);
+  CHECK(entry(plan, "stem.0").removed == std::vector<int64_t>{5, 6});
+  CHECK(entry(plan, "layer1.conv2").removed == std::vector<int64_t>{5, 6});
+  CHECK(entry(plan, "stem.0").tied_with == std::vector<std::string>{"layer1.conv2"});
+  CHECK(entry(plan, "layer2.shortcut.0").removed == entry(plan, "layer2.conv2").removed);
+  CHECK(entry(plan, "layer2.conv2").removed.size() == 4);  // floor(0.25 x 16 units)
+
+  const auto global = plan_pruning(graph, scores, 0.25, 0.0, PruneScope::global, ScoreNormalization::mean);
+  size_t units_removed = 0;
+  for (const LayerPruning& p : global) units_removed += p.removed.size();
+  // floor(0.25 x 48) = 12 units; a tied unit takes two channels.
+  CHECK(units_removed - entry(global, "layer1.conv2").removed.size() -
+            entry(global, "layer2.shortcut.0").removed.size() ==
+        12);
+  CHECK(entry(global, "stem.0").removed == entry(global, "layer1.conv2").removed);
+  CHECK(entry(global, "layer2.shortcut.0").removed == entry(global, "layer2.conv2").removed);
+
+  // A plan that splits a unit is refused, naming both channels.
+  CHECK_THROWS_WITH(build_pruned_graph(graph, {{"stem.0", LayerType::conv2d, 8, {1}}}),
+                    Catch::Contains("removes channel 1 of layer stem.0 but keeps channel 1 of layer "
+                                    "layer1.conv2: an add ties them"));
+}
+
+TEST_CASE("channels an add ties to the model input are never removed", "[pruning][dag]") {
+  // input [2, 4, 4] -> a (2, 1x1) -> add(a, input) -> b (3, 3x3 pad 1) -> relu -> flatten -> out (2).
+  ModelSpec spec{"input-tied", Shape{2, 4, 4}, 2, {}};
+  spec.layers = {
+      conv2d_spec("a", 2, 2, 1, 1, 0, true),      join_spec("add", LayerType::add, {"a", kModelInputName}),
+      conv2d_spec("b", 2, 3, 3, 1, 1, true),      simple_spec("relu", LayerType::relu),
+      simple_spec("flatten", LayerType::flatten), linear_spec("out", 48, 2)};
+  Graph graph(spec);
+  fill_distinct(graph);
+  const PruningUnits units = pruning_units(graph);
+  CHECK(units.unit_of[0] == std::vector<int>{-1, -1});
+  CHECK(units.units.size() == 3);  // b's channels
+  const ChannelScores scores{{"a", {0.0, 1.0}}, {"b", {3.0, 1.0, 2.0}}};
+  const auto plan = plan_pruning(graph, scores, 0.6, 0.0, PruneScope::layer);
+  CHECK(entry(plan, "a").removed.empty());
+  CHECK(entry(plan, "b").removed == std::vector<int64_t>{1});
+  CHECK_THROWS_WITH(build_pruned_graph(graph, {{"a", LayerType::conv2d, 2, {0}}}),
+                    Catch::Contains("removes channel 0 of layer a, which cannot be removed"));
+  const auto pruned = build_pruned_graph(graph, plan);
+  CHECK(layer_of(*pruned, "out").in_channels == 32);
+}
+
+TEST_CASE("a pruned residual network computes what the network with the removed channels cut computes",
+          "[pruning][dag]") {
+  Model model = load_model(test::fixture_path("residual_small.h5"));
+  const Graph& graph = *model.graph;
+  const Tensor inputs =
+      H5File::open_read(test::fixture_path("residual_small.h5")).read_tensor("fixture_input");
+  for (const PruneScope scope : {PruneScope::layer, PruneScope::global}) {
+    INFO("scope " << prune_scope_name(scope));
+    const auto plan =
+        plan_pruning(graph, l1_scores(*model.graph), 0.25, 0.0, scope,
+                     scope == PruneScope::global ? ScoreNormalization::mean : ScoreNormalization::none);
+    const auto pruned = build_pruned_graph(graph, plan);
+    // Where every removed channel is read (test/generate_residual_fixture.py's network): the residual
+    // stream of stage 1 by layer1.conv1, layer2.conv1 and layer2.shortcut.0; stage 2's stream, through the
+    // concat (its channels at k and 16 + k) and the 2x2 average pool, by fc's features.
+    auto masked = copy_of(graph);
+    const std::vector<int64_t>& stream1 = entry(plan, "stem.0").removed;
+    CHECK(stream1 == entry(plan, "layer1.conv2").removed);
+    for (const char* reader : {"layer1.conv1", "layer2.conv1", "layer2.shortcut.0"})
+      cut_inputs(*masked, reader, stream1);
+    cut_inputs(*masked, "layer1.conv2", entry(plan, "layer1.conv1").removed);
+    cut_inputs(*masked, "layer2.conv2", entry(plan, "layer2.conv1").removed);
+    const std::vector<int64_t>& stream2 = entry(plan, "layer2.conv2").removed;
+    CHECK(stream2 == entry(plan, "layer2.shortcut.0").removed);
+    std::vector<int64_t> concat = stream2;
+    for (int64_t c : stream2) concat.push_back(16 + c);
+    cut_inputs(*masked, "fc", concat, 4);
+    int64_t removed = 0;
+    for (const LayerPruning& p : plan) removed += static_cast<int64_t>(p.removed.size());
+    CHECK(removed > 0);
+    CHECK(layer_of(*pruned, "fc").in_channels == 4 * (32 - 2 * static_cast<int64_t>(stream2.size())));
+
+    const Tensor logits = test::run_graph(*pruned, Device::cpu, inputs);
+    const test::Comparison c =
+        test::compare(logits, test::run_graph(*masked, Device::cpu, inputs), 1e-5, 1e-5);
+    INFO(c.message);
+    CHECK(c.ok);
+    CHECK_FALSE(test::compare(logits, test::run_graph(*model.graph, Device::cpu, inputs), 1e-5, 1e-5).ok);
+  }
 }

@@ -8,8 +8,10 @@
 
 #include <algorithm>
 #include <functional>
+#include <map>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "engine/cpu_context.hpp"
 #include "engine/graph.hpp"
@@ -282,10 +284,18 @@ TEST_CASE("the workflow runs on a residual network: eval, campaign, profile, vul
                   "--threads 2",
                   d, kData, d));
   CHECK(test::exists(d + "/ch/summary.csv"));
-  const test::CommandResult prune = test::run_ftcnn(fmt::format(
-      "prune --model {} --conv-ratio 0.2 --fc-ratio 0.2 --scores {}/v.h5 --out {}/p.h5", kResidual, d, d));
-  test::expect_one_line_error(prune, "pruning takes sequential models so far");
-  CHECK_FALSE(test::exists(d + "/p.h5"));
+  // Pruning by the Eq. (1) scores: the channels an add ties go together, and the pruned network runs.
+  run(fmt::format("prune --model {} --conv-ratio 0.25 --fc-ratio 0 --scores {}/v.h5 --out {}/p.h5", kResidual,
+                  d, d));
+  Model pruned = load_model(d + "/p.h5");
+  const auto provenance = nlohmann::json::parse(pruned.info.provenance_json);
+  std::map<std::string, nlohmann::json> removed;
+  for (const nlohmann::json& layer : provenance.at("pruning").at("layers"))
+    removed[layer.at("layer").get<std::string>()] = layer.at("removed");
+  CHECK(removed.at("stem.0") == removed.at("layer1.conv2"));
+  CHECK(removed.at("layer2.conv2") == removed.at("layer2.shortcut.0"));
+  CHECK(removed.at("layer2.conv2").size() == 4);
+  run(fmt::format("eval --model {}/p.h5 --data {} --limit 100 --threads 2", d, kData));
 }
 
 TEST_CASE("the executor runs a DAG on CUDA as on the CPU, add and concat bit for bit", "[cuda][dag]") {
