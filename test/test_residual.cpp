@@ -179,7 +179,7 @@ TEST_CASE("a bad DAG is refused naming the node", "[dag]") {
   }
 }
 
-TEST_CASE("format version 1 files load as chains; files written now are version 2 with every node's inputs",
+TEST_CASE("format version 1 files load as chains, and files written now are version 2 with every node's inputs",
           "[dag]") {
   test::TempDir dir;
   {
