@@ -7,6 +7,7 @@
 #include "app/cli_common.hpp"
 #include "app/flag_lists.hpp"
 #include "app/progress_bar.hpp"
+#include "app/stop_on_signal.hpp"
 #include "engine/error.hpp"
 #include "engine/fault/campaign.hpp"
 #include "engine/fault/campaign_log.hpp"
@@ -83,9 +84,20 @@ void run_campaign(const CampaignOptions& o) {
                             {}};  // the algorithms: Campaign::run takes them from the evaluator
   Campaign campaign(config, identity, s.model.graph->parameters(), *s.targets, *s.evaluator, o.out);
   ProgressBar bar("campaign", static_cast<int64_t>(config.bers.size()) * config.repetitions, "rep");
-  const CampaignResult result = campaign.run([&](int64_t done, int64_t) { bar.update(done); });
+  const StopOnSignal signals;
+  const CampaignResult result = campaign.run(
+      [&](const CampaignProgress& p) { bar.update(p.done, fmt::format("BER {:g}", p.ber), p.resumed); },
+      [&] { return signals.requested(); });
   bar.finish();
   const int64_t ran = static_cast<int64_t>(result.records.size()) - result.resumed;
+  if (result.stopped) {
+    throw Interrupted(
+        signals.signal_number(),
+        fmt::format("campaign stopped by {} after {} of {} repetitions ({} run now), all logged "
+                    "in {}/runs.jsonl: rerun the same command to resume",
+                    signal_name(signals.signal_number()), result.records.size(),
+                    static_cast<int64_t>(config.bers.size()) * config.repetitions, ran, o.out));
+  }
   const double rate = result.seconds > 0 ? static_cast<double>(ran) / result.seconds : 0.0;
   if (o.json) {
     nlohmann::json rows = nlohmann::json::array();

@@ -14,6 +14,7 @@
 #include "app/info_command.hpp"
 #include "app/profile_command.hpp"
 #include "app/prune_command.hpp"
+#include "app/stop_on_signal.hpp"
 #include "app/vuln_command.hpp"
 #include "engine/error.hpp"
 
@@ -62,6 +63,9 @@ int run(int argc, char** argv) {
     // A usage error, whatever CLI11's own code for its kind (106, 109, ...): 2, as for any Unix tool.
     fmt::print(stderr, "ftcnn: error: {} (see --help)\n", e.what());
     return 2;
+  } catch (const Interrupted& e) {
+    fmt::print(stderr, "ftcnn: {}\n", e.what());
+    return e.exit_status();
   } catch (const Error& e) {
     fmt::print(stderr, "ftcnn: error: {}\n", e.what());
     return 1;

@@ -12,7 +12,8 @@ namespace ftcnn::cli {
 std::unique_ptr<CLI::App> make_app();
 // Parses the arguments and runs the subcommand. Exit status (README "Exit status"): 0 done, 1 an error
 // (bad input, a failed write, out of memory), 2 a usage error (the command line), 3 an internal error (a
-// bug); the message is one line on stderr.
+// bug), 128 + N a run stopped early by signal N (130 SIGINT, 143 SIGTERM); the message is one line on
+// stderr.
 int run(int argc, char** argv);
 
 }  // namespace ftcnn::cli

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -29,6 +30,16 @@ using Approx = Catch::Detail::Approx;
 namespace {
 
 using test::read_file;
+
+// Starts `command` through sh, exec'd so that a signal sent to the child reaches the command itself.
+pid_t start_shell(const std::string& command) {
+  const pid_t child = fork();
+  if (child == 0) {
+    execl("/bin/sh", "sh", "-c", ("exec " + command).c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  return child;
+}
 
 int count_lines(const std::string& path) {
   const std::string text = read_file(path);
@@ -207,13 +218,9 @@ TEST_CASE("a campaign killed with SIGKILL resumes to the identical summary", "[c
   REQUIRE(std::system(
               (std::string(FTCNN_BINARY) + " " + args + dir.file("whole") + " > /dev/null").c_str()) == 0);
 
-  const pid_t child = fork();
-  REQUIRE(child >= 0);
-  if (child == 0) {
-    const std::string command = std::string(FTCNN_BINARY) + " " + args + dir.file("killed") + " > /dev/null";
-    execl("/bin/sh", "sh", "-c", ("exec " + command).c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
+  const pid_t child =
+      start_shell(std::string(FTCNN_BINARY) + " " + args + dir.file("killed") + " > /dev/null");
+  REQUIRE(child > 0);
   // Kill it once some repetitions, but not all, are logged.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (count_lines(dir.file("killed/runs.jsonl")) < 6 && std::chrono::steady_clock::now() < deadline) {
@@ -229,6 +236,84 @@ TEST_CASE("a campaign killed with SIGKILL resumes to the identical summary", "[c
               (std::string(FTCNN_BINARY) + " " + args + dir.file("killed") + " > /dev/null").c_str()) == 0);
   CHECK(read_file(dir.file("killed/summary.json")) == read_file(dir.file("whole/summary.json")));
   CHECK(read_file(dir.file("killed/summary.csv")) == read_file(dir.file("whole/summary.csv")));
+}
+
+TEST_CASE(
+    "SIGINT and SIGTERM stop a campaign after a logged repetition, and a rerun resumes to the same summary",
+    "[campaign]") {
+  test::TempDir dir;
+  test::write_cifar10(dir.path(), 64, 4242);
+  const std::string args = "campaign --model " + test::fixture_path("model_small.h5") + " --data " +
+                           dir.path() +
+                           " --ber 1e-5,1e-4 --reps 60 --seed 9 --count binomial --threads 1 --out ";
+  REQUIRE(std::system(
+              (std::string(FTCNN_BINARY) + " " + args + dir.file("whole") + " > /dev/null").c_str()) == 0);
+  for (const int signal_number : {SIGINT, SIGTERM}) {
+    const std::string name = signal_number == SIGINT ? "SIGINT" : "SIGTERM";
+    INFO(name);
+    const std::string out = dir.file("stopped_" + name);
+    const std::string errors = dir.file("stderr_" + name);
+    const pid_t child =
+        start_shell(std::string(FTCNN_BINARY) + " " + args + out + " > /dev/null 2> " + errors);
+    REQUIRE(child > 0);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (count_lines(out + "/runs.jsonl") < 6 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    kill(child, signal_number);
+    int status = 0;
+    REQUIRE(waitpid(child, &status, 0) == child);
+    // Stopped, not killed: its own exit status, 128 + the signal, as a shell reports it.
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 128 + signal_number);
+    const std::string message = read_file(errors);
+    CHECK(std::count(message.begin(), message.end(), '\n') == 1);
+    CHECK_THAT(message, Catch::Contains("campaign stopped by " + name) &&
+                            Catch::Contains("rerun the same command to resume"));
+    // Every logged line is whole, and no summary was written for a part of the campaign.
+    const std::string log = read_file(out + "/runs.jsonl");
+    CHECK(!log.empty());
+    CHECK(log.back() == '\n');
+    const int logged = count_lines(out + "/runs.jsonl");
+    CHECK(logged < 1 + 120);
+    CHECK_FALSE(test::exists(out + "/summary.csv"));
+    REQUIRE(std::system((std::string(FTCNN_BINARY) + " " + args + out + " > /dev/null").c_str()) == 0);
+    CHECK(read_file(out + "/summary.json") == read_file(dir.file("whole/summary.json")));
+    CHECK(read_file(out + "/summary.csv") == read_file(dir.file("whole/summary.csv")));
+  }
+}
+
+TEST_CASE("with stderr not a terminal, a campaign prints a progress line per interval: rate, time left, BER",
+          "[campaign]") {
+  test::TempDir dir;
+  test::write_cifar10(dir.path(), 64, 4243);
+  const std::string command = fmt::format(
+      "FTCNN_PROGRESS_SECONDS=0 {0} campaign --model {1} --data {2} --ber 1e-4 --reps 30 --seed 2 --threads "
+      "1 "
+      "--out {3} > {4} 2> {5}",
+      FTCNN_BINARY, test::fixture_path("model_small.h5"), dir.path(), dir.file("quiet"), dir.file("out0"),
+      dir.file("err0"));
+  REQUIRE(std::system(command.c_str()) == 0);
+  CHECK(read_file(dir.file("err0")).empty());  // 0: no progress lines
+  // An interval far below a repetition's time: a line after every repetition, the first one at once.
+  const std::string every = fmt::format(
+      "FTCNN_PROGRESS_SECONDS=0.000001 {0} campaign --model {1} --data {2} --ber 1e-4 --reps 30 --seed 2 "
+      "--threads 1 --out {3} > {4} 2> {5}",
+      FTCNN_BINARY, test::fixture_path("model_small.h5"), dir.path(), dir.file("chatty"), dir.file("out1"),
+      dir.file("err1"));
+  REQUIRE(std::system(every.c_str()) == 0);
+  std::istringstream lines(read_file(dir.file("err1")));
+  std::string line;
+  int count = 0;
+  while (std::getline(lines, line)) {
+    ++count;
+    CHECK_THAT(line, Catch::StartsWith(fmt::format("campaign: {}/30 rep, ", count)) &&
+                         Catch::EndsWith(", BER 0.0001"));
+    if (count > 1) CHECK_THAT(line, Catch::Contains(" rep/s, ") && Catch::Contains(" s left"));
+  }
+  CHECK(count == 30);
+  // The results on stdout are the same with or without progress lines.
+  CHECK(read_file(dir.file("quiet/summary.csv")) == read_file(dir.file("chatty/summary.csv")));
 }
 
 TEST_CASE("NaN and Inf logits count as DUE, never as a prediction", "[campaign]") {

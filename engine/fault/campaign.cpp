@@ -50,7 +50,8 @@ void check_record(const RepetitionRecord& r, int64_t images, const std::string& 
 
 }  // namespace
 
-CampaignResult Campaign::run(const std::function<void(int64_t, int64_t)>& progress) {
+CampaignResult Campaign::run(const std::function<void(const CampaignProgress&)>& progress,
+                             const std::function<bool()>& stop) {
   CampaignResult result;
   std::error_code error;
   std::filesystem::create_directories(out_dir_, error);
@@ -87,7 +88,7 @@ CampaignResult Campaign::run(const std::function<void(int64_t, int64_t)>& progre
   int64_t completed = 0;
   const auto start = std::chrono::steady_clock::now();
   for (double ber : config_.bers) {
-    for (int64_t rep = 0; rep < config_.repetitions; ++rep) {
+    for (int64_t rep = 0; rep < config_.repetitions && !result.stopped; ++rep) {
       auto found = done.find({ber, rep});
       if (found != done.end()) {
         result.records.push_back(found->second);
@@ -109,14 +110,17 @@ CampaignResult Campaign::run(const std::function<void(int64_t, int64_t)>& progre
         if (config_.log_faults) sites = fault_sites(targets_, counts, key);
         writer.append_record(record, config_.log_faults ? &sites : nullptr, store_);
         result.records.push_back(record);
+        // Between repetitions the log is complete and the parameters restored: a safe place to stop.
+        result.stopped = completed + 1 < total && stop && stop();
       }
       ++completed;
-      if (progress) progress(completed, total);
+      if (progress) progress({completed, total, result.resumed, ber});
     }
   }
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   FT_CHECK(evaluator_.parameter_checksum() == golden_checksum,
            "parameters differ from the golden state at the end of the campaign: restore failed");
+  if (result.stopped) return result;
   result.summary = summarize_campaign(config_.bers, result.golden, result.records);
   write_campaign_report(out_dir_, header, result);
   return result;

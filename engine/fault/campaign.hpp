@@ -60,14 +60,27 @@ struct CampaignResult {
   std::vector<BerSummary> summary;
   int64_t resumed = 0;  // repetitions found in the log at start
   double seconds = 0;   // wall time of the repetitions run now
+  // Stopped on request before the last repetition: `records` holds what is done (all logged), `summary` is
+  // empty and no summary file was written; a rerun resumes.
+  bool stopped = false;
+};
+
+// What Campaign::run reports after every repetition.
+struct CampaignProgress {
+  int64_t done = 0;     // repetitions complete, those found in the log included
+  int64_t total = 0;    // repetitions of the campaign
+  int64_t resumed = 0;  // of `done`, found in the log rather than run now
+  double ber = 0;       // the BER of the repetition just completed
 };
 
 class Campaign {
  public:
   Campaign(CampaignConfig config, CampaignIdentity identity, const ParameterStore& store,
            const FaultTargets& targets, FaultEvaluator& evaluator, std::string out_dir);
-  // progress(done, total) after every repetition (done counts resumed ones too).
-  CampaignResult run(const std::function<void(int64_t, int64_t)>& progress = {});
+  // `progress` after every repetition; `stop` (when set) is asked after every repetition run now, and true
+  // ends the run there (CampaignResult::stopped).
+  CampaignResult run(const std::function<void(const CampaignProgress&)>& progress = {},
+                     const std::function<bool()>& stop = {});
 
  private:
   CampaignConfig config_;
