@@ -30,6 +30,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/graph.hpp"
@@ -64,6 +65,15 @@ std::vector<const LayerSpec*> prunable_layers(const ModelSpec& spec);
 int64_t removals_for_ratio(double ratio, int64_t channels, const std::string& what = "ratio");
 
 struct LayerPruning {
+  LayerPruning() = default;
+  LayerPruning(std::string layer_name, LayerType layer_type, int64_t channel_count,
+               std::vector<int64_t> removed_channels, std::vector<std::string> tied = {})
+      : layer(std::move(layer_name)),
+        type(layer_type),
+        channels(channel_count),
+        removed(std::move(removed_channels)),
+        tied_with(std::move(tied)) {}
+
   std::string layer;
   LayerType type = LayerType::conv2d;
   int64_t channels = 0;          // before pruning
