@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "app/campaign_table.hpp"
 #include "app/cli_common.hpp"
 #include "app/flag_lists.hpp"
 #include "app/progress_bar.hpp"
@@ -33,6 +34,7 @@ struct CampaignOptions {
   bool log_faults = false;
   bool verify_each = false;
   bool json = false;
+  std::string shard = "1/1";
 };
 
 struct Setup {
@@ -73,6 +75,7 @@ void run_campaign(const CampaignOptions& o) {
   config.targets = s.targets->selection();
   config.log_faults = o.log_faults;
   config.verify_every_repetition = o.verify_each;
+  config.shard = with_flag("--shard", [&] { return shard_from_text(o.shard); });
   CampaignIdentity identity{s.model.path,
                             s.model.graph->parameters().checksum_hex(),
                             s.model.graph->spec().arch,
@@ -83,7 +86,8 @@ void run_campaign(const CampaignOptions& o) {
                             version(),
                             {}};  // the algorithms: Campaign::run takes them from the evaluator
   Campaign campaign(config, identity, s.model.graph->parameters(), *s.targets, *s.evaluator, o.out);
-  ProgressBar bar("campaign", static_cast<int64_t>(config.bers.size()) * config.repetitions, "rep");
+  const int64_t total = static_cast<int64_t>(config.bers.size()) * config.shard.share(config.repetitions);
+  ProgressBar bar(config.shard.whole() ? "campaign" : "campaign shard " + config.shard.str(), total, "rep");
   const StopOnSignal signals;
   const CampaignResult result = campaign.run(
       [&](const CampaignProgress& p) { bar.update(p.done, fmt::format("BER {:g}", p.ber), p.resumed); },
@@ -95,23 +99,25 @@ void run_campaign(const CampaignOptions& o) {
         signals.signal_number(),
         fmt::format("campaign stopped by {} after {} of {} repetitions ({} run now), all logged "
                     "in {}/runs.jsonl: rerun the same command to resume",
-                    signal_name(signals.signal_number()), result.records.size(),
-                    static_cast<int64_t>(config.bers.size()) * config.repetitions, ran, o.out));
+                    signal_name(signals.signal_number()), result.records.size(), total, ran, o.out));
   }
   const double rate = result.seconds > 0 ? static_cast<double>(ran) / result.seconds : 0.0;
   if (o.json) {
-    nlohmann::json rows = nlohmann::json::array();
-    for (const BerSummary& b : result.summary) rows.push_back(summary_to_json(b));
-    print_json({{"command", "campaign"},
-                {"out", o.out},
-                {"golden_accuracy",
-                 static_cast<double>(result.golden.correct) / static_cast<double>(result.golden.images)},
-                {"repetitions_run", ran},
-                {"repetitions_resumed", result.resumed},
-                {"seconds", result.seconds},
-                {"repetitions_per_second", rate},
-                {"per_ber", rows},
-                {"version", version()}});
+    nlohmann::json reply = {{"command", "campaign"},
+                            {"out", o.out},
+                            {"golden_accuracy", static_cast<double>(result.golden.correct) /
+                                                    static_cast<double>(result.golden.images)},
+                            {"repetitions_run", ran},
+                            {"repetitions_resumed", result.resumed},
+                            {"seconds", result.seconds},
+                            {"repetitions_per_second", rate},
+                            {"version", version()}};
+    if (config.shard.whole()) {
+      reply["per_ber"] = campaign_rows_json(result.summary);
+    } else {
+      reply["shard"] = config.shard.str();
+    }
+    print_json(reply);
     return;
   }
   fmt::print("{} on {} images ({}), seed {}, {} count, targets {}\n", s.model.path, s.data.count,
@@ -119,15 +125,14 @@ void run_campaign(const CampaignOptions& o) {
   fmt::print("golden accuracy {:.2f} %; {} repetitions run ({} resumed) in {:.1f} s, {:.2f} rep/s\n",
              100.0 * static_cast<double>(result.golden.correct) / static_cast<double>(result.golden.images),
              ran, result.resumed, result.seconds, rate);
-  fmt::print("{:>10} {:>6} {:>10} {:>24} {:>9} {:>9} {:>9}\n", "BER", "reps", "faults",
-             "accuracy drop [95% CI] (pp)", "masked", "SDC", "DUE");
-  for (const BerSummary& b : result.summary) {
-    const double trials = static_cast<double>(std::max<int64_t>(b.image_trials, 1));
-    fmt::print("{:>10.3g} {:>6} {:>10.1f} {:>8.3f} [{:>6.3f}, {:>6.3f}] {:>8.3f}% {:>8.3f}% {:>8.3f}%\n",
-               b.ber, b.repetitions, b.faults.mean, 100 * b.accuracy_drop.mean,
-               100 * b.accuracy_drop.ci95.low, 100 * b.accuracy_drop.ci95.high, 100 * b.masked / trials,
-               100 * b.sdc / trials, 100 * b.due / trials);
+  if (!config.shard.whole()) {
+    fmt::print(
+        "shard {} done: wrote {}/runs.jsonl; once all {} shards are done, `ftcnn merge --out DIR "
+        "SHARD_DIR...` writes the campaign's log and summaries\n",
+        config.shard.str(), o.out, config.shard.count);
+    return;
   }
+  print_campaign_table(result.summary);
   fmt::print("wrote {0}/runs.jsonl, {0}/summary.csv, {0}/summary.json, {0}/accuracy_drop.svg\n", o.out);
 }
 
@@ -195,6 +200,9 @@ void register_campaign_command(CLI::App& app) {
   c->add_option("--threads", o->threads, "CPU threads (default: all)")->check(non_negative_integer());
   c->add_flag("--log-faults", o->log_faults, "log every repetition's fault list (for ftcnn replay)");
   c->add_flag("--verify-each", o->verify_each, "check the parameter checksum after every repetition");
+  c->add_option("--shard", o->shard,
+                "K/N: run only shard K of N (repetitions r with r mod N = K - 1), for ftcnn merge "
+                "(docs/distributed.md)");
   c->add_flag("--json", o->json, "print one JSON object on stdout");
   c->callback([o] { run_campaign(*o); });
 }

@@ -12,6 +12,7 @@
 #include "app/eval_command.hpp"
 #include "app/harden_command.hpp"
 #include "app/info_command.hpp"
+#include "app/merge_command.hpp"
 #include "app/profile_command.hpp"
 #include "app/prune_command.hpp"
 #include "app/stop_on_signal.hpp"
@@ -29,6 +30,7 @@ std::unique_ptr<CLI::App> make_app() {
   register_eval_command(*app);
   register_campaign_command(*app);
   register_replay_command(*app);
+  register_merge_command(*app);
   register_devices_command(*app);
   register_bench_command(*app);
   register_bench_variants_command(*app);

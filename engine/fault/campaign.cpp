@@ -31,11 +31,9 @@ Campaign::Campaign(CampaignConfig config, CampaignIdentity identity, const Param
            config_.bers.size());
 }
 
-namespace {
-
 // A logged repetition must be one this campaign could have written: counts that are not negative, whose
 // outcomes add up to the images, and no more correct images than images.
-void check_record(const RepetitionRecord& r, int64_t images, const std::string& log_path) {
+void check_campaign_record(const RepetitionRecord& r, int64_t images, const std::string& log_path) {
   const OutcomeCounts& o = r.outcome;
   const auto count = [images](int64_t value) { return value >= 0 && value <= images; };
   // Each count within [0, images] before they are summed, so the sum cannot overflow.
@@ -47,8 +45,6 @@ void check_record(const RepetitionRecord& r, int64_t images, const std::string& 
       "the log was edited or damaged",
       log_path, r.ber, r.repetition, r.faults, o.correct, o.masked, o.sdc, o.due, images);
 }
-
-}  // namespace
 
 CampaignResult Campaign::run(const std::function<void(const CampaignProgress&)>& progress,
                              const std::function<bool()>& stop) {
@@ -77,18 +73,19 @@ CampaignResult Campaign::run(const std::function<void(const CampaignProgress&)>&
     FT_CHECK(mismatch.empty(), "{}: holds a different campaign ({}); choose another output directory",
              out_dir_, mismatch);
     for (const RepetitionRecord& r : log.records) {
-      check_record(r, result.golden.images, log_path);
+      check_campaign_record(r, result.golden.images, log_path);
       done[{r.ber, r.repetition}] = r;
     }
   }
   LogWriter writer(log_path, log.exists ? log.complete_bytes : -1);
   if (!log.exists) writer.append(header);
 
-  const int64_t total = static_cast<int64_t>(config_.bers.size()) * config_.repetitions;
+  const Shard& shard = config_.shard;
+  const int64_t total = static_cast<int64_t>(config_.bers.size()) * shard.share(config_.repetitions);
   int64_t completed = 0;
   const auto start = std::chrono::steady_clock::now();
   for (double ber : config_.bers) {
-    for (int64_t rep = 0; rep < config_.repetitions && !result.stopped; ++rep) {
+    for (int64_t rep = shard.index - 1; rep < config_.repetitions && !result.stopped; rep += shard.count) {
       auto found = done.find({ber, rep});
       if (found != done.end()) {
         result.records.push_back(found->second);
@@ -120,7 +117,7 @@ CampaignResult Campaign::run(const std::function<void(const CampaignProgress&)>&
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   FT_CHECK(evaluator_.parameter_checksum() == golden_checksum,
            "parameters differ from the golden state at the end of the campaign: restore failed");
-  if (result.stopped) return result;
+  if (result.stopped || !shard.whole()) return result;  // a part of the campaign: `ftcnn merge` sums up
   result.summary = summarize_campaign(config_.bers, result.golden, result.records);
   write_campaign_report(out_dir_, header, result);
   return result;

@@ -12,6 +12,7 @@
 
 #include "engine/fault/fault_counts.hpp"
 #include "engine/fault/fault_evaluator.hpp"
+#include "engine/fault/shard.hpp"
 #include "engine/fault/statistics.hpp"
 
 namespace ftcnn {
@@ -24,6 +25,8 @@ struct CampaignConfig {
   TargetSelection targets;
   bool log_faults = false;
   bool verify_every_repetition = false;
+  // This process's share (docs/distributed.md); a shard of several writes its log and no summary.
+  Shard shard;
 };
 
 // What identifies the campaign's inputs (recorded in the log header, compared on resume).
@@ -73,6 +76,14 @@ struct CampaignProgress {
   double ber = 0;       // the BER of the repetition just completed
 };
 
+// Throws naming the log, the BER and the repetition unless `record` is one a campaign on `images` images
+// could have logged (counts not negative, outcomes adding up to the images).
+void check_campaign_record(const RepetitionRecord& record, int64_t images, const std::string& log_path);
+
+// The per-BER summary of `records` (any order), for the BERs in `bers` in that order.
+std::vector<BerSummary> summarize_campaign(const std::vector<double>& bers, const GoldenRun& golden,
+                                           const std::vector<RepetitionRecord>& records);
+
 class Campaign {
  public:
   Campaign(CampaignConfig config, CampaignIdentity identity, const ParameterStore& store,
@@ -90,8 +101,5 @@ class Campaign {
   FaultEvaluator& evaluator_;
   std::string out_dir_;
 };
-
-std::vector<BerSummary> summarize_campaign(const std::vector<double>& bers, const GoldenRun& golden,
-                                           const std::vector<RepetitionRecord>& records);
 
 }  // namespace ftcnn

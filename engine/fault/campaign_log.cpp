@@ -38,6 +38,8 @@ nlohmann::json campaign_header(const CampaignConfig& config, const CampaignIdent
        {{"images", golden.images}, {"correct", golden.correct}, {"non_finite", golden.non_finite}}}};
   // CUDA: the cuDNN algorithm of every convolution plan, so that a resume computes with the same ones.
   if (!identity.algorithms.empty()) header["algorithms"] = identity.algorithms;
+  // Only in a shard's log: one process's header stays as it always was, and a merged log equals it.
+  if (!config.shard.whole()) header["shard"] = config.shard.str();
   return header;
 }
 
@@ -59,6 +61,11 @@ std::string header_mismatch(const nlohmann::json& existing, const nlohmann::json
                          existing.contains(key) ? existing.at(key).dump() : "absent", wanted.at(key).dump());
     }
   }
+  const nlohmann::json whole = "1/1";
+  const nlohmann::json& logged_shard = existing.contains("shard") ? existing.at("shard") : whole;
+  const nlohmann::json& shard = wanted.contains("shard") ? wanted.at("shard") : whole;
+  if (logged_shard != shard)
+    return fmt::format("shard differs (log: {}, now: {})", logged_shard.dump(), shard.dump());
   const nlohmann::json none = nlohmann::json::object();
   const nlohmann::json& logged = existing.contains("algorithms") ? existing.at("algorithms") : none;
   const nlohmann::json& now = wanted.contains("algorithms") ? wanted.at("algorithms") : none;
@@ -112,6 +119,7 @@ LogContents read_campaign_log(const std::string& path) {
     } catch (const nlohmann::json::exception& e) {
       FT_THROW("{}: line {} is not a campaign record: {}", path, number, e.what());
     }
+    if (number > 1) contents.record_offsets.push_back(offset);
     offset += static_cast<long>(line.size()) + 1;
     contents.complete_bytes = offset;
   }

@@ -30,7 +30,8 @@ struct LogContents {
   bool exists = false;
   nlohmann::json header;
   std::vector<RepetitionRecord> records;
-  long complete_bytes = 0;  // length of the whole lines read; anything after is a torn last line
+  std::vector<long> record_offsets;  // where each record's line starts (it ends where the next starts)
+  long complete_bytes = 0;           // length of the whole lines read; anything after is a torn last line
 };
 
 // Reads a log; throws naming the file and line on anything but a torn last line.
