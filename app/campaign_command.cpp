@@ -9,11 +9,20 @@
 #include "app/flag_lists.hpp"
 #include "app/progress_bar.hpp"
 #include "app/stop_on_signal.hpp"
+#include "engine/device.hpp"
 #include "engine/error.hpp"
 #include "engine/fault/campaign.hpp"
 #include "engine/fault/campaign_log.hpp"
 #include "engine/fault/fault_file.hpp"
 #include "engine/io/campaign_report.hpp"
+
+#ifdef FTCNN_WITH_MPI
+#include "engine/mpi/mpi_campaign.hpp"
+#endif
+
+namespace ftcnn {
+class MpiJob;  // engine/mpi/mpi_campaign.hpp, in a build with MPI
+}  // namespace ftcnn
 
 namespace ftcnn::cli {
 namespace {
@@ -35,6 +44,7 @@ struct CampaignOptions {
   bool verify_each = false;
   bool json = false;
   std::string shard = "1/1";
+  int64_t chunk = 1;
 };
 
 struct Setup {
@@ -46,7 +56,7 @@ struct Setup {
 
 Setup prepare(const ModelOptions& model_options, const std::string& data_dir, int64_t images,
               const std::string& targets, const std::string& device, int64_t batch, int threads,
-              const AlgorithmChoices& pinned_algorithms = {}) {
+              const AlgorithmChoices& pinned_algorithms = {}, int cuda_device = 0) {
   const Device device_kind = parse_device(device);
   require_device(device_kind);
   Setup s;
@@ -57,16 +67,44 @@ Setup prepare(const ModelOptions& model_options, const std::string& data_dir, in
     return std::make_unique<FaultTargets>(s.model.graph->parameters(), parse_target_selection(targets));
   });
   const Preprocessing& pre = s.model.info.preprocessing;
-  s.evaluator = make_fault_evaluator(*s.model.graph, *s.targets, s.data, pre.scale, pre.mean, pre.std,
-                                     device_kind, EvaluatorOptions{batch, threads, pinned_algorithms});
+  s.evaluator =
+      make_fault_evaluator(*s.model.graph, *s.targets, s.data, pre.scale, pre.mean, pre.std, device_kind,
+                           EvaluatorOptions{batch, threads, pinned_algorithms, cuda_device});
   return s;
 }
 
-void run_campaign(const CampaignOptions& o) {
+// A campaign as one process (`job` null) or as one rank of an MPI job (engine/mpi/mpi_campaign.hpp).
+void run_campaign_in(const CampaignOptions& o, const MpiJob* job) {
   // A resumed CUDA campaign computes with the convolution algorithms its log records (not a new, timed
   // choice), so that its golden run and repetitions are those of the log.
-  const AlgorithmChoices pinned = logged_algorithms(o.out + "/runs.jsonl");
-  Setup s = prepare(o.model, o.data, o.images, o.targets, o.device, o.batch, o.threads, pinned);
+  AlgorithmChoices pinned = logged_algorithms(o.out + "/runs.jsonl");
+  int cuda_device = 0;
+  Setup s;
+#ifdef FTCNN_WITH_MPI
+  if (job != nullptr) {
+    // One GPU per rank on a node; and every rank computes with rank 0's convolution algorithms (its log's,
+    // or those its golden run chooses), as one process computes every repetition with one set.
+    const int devices = parse_device(o.device) == Device::cuda ? cuda_device_count() : 0;
+    cuda_device = devices > 0 ? job->local_rank() % devices : 0;
+    std::string algorithms;
+    if (job->rank() == 0) {
+      s = prepare(o.model, o.data, o.images, o.targets, o.device, o.batch, o.threads, pinned, cuda_device);
+      if (pinned.empty() && parse_device(o.device) == Device::cuda) {
+        s.evaluator->golden();  // chooses the algorithms
+        pinned = s.evaluator->algorithms();
+      }
+      algorithms = nlohmann::json(pinned).dump();
+    }
+    job->broadcast(algorithms);
+    if (job->rank() > 0) {
+      pinned = nlohmann::json::parse(algorithms).get<AlgorithmChoices>();
+      s = prepare(o.model, o.data, o.images, o.targets, o.device, o.batch, o.threads, pinned, cuda_device);
+    }
+  }
+#endif
+  if (job == nullptr) {
+    s = prepare(o.model, o.data, o.images, o.targets, o.device, o.batch, o.threads, pinned, cuda_device);
+  }
   CampaignConfig config;
   config.bers = parse_ber_list(o.bers);
   config.repetitions = o.repetitions;
@@ -76,6 +114,13 @@ void run_campaign(const CampaignOptions& o) {
   config.log_faults = o.log_faults;
   config.verify_every_repetition = o.verify_each;
   config.shard = with_flag("--shard", [&] { return shard_from_text(o.shard); });
+#ifdef FTCNN_WITH_MPI
+  std::unique_ptr<MpiCoordinator> coordinator;
+  if (job != nullptr) {
+    if (job->rank() > 0) return serve_repetitions(*job, *s.evaluator, *s.targets, config);
+    coordinator = std::make_unique<MpiCoordinator>(*job, o.chunk);
+  }
+#endif
   CampaignIdentity identity{s.model.path,
                             s.model.graph->parameters().checksum_hex(),
                             s.model.graph->spec().arch,
@@ -86,6 +131,9 @@ void run_campaign(const CampaignOptions& o) {
                             version(),
                             {}};  // the algorithms: Campaign::run takes them from the evaluator
   Campaign campaign(config, identity, s.model.graph->parameters(), *s.targets, *s.evaluator, o.out);
+#ifdef FTCNN_WITH_MPI
+  campaign.compute_with(coordinator.get());
+#endif
   const int64_t total = static_cast<int64_t>(config.bers.size()) * config.shard.share(config.repetitions);
   ProgressBar bar(config.shard.whole() ? "campaign" : "campaign shard " + config.shard.str(), total, "rep");
   const StopOnSignal signals;
@@ -117,6 +165,15 @@ void run_campaign(const CampaignOptions& o) {
     } else {
       reply["shard"] = config.shard.str();
     }
+#ifdef FTCNN_WITH_MPI
+    if (coordinator) {
+      reply["mpi"] = {{"ranks", job->size()},
+                      {"chunk", o.chunk},
+                      {"rank0_waiting_seconds", coordinator->seconds_waiting()},
+                      {"rank0_messaging_seconds", coordinator->seconds_messaging()},
+                      {"rank0_writing_seconds", coordinator->seconds_writing()}};
+    }
+#endif
     print_json(reply);
     return;
   }
@@ -125,6 +182,15 @@ void run_campaign(const CampaignOptions& o) {
   fmt::print("golden accuracy {:.2f} %; {} repetitions run ({} resumed) in {:.1f} s, {:.2f} rep/s\n",
              100.0 * static_cast<double>(result.golden.correct) / static_cast<double>(result.golden.images),
              ran, result.resumed, result.seconds, rate);
+#ifdef FTCNN_WITH_MPI
+  if (coordinator) {
+    fmt::print(
+        "MPI: {} ranks (rank 0 writes, {} compute), chunk {}; rank 0: {:.3f} s on messages, {:.3f} s writing "
+        "the log, {:.3f} s waiting\n",
+        job->size(), job->size() - 1, o.chunk, coordinator->seconds_messaging(),
+        coordinator->seconds_writing(), coordinator->seconds_waiting());
+  }
+#endif
   if (!config.shard.whole()) {
     fmt::print(
         "shard {} done: wrote {}/runs.jsonl; once all {} shards are done, `ftcnn merge --out DIR "
@@ -134,6 +200,25 @@ void run_campaign(const CampaignOptions& o) {
   }
   print_campaign_table(result.summary);
   fmt::print("wrote {0}/runs.jsonl, {0}/summary.csv, {0}/summary.json, {0}/accuracy_drop.svg\n", o.out);
+}
+
+void run_campaign(const CampaignOptions& o) {
+#ifdef FTCNN_WITH_MPI
+  const MpiJob job;
+  if (job.distributed()) {
+    try {
+      run_campaign_in(o, &job);
+    } catch (const Interrupted&) {
+      throw;  // rank 0 stopped on a signal, after every other rank was told to stop
+    } catch (const std::exception& e) {
+      // One line naming the rank, then the whole job ends: no rank is left waiting for this one.
+      fmt::print(stderr, "ftcnn: error: rank {} of {}: {}\n", job.rank(), job.size(), e.what());
+      job.abort(1);
+    }
+    return;
+  }
+#endif
+  run_campaign_in(o, nullptr);
 }
 
 struct ReplayOptions {
@@ -200,6 +285,9 @@ void register_campaign_command(CLI::App& app) {
   c->add_option("--threads", o->threads, "CPU threads (default: all)")->check(non_negative_integer());
   c->add_flag("--log-faults", o->log_faults, "log every repetition's fault list (for ftcnn replay)");
   c->add_flag("--verify-each", o->verify_each, "check the parameter checksum after every repetition");
+  c->add_option("--chunk", o->chunk,
+                "under mpirun: repetitions rank 0 hands a rank per request (default 1; docs/distributed.md)")
+      ->check(positive_integer());
   c->add_option("--shard", o->shard,
                 "K/N: run only shard K of N (repetitions r with r mod N = K - 1), for ftcnn merge "
                 "(docs/distributed.md)");

@@ -6,8 +6,10 @@
 # The CUDA toolkit and cuDNN are not Debian packages here: CMake builds the CUDA backend when nvcc is found.
 set -euo pipefail
 
+# OpenMPI: optional for building (CMake finds it or leaves MPI out), installed so that the tests run
+# `mpirun -n 3 ftcnn campaign` (test/test_mpi.cpp, docs/distributed.md).
 packages=(build-essential cmake pkg-config libhdf5-dev libfmt-dev catch2 libopenblas-openmp-dev libcli11-dev
-          nlohmann-json3-dev python3-numpy python3-pil)
+          nlohmann-json3-dev python3-numpy python3-pil libopenmpi-dev openmpi-bin)
 if [[ "${1:-}" == "--python" ]]; then
   packages+=(python3-torch python3-h5py python3-matplotlib)
 elif [[ "${1:-}" == "--fuzz" ]]; then

@@ -50,7 +50,7 @@ class CudaFaultEvaluator final : public FaultEvaluator {
                      const EvaluatorOptions& options)
       : graph_(graph),
         targets_(targets),
-        runner_(make_cuda_runner(graph, 0, options.pinned_algorithms)),
+        runner_(make_cuda_runner(graph, options.cuda_device, options.pinned_algorithms)),
         batch_(options.batch > 0 ? options.batch : 1000),
         images_(data.count),
         classes_(graph.spec().num_classes),

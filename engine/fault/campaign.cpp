@@ -80,40 +80,79 @@ CampaignResult Campaign::run(const std::function<void(const CampaignProgress&)>&
   LogWriter writer(log_path, log.exists ? log.complete_bytes : -1);
   if (!log.exists) writer.append(header);
 
+  // The campaign's repetitions in order: those the log holds are taken from it, the others computed by the
+  // executor (this process, or the workers of an MPI job), which hands their outcomes back in this order.
   const Shard& shard = config_.shard;
-  const int64_t total = static_cast<int64_t>(config_.bers.size()) * shard.share(config_.repetitions);
-  int64_t completed = 0;
-  const auto start = std::chrono::steady_clock::now();
+  struct Slot {
+    double ber;
+    int64_t repetition;
+    const RepetitionRecord* logged;  // nullptr: to compute
+  };
+  std::vector<Slot> slots;
+  std::vector<RepetitionTask> tasks;
+  std::vector<size_t> slot_of_task;
   for (double ber : config_.bers) {
-    for (int64_t rep = shard.index - 1; rep < config_.repetitions && !result.stopped; rep += shard.count) {
-      auto found = done.find({ber, rep});
-      if (found != done.end()) {
-        result.records.push_back(found->second);
-        ++result.resumed;  // only what this configuration uses: a log may hold more (a larger --reps)
-      } else {
-        const FaultKey key{config_.seed, ber_hash(ber), static_cast<uint32_t>(rep)};
-        const std::vector<int64_t> counts = fault_counts(targets_, config_.count, ber, key);
-        RepetitionRecord record;
-        record.ber = ber;
-        record.repetition = rep;
-        for (int64_t c : counts) record.faults += c;
-        record.outcome = evaluator_.run_repetition(key, counts);
-        if (config_.verify_every_repetition) {
-          FT_CHECK(evaluator_.parameter_checksum() == golden_checksum,
-                   "parameters differ from the golden state after BER {} repetition {}: restore failed", ber,
-                   rep);
-        }
-        std::vector<FaultSite> sites;
-        if (config_.log_faults) sites = fault_sites(targets_, counts, key);
-        writer.append_record(record, config_.log_faults ? &sites : nullptr, store_);
-        result.records.push_back(record);
-        // Between repetitions the log is complete and the parameters restored: a safe place to stop.
-        result.stopped = completed + 1 < total && stop && stop();
+    for (int64_t rep = shard.index - 1; rep < config_.repetitions; rep += shard.count) {
+      const auto found = done.find({ber, rep});
+      if (found == done.end()) {
+        tasks.push_back({ber, rep});
+        slot_of_task.push_back(slots.size());
       }
-      ++completed;
-      if (progress) progress({completed, total, result.resumed, ber});
+      slots.push_back({ber, rep, found == done.end() ? nullptr : &found->second});
     }
   }
+  const int64_t total = static_cast<int64_t>(slots.size());
+  size_t next = 0;      // the first slot not yet in result.records
+  size_t computed = 0;  // tasks finished
+  const auto add_logged_before = [&](size_t end) {
+    for (; next < end; ++next) {
+      result.records.push_back(*slots[next].logged);
+      ++result.resumed;  // only what this configuration uses: a log may hold more (a larger --reps)
+      if (progress) progress({static_cast<int64_t>(next) + 1, total, result.resumed, slots[next].ber});
+    }
+  };
+  const auto start = std::chrono::steady_clock::now();
+  const auto finished = [&](size_t task, const OutcomeCounts& outcome) {
+    const RepetitionTask& t = tasks[task];
+    add_logged_before(slot_of_task[task]);
+    const FaultKey key = t.key(config_.seed);
+    const std::vector<int64_t> counts = fault_counts(targets_, config_.count, t.ber, key);
+    RepetitionRecord record;
+    record.ber = t.ber;
+    record.repetition = t.repetition;
+    for (int64_t c : counts) record.faults += c;
+    record.outcome = outcome;
+    std::vector<FaultSite> sites;
+    if (config_.log_faults) sites = fault_sites(targets_, counts, key);
+    writer.append_record(record, config_.log_faults ? &sites : nullptr, store_);
+    result.records.push_back(record);
+    ++next;
+    if (progress) progress({static_cast<int64_t>(next), total, result.resumed, t.ber});
+    ++computed;
+    // Between repetitions the log is complete and the parameters restored: a safe place to stop (not worth
+    // it when the rest is logged already).
+    return !(computed < tasks.size() && stop && stop());
+  };
+  if (executor_ != nullptr) {
+    executor_->run(result.golden, golden_checksum, tasks, finished);
+  } else {
+    for (size_t task = 0; task < tasks.size(); ++task) {
+      const RepetitionTask& t = tasks[task];
+      const FaultKey key = t.key(config_.seed);
+      const OutcomeCounts outcome =
+          evaluator_.run_repetition(key, fault_counts(targets_, config_.count, t.ber, key));
+      if (config_.verify_every_repetition) {
+        FT_CHECK(evaluator_.parameter_checksum() == golden_checksum,
+                 "parameters differ from the golden state after BER {} repetition {}: restore failed", t.ber,
+                 t.repetition);
+      }
+      if (!finished(task, outcome)) break;
+    }
+  }
+  // What remains logged after the last computed repetition (all of it when nothing was to compute), unless
+  // the run stopped before the end.
+  if (computed == tasks.size()) add_logged_before(slots.size());
+  result.stopped = next < slots.size();
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   FT_CHECK(evaluator_.parameter_checksum() == golden_checksum,
            "parameters differ from the golden state at the end of the campaign: restore failed");

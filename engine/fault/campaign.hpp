@@ -12,6 +12,7 @@
 
 #include "engine/fault/fault_counts.hpp"
 #include "engine/fault/fault_evaluator.hpp"
+#include "engine/fault/fault_key.hpp"
 #include "engine/fault/shard.hpp"
 #include "engine/fault/statistics.hpp"
 
@@ -76,6 +77,27 @@ struct CampaignProgress {
   double ber = 0;       // the BER of the repetition just completed
 };
 
+// A repetition the campaign's log lacks, to compute.
+struct RepetitionTask {
+  double ber = 0;
+  int64_t repetition = 0;
+  FaultKey key(uint64_t seed) const { return {seed, ber_hash(ber), static_cast<uint32_t>(repetition)}; }
+};
+
+// Computes repetitions somewhere else than in the campaign's own process: on the workers of an MPI job
+// (engine/mpi/). It computes each task's outcome with the campaign's configuration (fault_counts for the
+// task's key, FaultEvaluator::run_repetition) and hands them to `finished` in task order, one by one, as
+// they come; when `finished` returns false (the campaign was asked to stop) it hands out no more work and
+// returns once nothing is in flight. Throws on any failure of the workers.
+class RepetitionExecutor {
+ public:
+  virtual ~RepetitionExecutor() = default;
+  // `golden` and `checksum`: the campaign's golden run and parameter checksum, which whoever computes the
+  // repetitions must reproduce first.
+  virtual void run(const GoldenRun& golden, uint64_t checksum, const std::vector<RepetitionTask>& tasks,
+                   const std::function<bool(size_t task, const OutcomeCounts& outcome)>& finished) = 0;
+};
+
 // Throws naming the log, the BER and the repetition unless `record` is one a campaign on `images` images
 // could have logged (counts not negative, outcomes adding up to the images).
 void check_campaign_record(const RepetitionRecord& record, int64_t images, const std::string& log_path);
@@ -92,6 +114,9 @@ class Campaign {
   // ends the run there (CampaignResult::stopped).
   CampaignResult run(const std::function<void(const CampaignProgress&)>& progress = {},
                      const std::function<bool()>& stop = {});
+  // Computes the repetitions through `executor` instead of this process's evaluator (which still computes
+  // the golden run the log's header records); the log, the summaries and the result are the same.
+  void compute_with(RepetitionExecutor* executor) { executor_ = executor; }
 
  private:
   CampaignConfig config_;
@@ -100,6 +125,7 @@ class Campaign {
   const FaultTargets& targets_;
   FaultEvaluator& evaluator_;
   std::string out_dir_;
+  RepetitionExecutor* executor_ = nullptr;
 };
 
 }  // namespace ftcnn

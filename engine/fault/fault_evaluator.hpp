@@ -49,6 +49,8 @@ struct EvaluatorOptions {
   int threads = 0;    // CPU threads, 0: all
   // CUDA: the convolution algorithms to use instead of choosing them (a resumed campaign's, from its log).
   AlgorithmChoices pinned_algorithms;
+  // CUDA: the device (an MPI rank takes the one of its rank on the node).
+  int cuda_device = 0;
 };
 
 // The images are preprocessed once with the model's preprocessing and kept on the device.
