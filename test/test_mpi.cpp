@@ -157,3 +157,28 @@ TEST_CASE("a rank killed with SIGKILL ends the MPI job non-zero, and a rerun res
   CHECK(read_file(out + "/summary.csv") == read_file(dir.file("one/summary.csv")));
   CHECK(read_file(out + "/summary.json") == read_file(dir.file("one/summary.json")));
 }
+
+TEST_CASE("the Slurm MPI batch script runs the campaign through srun (a stand-in srun over mpirun)",
+          "[mpi]") {
+  if (skip_without_mpi()) return;
+  test::TempDir dir;
+  test::write_cifar10(dir.path(), 32, 5153);
+  const std::string flags = campaign_flags(dir.path(), 8);
+  REQUIRE(std::system((std::string(FTCNN_BINARY) + " " + flags + " --out " + dir.file("one") + " > /dev/null")
+                          .c_str()) == 0);
+  // srun's own flags dropped, the rest started as 3 ranks.
+  const std::string srun = dir.file("bin/srun");
+  std::filesystem::create_directories(dir.file("bin"));
+  std::ofstream(srun) << "#!/bin/sh\nwhile [ \"${1#--}\" != \"$1\" ]; do shift; done\n"
+                      << "exec " << mpirun(3).substr(0, mpirun(3).rfind(' ')) << " \"$@\"\n";
+  std::filesystem::permissions(srun, std::filesystem::perms::owner_all);
+  const std::string script = std::string(FTCNN_SOURCE_DIR) + "/experiments/slurm/campaign_mpi.sbatch";
+  const test::CommandResult r = test::run_command(
+      fmt::format("PATH={}:$PATH FTCNN={} bash {} {} {}", dir.file("bin"), FTCNN_BINARY, script,
+                  dir.file("job/out"), flags.substr(std::string("campaign ").size())));
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.output, Catch::Contains("MPI: 3 ranks"));
+  CHECK(read_file(dir.file("job/out/runs.jsonl")) == read_file(dir.file("one/runs.jsonl")));
+  CHECK(read_file(dir.file("job/out/summary.csv")) == read_file(dir.file("one/summary.csv")));
+}
