@@ -29,22 +29,9 @@ using Approx = Catch::Detail::Approx;
 
 namespace {
 
+using test::count_lines;
 using test::read_file;
-
-// Starts `command` through sh, exec'd so that a signal sent to the child reaches the command itself.
-pid_t start_shell(const std::string& command) {
-  const pid_t child = fork();
-  if (child == 0) {
-    execl("/bin/sh", "sh", "-c", ("exec " + command).c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  return child;
-}
-
-int count_lines(const std::string& path) {
-  const std::string text = read_file(path);
-  return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
-}
+using test::start_shell;
 
 // Passes every call to another evaluator; the test evaluators below change one thing each.
 class DelegatingEvaluator : public FaultEvaluator {

@@ -22,6 +22,7 @@
 #include "test/test_support.hpp"
 
 using namespace ftcnn;
+using test::count_lines;
 using test::read_file;
 
 namespace {
@@ -53,12 +54,6 @@ std::string campaign_flags(const std::string& data, int64_t reps) {
   return fmt::format(
       "campaign --model {} --data {} --ber 1e-5,1e-4 --reps {} --seed 6 --count binomial --threads 1",
       test::fixture_path("model_small.h5"), data, reps);
-}
-
-int count_lines(const std::string& path) {
-  std::ifstream in(path);
-  return static_cast<int>(
-      std::count(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>(), '\n'));
 }
 
 // The PID of the process whose environment says it is MPI rank `rank` and whose command line names `out`,
@@ -121,14 +116,9 @@ TEST_CASE("a rank killed with SIGKILL ends the MPI job non-zero, and a rerun res
   REQUIRE(std::system((std::string(FTCNN_BINARY) + " " + flags + " --out " + dir.file("one") + " > /dev/null")
                           .c_str()) == 0);
   const std::string out = dir.file("killed");
-  const pid_t job = fork();
-  REQUIRE(job >= 0);
-  if (job == 0) {
-    const std::string command =
-        fmt::format("exec {} {} --out {} > /dev/null 2> {}", mpirun(3), flags, out, dir.file("stderr"));
-    execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
+  const pid_t job = test::start_shell(
+      fmt::format("{} {} --out {} > /dev/null 2> {}", mpirun(3), flags, out, dir.file("stderr")));
+  REQUIRE(job > 0);
   using Clock = std::chrono::steady_clock;
   auto deadline = Clock::now() + std::chrono::seconds(60);
   while (count_lines(out + "/runs.jsonl") < 6 && Clock::now() < deadline)

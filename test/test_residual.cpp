@@ -179,8 +179,9 @@ TEST_CASE("a bad DAG is refused naming the node", "[dag]") {
   }
 }
 
-TEST_CASE("format version 1 files load as chains, and files written now are version 2 with every node's inputs",
-          "[dag]") {
+TEST_CASE(
+    "format version 1 files load as chains, and files written now are version 2 with every node's inputs",
+    "[dag]") {
   test::TempDir dir;
   {
     const H5File bundled = H5File::open_read(kBundled);

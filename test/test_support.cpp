@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 
@@ -75,6 +76,20 @@ std::string read_file(const std::string& path) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+int count_lines(const std::string& path) {
+  const std::string text = read_file(path);
+  return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
+}
+
+int start_shell(const std::string& command) {
+  const pid_t child = fork();
+  if (child == 0) {
+    execl("/bin/sh", "sh", "-c", ("exec " + command).c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  return child;
 }
 
 void write_cifar10(const std::string& dir, int images, uint32_t seed) {

@@ -17,6 +17,10 @@ std::string shared_path(const std::string& name);   // ../shared/<name>; check w
 bool exists(const std::string& path);
 // A whole file's bytes (empty when it cannot be read).
 std::string read_file(const std::string& path);
+// Newlines in a file (0 when it does not exist).
+int count_lines(const std::string& path);
+// Starts `command` through sh, exec'd so that a signal sent to the returned child reaches the command itself.
+int start_shell(const std::string& command);
 // A CIFAR-10 test file, <dir>/test_batch.bin, of `images` pseudo-random images (labels 0, 1, ..., 9, 0, ...)
 // drawn from `seed`.
 void write_cifar10(const std::string& dir, int images, uint32_t seed);
