@@ -108,7 +108,7 @@ enum class ReverseRule {
   scale_channels,   // batchnorm2d (inference): dx = dy * gamma / sqrt(var + eps), per channel
   mask_positive,    // relu: keeps input > 0; dx = dy where it was
   to_argmax,        // maxpool2d: keeps each window's first maximum; dx gets dy there
-  spread_average,   // avgpool2d: dx gets dy / (kh * kw) over each window, padding counted
+  spread_average,   // avgpool2d, global_avgpool: dx gets dy / (kh * kw) over each window, padding counted
   identity,         // flatten, dropout: dx = dy
   sum_fan_out,      // add: every input gets dy
   split_channels,   // concat: each input gets its own channels of dy
@@ -135,6 +135,9 @@ class Layer {
   virtual void declare_parameters(ParameterStore& store);
   // Output shape for an input shape (batch included); throws naming the layer when the input does not fit.
   virtual Shape output_shape(const Shape& input) const = 0;
+  // The window (kernel, stride, padding) that a pooling op's reverse rule walks for `input`: the spec's own,
+  // or, for an op whose window is the whole plane, the one this input gives.
+  virtual LayerSpec window_spec(const Shape& /*input*/) const { return spec_; }
   // A join (add, concat) reads two or more inputs; every other op exactly one.
   virtual bool joins_inputs() const { return false; }
   // Output shape for the node's inputs: a join's rule, or output_shape of the one input; throws naming the

@@ -22,6 +22,7 @@ enum class LayerType {
   relu,
   maxpool2d,
   avgpool2d,
+  global_avgpool,  // mean of every channel's plane: [N, C, H, W] -> [N, C, 1, 1] (nn.AdaptiveAvgPool2d(1))
   flatten,
   dropout,
   add,     // element-wise sum of two or more same-shape inputs (a residual connection)

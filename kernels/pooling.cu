@@ -27,6 +27,14 @@ __global__ void avgpool2d_kernel(const float* __restrict__ in, float* __restrict
   }
 }
 
+__global__ void global_avgpool_kernel(const float* __restrict__ in, float* __restrict__ out, int64_t planes,
+                                      int64_t height, int64_t width) {
+  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  for (int64_t p = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; p < planes; p += stride) {
+    out[p] = global_avg_reduce(in + p * height * width, height, width);
+  }
+}
+
 }  // namespace
 
 void launch_maxpool2d(const float* in, float* out, const Pool2dGeometry& g, cudaStream_t stream) {
@@ -39,6 +47,12 @@ void launch_avgpool2d(const float* in, float* out, const Pool2dGeometry& g, cuda
   const int64_t count = g.planes * g.out_h * g.out_w;
   if (count <= 0) return;
   avgpool2d_kernel<<<grid_blocks(count), kBlockThreads, 0, stream>>>(in, out, g);
+}
+
+void launch_global_avgpool(const float* in, float* out, int64_t planes, int64_t height, int64_t width,
+                           cudaStream_t stream) {
+  if (planes <= 0) return;
+  global_avgpool_kernel<<<grid_blocks(planes), kBlockThreads, 0, stream>>>(in, out, planes, height, width);
 }
 
 }  // namespace ftcnn::kernels

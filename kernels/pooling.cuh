@@ -21,5 +21,8 @@ namespace ftcnn::kernels {
 void launch_maxpool2d(const float* in, float* out, const Pool2dGeometry& g, cudaStream_t stream);
 // Float sum over the clipped window divided by (float)(kernel_h * kernel_w) (count_include_pad).
 void launch_avgpool2d(const float* in, float* out, const Pool2dGeometry& g, cudaStream_t stream);
+// out[p] = global_avg_reduce of plane p (of `planes` planes of height x width), one thread per plane.
+void launch_global_avgpool(const float* in, float* out, int64_t planes, int64_t height, int64_t width,
+                           cudaStream_t stream);
 
 }  // namespace ftcnn::kernels

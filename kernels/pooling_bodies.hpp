@@ -90,6 +90,15 @@ FT_KERNEL_HD float avg_reduce(const float* plane, int64_t width, PoolWindow w, f
   return sum / divisor;
 }
 
+// The mean of a whole h x w plane: the float sum row by row, divided by h * w. PyTorch's adaptive average
+// pooling to 1 x 1 is `mean` over the plane, whose vectorised sum runs in an order that depends on the
+// processor's vector width, so it agrees to rounding, not bit for bit.
+FT_KERNEL_HD float global_avg_reduce(const float* plane, int64_t h, int64_t w) {
+  float sum = 0.0f;
+  for (int64_t k = 0; k < h * w; ++k) sum += plane[k];
+  return sum / static_cast<float>(h * w);
+}
+
 // count_include_pad: every window divides by its full size, padding included.
 FT_KERNEL_HD float avg_divisor(int64_t kernel_h, int64_t kernel_w) {
   return static_cast<float>(kernel_h * kernel_w);

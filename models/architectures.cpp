@@ -116,10 +116,53 @@ ModelSpec small() {
   return spec;
 }
 
+// A CIFAR ResNet of basic blocks: stem conv-BN-ReLU; per stage `blocks` blocks of conv-BN-ReLU-conv-BN plus
+// the shortcut, add, ReLU, where the first block of every later stage has stride 2 and a 1x1 conv + BN
+// projection shortcut (option B); global average pool, flatten, linear. Names as torchvision's ResNet.
+ModelSpec resnet(const std::string& arch, const std::vector<int64_t>& widths, int blocks) {
+  ModelSpec spec;
+  spec.arch = arch;
+  spec.num_classes = 10;
+  auto& l = spec.layers;
+  const auto node = [&l](LayerSpec layer, std::string input = "") -> const std::string& {
+    if (!input.empty()) layer.inputs = {std::move(input)};
+    l.push_back(std::move(layer));
+    return l.back().name;
+  };
+  node(conv2d_spec("conv1", 3, widths[0], 3, 1, 1, false));
+  node(batchnorm2d_spec("bn1", widths[0]));
+  std::string previous = node(simple_spec("relu", LayerType::relu));
+  int64_t channels = widths[0];
+  for (size_t stage = 0; stage < widths.size(); ++stage) {
+    const int64_t width = widths[stage];
+    for (int block = 0; block < blocks; ++block) {
+      const std::string b = fmt::format("layer{}.{}", stage + 1, block);
+      const int64_t stride = stage > 0 && block == 0 ? 2 : 1;
+      node(conv2d_spec(b + ".conv1", channels, width, 3, stride, 1, false), previous);
+      node(batchnorm2d_spec(b + ".bn1", width));
+      node(simple_spec(b + ".relu1", LayerType::relu));
+      node(conv2d_spec(b + ".conv2", width, width, 3, 1, 1, false));
+      node(batchnorm2d_spec(b + ".bn2", width));
+      std::string shortcut = previous;
+      if (stride != 1 || channels != width) {
+        node(conv2d_spec(b + ".downsample.0", channels, width, 1, stride, 0, false), previous);
+        shortcut = node(batchnorm2d_spec(b + ".downsample.1", width));
+      }
+      node(join_spec(b + ".add", LayerType::add, {b + ".bn2", shortcut}));
+      previous = node(simple_spec(b + ".relu2", LayerType::relu));
+      channels = width;
+    }
+  }
+  node(simple_spec("avgpool", LayerType::global_avgpool));
+  node(simple_spec("flatten", LayerType::flatten));
+  node(linear_spec("fc", channels, 10));
+  return spec;
+}
+
 }  // namespace
 
 std::vector<std::string> architecture_names() {
-  return {"alexnet", "vgg11", "vgg16", "small"};
+  return {"alexnet", "vgg11", "vgg16", "small", "resnet20", "resnet18"};
 }
 
 ModelSpec build_architecture(const std::string& name) {
@@ -127,6 +170,8 @@ ModelSpec build_architecture(const std::string& name) {
   if (name == "vgg11") return vgg11();
   if (name == "vgg16") return vgg16();
   if (name == "small") return small();
+  if (name == "resnet20") return resnet("resnet20", {16, 32, 64}, 3);
+  if (name == "resnet18") return resnet("resnet18", {64, 128, 256, 512}, 2);
   FT_THROW("unknown architecture '{}' (known: {})", name, fmt::join(architecture_names(), ", "));
 }
 

@@ -38,6 +38,9 @@ CASES = [
     ("avgpool2d_2x2_s2", fm.pool2d("features.0", "avgpool2d", 2, 2), [3, 9, 10], 2, "normal"),
     # count_include_pad: edge windows divide by 9 although they cover fewer inputs.
     ("avgpool2d_3x3_s2_p1", fm.pool2d("features.0", "avgpool2d", 3, 2, 1), [3, 11, 9], 2, "normal"),
+    # 7 x 5: PyTorch divides the plane's sum by 7 and then by 5, not by 35 (not the same float).
+    ("global_avgpool_7x5", fm.simple("features.0", "global_avgpool"), [4, 7, 5], 3, "normal"),
+    ("global_avgpool_8x8", fm.simple("features.0", "global_avgpool"), [6, 8, 8], 2, "normal"),
     ("flatten_4x3x5", fm.simple("flatten", "flatten"), [4, 3, 5], 3, "normal"),
     ("dropout_identity", fm.simple("classifier.0", "dropout"), [3, 5, 7], 3, "normal"),
 ]

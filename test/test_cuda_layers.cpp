@@ -108,6 +108,11 @@ TEST_CASE("maxpool2d and avgpool2d on CUDA are bit-identical to the CPU", "[cuda
       0.0);
 }
 
+TEST_CASE("global_avgpool on CUDA is bit-identical to the CPU", "[cuda][global_avgpool]") {
+  if (skip_without_gpu()) return;
+  check_fixtures({"global_avgpool_7x5.h5", "global_avgpool_8x8.h5"}, 0.0, 0.0);
+}
+
 TEST_CASE("CUDA layers put NaN and Inf exactly where the CPU does", "[cuda][nan]") {
   if (skip_without_gpu()) return;
   struct Case {
@@ -120,6 +125,7 @@ TEST_CASE("CUDA layers put NaN and Inf exactly where the CPU does", "[cuda][nan]
       {"maxpool2d_2x2_s2.h5", 0.05, 0.0, 0.0},
       {"maxpool2d_3x3_s2_p1.h5", 0.05, 0.0, 0.0},
       {"avgpool2d_3x3_s2_p1.h5", 0.05, 0.0, 0.0},
+      {"global_avgpool_7x5.h5", 0.05, 0.0, 0.0},
       {"batchnorm2d_eps1e-5.h5", 0.05, 0.0, 0.0},
       // Direct convolution algorithms only (conv2d.cu): a special value reaches exactly the outputs whose
       // window holds it, as in the CPU's im2col + GEMM.

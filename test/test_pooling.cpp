@@ -19,6 +19,23 @@ TEST_CASE("maxpool2d and avgpool2d match PyTorch", "[maxpool2d][avgpool2d]") {
   }
 }
 
+TEST_CASE("global_avgpool matches PyTorch", "[global_avgpool]") {
+  // PyTorch sums the plane in vector lanes (an order that depends on the processor): rounding apart.
+  for (const char* name : {"global_avgpool_7x5.h5", "global_avgpool_8x8.h5"}) {
+    const test::Comparison c = test::check_fixture(name, Device::cpu, 1e-6, 1e-6);
+    INFO(c.message);
+    CHECK(c.ok);
+  }
+}
+
+TEST_CASE("global_avgpool refuses an input without a plane", "[global_avgpool]") {
+  ModelSpec spec;
+  spec.arch = "test";
+  spec.input = Shape{12};
+  spec.layers.push_back(simple_spec("avgpool", LayerType::global_avgpool));
+  CHECK_THROWS_WITH(Graph(spec), Catch::Contains("avgpool") && Catch::Contains("[N, C, H, W]"));
+}
+
 TEST_CASE("maxpool2d lets a NaN win its window", "[maxpool2d]") {
   ModelSpec spec;
   spec.arch = "test";

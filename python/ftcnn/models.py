@@ -14,10 +14,16 @@ from torch import nn
 
 from ftcnn import hardening
 
-ARCHITECTURES = ("small", "alexnet", "vgg11", "vgg16")
+ARCHITECTURES = ("small", "alexnet", "vgg11", "vgg16", "resnet20", "resnet18")
 
-# The dataset each architecture is trained on in the paper, which fixes its default number of classes.
-DEFAULT_NUM_CLASSES = {"small": 10, "alexnet": 10, "vgg11": 10, "vgg16": 100}
+# The dataset each architecture is trained on (in the paper, or for the ResNets CIFAR-10), which fixes its
+# default number of classes.
+DEFAULT_NUM_CLASSES = {"small": 10, "alexnet": 10, "vgg11": 10, "vgg16": 100, "resnet20": 10, "resnet18": 10}
+
+# CIFAR ResNets: (stage widths, basic blocks per stage). ResNet-20 is He et al. (2016), section 4.2, with
+# option B shortcuts (a 1x1 convolution + BatchNorm where the shape changes); ResNet-18 is the CIFAR variant
+# of the ImageNet network (3x3 stem, no max pool), as in most fault-injection and pruning papers.
+RESNET_CONFIGS = {"resnet20": ((16, 32, 64), 3), "resnet18": ((64, 128, 256, 512), 2)}
 
 # The JSON has no dropout probability (it is the identity at inference), so training takes it from here.
 DROPOUT_P = {"small": 0.3}
@@ -55,7 +61,7 @@ def pool2d(name, kind, kernel, stride, padding=0, inputs=None):
 
 
 def simple(name, kind, inputs=None):
-    assert kind in ("relu", "flatten", "dropout")
+    assert kind in ("relu", "flatten", "dropout", "global_avgpool")
     return _with({"name": name, "type": kind}, inputs)
 
 
@@ -93,6 +99,8 @@ def architecture(arch, num_classes=None):
         layers = _small_layers(num_classes)
     elif arch == "alexnet":
         layers = _alexnet_layers(num_classes)
+    elif arch in RESNET_CONFIGS:
+        layers = _resnet_layers(arch, num_classes)
     else:
         layers = _vgg_layers(arch, num_classes)
     return with_inputs({"arch": arch, "input": [3, 32, 32], "num_classes": num_classes, "layers": layers})
@@ -152,6 +160,32 @@ def _vgg_layers(arch, num_classes):
                      linear("classifier.3", 4096, 4096), simple("classifier.4", "relu"),
                      simple("classifier.5", "dropout"),
                      linear("classifier.6", 4096, num_classes)]
+
+
+def _resnet_layers(arch, num_classes):
+    """Stem conv-BN-ReLU, stages of basic blocks (conv-BN-ReLU-conv-BN + shortcut, add, ReLU; the first
+    block of every later stage halves the resolution with stride 2 and projects its shortcut with a 1x1
+    convolution + BatchNorm), global average pool, one linear layer. Names follow torchvision's ResNet."""
+    widths, blocks = RESNET_CONFIGS[arch]
+    layers = [conv2d("conv1", 3, widths[0], 3, 1, 1, bias=False), batchnorm2d("bn1", widths[0]),
+              simple("relu", "relu")]
+    previous, channels = "relu", widths[0]
+    for stage, width in enumerate(widths):
+        for block in range(blocks):
+            b = f"layer{stage + 1}.{block}"
+            stride = 2 if stage > 0 and block == 0 else 1
+            layers += [conv2d(f"{b}.conv1", channels, width, 3, stride, 1, bias=False, inputs=previous),
+                       batchnorm2d(f"{b}.bn1", width), simple(f"{b}.relu1", "relu"),
+                       conv2d(f"{b}.conv2", width, width, 3, 1, 1, bias=False), batchnorm2d(f"{b}.bn2", width)]
+            shortcut = previous
+            if stride != 1 or channels != width:
+                layers += [conv2d(f"{b}.downsample.0", channels, width, 1, stride, 0, bias=False, inputs=previous),
+                           batchnorm2d(f"{b}.downsample.1", width)]
+                shortcut = f"{b}.downsample.1"
+            layers += [add(f"{b}.add", [f"{b}.bn2", shortcut]), simple(f"{b}.relu2", "relu")]
+            previous, channels = f"{b}.relu2", width
+    return layers + [simple("avgpool", "global_avgpool"), simple("flatten", "flatten"),
+                     linear("fc", channels, num_classes)]
 
 
 # ---- generic JSON -> graph / shapes / module ----
@@ -251,6 +285,10 @@ def infer_shapes(arch):
             shape = [layer["out"]]
         elif kind == "flatten":
             shape = [_product(shape)]
+        elif kind == "global_avgpool":
+            if len(shape) != 3:
+                raise ValueError(f"{where}: needs a [C, H, W] input")
+            shape = [shape[0], 1, 1]
         elif kind in ("edac", "tmr_vote"):
             copies = len(layer["duplicated"]) if kind == "edac" else 2 * len(layer["triplicated"])
             if not shape or shape[0] != layer["in"] or layer["in"] != layer["out"] + copies:
@@ -366,6 +404,8 @@ def _make_layer(layer, dropout_p):
     if kind == "avgpool2d":
         return nn.AvgPool2d(tuple(layer["kernel"]), tuple(layer["stride"]), tuple(layer["padding"]),
                             count_include_pad=True)
+    if kind == "global_avgpool":
+        return nn.AdaptiveAvgPool2d(1)
     if kind == "relu":
         return nn.ReLU()
     if kind == "flatten":
@@ -399,7 +439,8 @@ def _product(values):
 
 def _self_check():
     """Parameter counts against the paper's models, and module keys against parameter_shapes."""
-    expected = {"alexnet": 21_622_154, "vgg11": 9_228_362, "vgg16": 34_015_396}
+    expected = {"alexnet": 21_622_154, "vgg11": 9_228_362, "vgg16": 34_015_396, "resnet20": 272_474,
+                "resnet18": 11_173_962}
     for name in ARCHITECTURES:
         arch = architecture(name)
         module = build_module(arch)
