@@ -1,48 +1,69 @@
-"""Converts a PyTorch state_dict (HDF5 as in ../shared/weights/, or a torch.save'd .pt) into an ftcnn model file.
+"""Writes an ftcnn model file from a PyTorch model, and verifies it against that model through ftcnn.
 
-  python3 -m ftcnn.export --in ../shared/weights/vgg11_cifar10.h5 --out vgg11_cifar10.ftcnn.h5
-  python3 -m ftcnn.export --in model.pt --arch small --dataset cifar10 --out small.h5
+  # any nn.Module of supported ops, traced with torch.fx (python/ftcnn/trace.py):
+  python3 -m ftcnn.export --module mynets:make_net --in weights.pt --dataset cifar10 --out net.h5
+  python3 -m ftcnn.export --in whole_module.pt --dataset cifar10 --out net.h5   # torch.save(module)
+  # a state_dict of a built-in architecture (small, alexnet, vgg11, vgg16, resnet20, resnet18):
+  python3 -m ftcnn.export --in vgg11_cifar10.h5 --out vgg11.h5                  # HDF5 with an `arch` attribute
+  python3 -m ftcnn.export --in model.pt --arch resnet20 --dataset cifar10 --out resnet20.h5
 
-The architecture comes from --arch or the HDF5 file's `arch` attribute; the number of classes from
---num-classes, the `num_classes` attribute or the dataset; dataset, normalisation and test accuracy from
-the file's attributes, else from --dataset and that dataset's standard statistics.
+`--module MODULE:FACTORY` imports MODULE (from the current directory or PYTHONPATH) and calls FACTORY() for
+the network; `--in` then loads a state_dict into it (a dict of tensors, or one under 'state_dict' or
+'model'). Normalisation and class names come from --mean/--std/--class-names, else from --dataset's standard
+values (or the file's attributes for an HDF5 state_dict).
+
+Every export is verified: the PyTorch model and `ftcnn eval` (the binary of --ftcnn, $FTCNN_BINARY,
+build/ftcnn or `ftcnn` on PATH) classify 64 random images and, with --data, up to 256 real test images of
+a CIFAR binary folder; the file is written only when every prediction agrees and the largest logit
+difference is within --tolerance of the image's largest logit. The measured difference is recorded in the
+file's provenance (`verification`).
 """
 
 import argparse
 import hashlib
+import importlib
 import sys
 from pathlib import Path
 
 import h5py
 import torch
+from torch import nn
 
-from ftcnn import cifar, model_file, models
+from ftcnn import cifar, model_file, models, trace, verify
 
-
-def read_pt_state_dict(path):
-    """A state_dict saved with torch.save: the dict itself, or one under 'state_dict' / 'model'."""
+def load_torch_file(path):
+    """A module (torch.save(module)) or a state_dict (a dict of tensors, or one under 'state_dict'/'model')."""
     try:
         state = torch.load(path, map_location="cpu")
     except Exception as e:  # torch.load raises whatever unpickling a foreign file raises
         raise ValueError(f"{path}: torch.load failed ({type(e).__name__}: {e})") from None
+    if isinstance(state, nn.Module):
+        return state
     if isinstance(state, dict):
         for key in ("state_dict", "model"):
-            if isinstance(state.get(key), dict):
+            if isinstance(state.get(key), (dict, nn.Module)):
                 state = state[key]
+    if isinstance(state, nn.Module):
+        return state
     if not isinstance(state, dict) or not state or not all(torch.is_tensor(v) for v in state.values()):
-        raise ValueError(f"{path}: not a state_dict (a dict of tensors)")
+        raise ValueError(f"{path}: neither a module nor a state_dict (a dict of tensors)")
     return state
 
 
 def read_source(path):
-    """(state_dict, attributes) of the input; a .pt file has no attributes."""
+    """(module or state_dict, HDF5 attributes) of --in; a .pt file has no attributes."""
     if not path.is_file():
         raise ValueError(f"{path}: no such file")
-    if path.suffix in (".pt", ".pth"):
-        return read_pt_state_dict(path), {}
-    if not h5py.is_hdf5(path):
-        raise ValueError(f"{path}: neither HDF5 nor a .pt/.pth file")
-    return model_file.read_state_dict_file(path)
+    if h5py.is_hdf5(path):
+        return model_file.read_state_dict_file(path)
+    with open(path, "rb") as f:
+        head = f.read(9)
+    if not head.startswith((b"PK", b"\x80")):  # torch.save's zip, or a legacy pickle
+        if path.suffix == ".onnx" or head.startswith(b"\x08"):
+            raise ValueError(f"{path}: an ONNX file; ONNX is not supported yet: export the PyTorch module instead")
+        if path.suffix == ".safetensors" or head[8:9] == b"{":
+            raise ValueError(f"{path}: a SafeTensors file; load it into your module and give --module")
+    return load_torch_file(path), {}
 
 
 def class_names_from(argument, dataset):
@@ -53,48 +74,132 @@ def class_names_from(argument, dataset):
     return argument.split(",")
 
 
+def module_from_factory(spec):
+    """FACTORY() of 'MODULE:FACTORY'."""
+    if ":" not in spec:
+        raise ValueError(f"--module {spec}: give MODULE:FACTORY (for example mynets:make_net)")
+    module_name, factory_name = spec.split(":", 1)
+    sys.path.insert(0, ".")  # the user's own file in the current directory, as `python -m` would find it
+    try:
+        factory = getattr(importlib.import_module(module_name), factory_name)
+    except (ImportError, AttributeError) as e:
+        raise ValueError(f"--module {spec}: {e}") from None
+    finally:
+        sys.path.pop(0)
+    net = factory()
+    if not isinstance(net, nn.Module):
+        raise ValueError(f"--module {spec}: {factory_name}() returned a {type(net).__name__}, not an nn.Module")
+    return net
+
+
+def float_list(text, what):
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        raise ValueError(f"{what} '{text}': give comma-separated numbers") from None
+    return values
+
+
 def export(args):
-    source = Path(args.source)
-    state, attrs = read_source(source)
-    arch_name = args.arch or attrs.get("arch")
-    if arch_name is None:
-        raise ValueError(f"{source}: no 'arch' attribute, give --arch")
+    source = Path(args.source) if args.source else None
+    loaded, attrs = read_source(source) if source else (None, {})
     dataset = args.dataset or attrs.get("dataset")
-    if dataset is None:
-        raise ValueError(f"{source}: no 'dataset' attribute, give --dataset")
-    if dataset not in cifar.NORMALIZATION:
-        raise ValueError(f"{source}: unknown dataset '{dataset}', give --dataset")
-    num_classes = args.num_classes or attrs.get("num_classes") or len(cifar.CLASS_NAMES[dataset])
-    arch = models.architecture(arch_name, num_classes)
-    state = {k: v for k, v in state.items() if not k.endswith("num_batches_tracked")}
-    model_file.check_parameters(arch, state)
+    if dataset is not None and dataset not in cifar.NORMALIZATION:
+        raise ValueError(f"unknown dataset '{dataset}' (known: {', '.join(sorted(cifar.NORMALIZATION))})")
+    if args.module or isinstance(loaded, nn.Module):
+        if args.arch:
+            raise ValueError("--arch names a built-in architecture; a traced module has its own")
+        net = module_from_factory(args.module) if args.module else loaded
+        if args.module and loaded is not None:
+            if isinstance(loaded, nn.Module):
+                loaded = loaded.state_dict()
+            try:
+                net.load_state_dict(loaded)
+            except RuntimeError as e:
+                raise ValueError(f"{source}: does not fit {type(net).__name__}: {str(e).splitlines()[0]}") from None
+        input_shape = [int(v) for v in args.input_shape.split(",")]
+        arch, state = trace.trace(net, input_shape)
+        arch["arch"] = args.name or type(net).__name__.lower()
+        route = f"traced {type(net).__name__} with torch.fx"
+    else:
+        if loaded is None:
+            raise ValueError("give --in (a state_dict or module file) or --module MODULE:FACTORY")
+        arch_name = args.arch or attrs.get("arch")
+        if arch_name is None:
+            raise ValueError(f"{source}: a state_dict: give --arch (built-in) or --module (your own module)")
+        if dataset is None:
+            raise ValueError(f"{source}: no 'dataset' attribute, give --dataset")
+        num_classes = args.num_classes or attrs.get("num_classes") or len(cifar.CLASS_NAMES[dataset])
+        arch = models.with_inputs(models.architecture(arch_name, num_classes))
+        state = {k: v for k, v in loaded.items() if not k.endswith("num_batches_tracked")}
+        model_file.check_parameters(arch, state)
+        net = models.build_module(arch)
+        net.load_state_dict(state, strict=False)
+        route = f"state_dict of the built-in {arch_name}"
+    if dataset is None and (args.mean is None or args.std is None or args.class_names is None):
+        raise ValueError("give --dataset, or --mean, --std and --class-names")
 
     # The file's own statistics, unless --dataset names another dataset than the file's.
-    normalization = dict(cifar.NORMALIZATION[dataset])
-    if dataset == attrs.get("dataset"):
+    normalization = dict(cifar.NORMALIZATION[dataset]) if dataset else {}
+    if dataset and dataset == attrs.get("dataset"):
         normalization.update({k: attrs[k] for k in ("mean", "std") if k in attrs})
+    if args.mean:
+        normalization["mean"] = float_list(args.mean, "--mean")
+    if args.std:
+        normalization["std"] = float_list(args.std, "--std")
     class_names = class_names_from(args.class_names, dataset)
-    provenance = {"created_by": f"ftcnn python/ftcnn/export.py (torch {torch.__version__})",
-                  "source": f"{source.name} (sha256 {hashlib.sha256(source.read_bytes()).hexdigest()[:16]})"}
+    if len(class_names) != arch["num_classes"]:
+        raise ValueError(f"{len(class_names)} class names for a model of {arch['num_classes']} outputs "
+                         f"(give --class-names)")
+    provenance = {"created_by": f"ftcnn python/ftcnn/export.py (torch {torch.__version__})", "export": route}
+    provenance["source"] = (f"{source.name} (sha256 {hashlib.sha256(source.read_bytes()).hexdigest()[:16]})"
+                            if source else f"{args.module}()")
     if "test_accuracy" in attrs:
         # The shared weights' accuracies are on the full test split.
         provenance.update(test_accuracy=float(attrs["test_accuracy"]), test_images=10_000)
-    model_file.save_model(args.out, state, arch, dataset, class_names, normalization["mean"],
+
+    # Written and verified under a temporary name; the verified file is written to --out with the check's
+    # record, so a failed check leaves nothing (and never a previous file overwritten).
+    out = Path(args.out)
+    unverified = out.with_name(out.name + ".unverified")
+    preprocessing = {"scale": model_file.PIXEL_SCALE, **normalization}
+    try:
+        model_file.save_model(unverified, state, arch, dataset or "custom", class_names, normalization["mean"],
+                              normalization["std"], provenance)
+        provenance["verification"] = verify.verify(unverified, net, preprocessing, args.ftcnn, args.data,
+                                                   args.seed, args.tolerance, args.threads)
+    finally:
+        unverified.unlink(missing_ok=True)
+    model_file.save_model(out, state, arch, dataset or "custom", class_names, normalization["mean"],
                           normalization["std"], provenance)
-    return f"{args.out}: {arch_name}, {dataset}, {len(class_names)} classes, " \
-           f"{models.count_parameters(arch):,} parameters"
+    check = provenance["verification"]
+    images = check["images"]["random"] + check["images"].get("real", 0)
+    return (f"{out}: {arch['arch']} ({route}), {len(arch['layers'])} layers, {len(class_names)} classes, "
+            f"{models.count_parameters(arch):,} parameters; verified on {images} images: predictions "
+            f"identical, largest logit difference {check['max_relative_logit_difference']:.2g} (relative)")
 
 
 def main():
     parser = argparse.ArgumentParser(prog="python3 -m ftcnn.export", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--in", dest="source", required=True, help="state_dict .h5, .pt or .pth")
+    parser.add_argument("--in", dest="source", help="state_dict (.h5, .pt, .pth) or a torch.save'd module")
+    parser.add_argument("--module", metavar="MODULE:FACTORY", help="build the network with MODULE.FACTORY()")
     parser.add_argument("--out", required=True, help="ftcnn model file to write")
-    parser.add_argument("--arch", choices=models.ARCHITECTURES, help="architecture (overrides the file's)")
+    parser.add_argument("--arch", choices=models.ARCHITECTURES, help="built-in architecture of a state_dict")
+    parser.add_argument("--name", help="architecture name of a traced module (default: its class, lower case)")
+    parser.add_argument("--input-shape", default="3,32,32", help="C,H,W of one input (default 3,32,32)")
     parser.add_argument("--num-classes", type=int, help="classes (default: the file's, else the dataset's)")
-    parser.add_argument("--dataset", choices=sorted(cifar.NORMALIZATION), help="dataset (default: the file's)")
+    parser.add_argument("--dataset", help="cifar10 or cifar100: normalisation and class names (default: the file's)")
+    parser.add_argument("--mean", help="per-channel mean of the normalisation, comma-separated")
+    parser.add_argument("--std", help="per-channel standard deviation, comma-separated")
     parser.add_argument("--class-names", help="a file with one name a line, or comma-separated names "
                                               "(default: the dataset's)")
+    parser.add_argument("--ftcnn", help="the ftcnn binary that verifies the export")
+    parser.add_argument("--data", help="CIFAR binary folder whose first test images join the verification")
+    parser.add_argument("--tolerance", type=float, default=verify.TOLERANCE,
+                        help=f"largest logit difference over the image's largest logit (default {verify.TOLERANCE:g})")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the random verification images (default 0)")
+    parser.add_argument("--threads", type=int, help="threads of ftcnn eval (default: all)")
     args = parser.parse_args()
     try:
         print(export(args))

@@ -1,0 +1,101 @@
+"""Checks an exported model file against the PyTorch module it came from, through the built ftcnn binary.
+
+Both classify the same images: random uint8 images drawn from a seeded counter-based generator (Philox) and,
+when a CIFAR binary folder is given, the first real test images. The images go to `ftcnn eval` as a CIFAR
+binary folder, so that the engine's own reader and preprocessing are part of what is checked; PyTorch
+preprocesses them as the model file says. The export passes only when every prediction is identical and
+the largest logit difference, over the image's largest |logit| (at least 1), is within the tolerance.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import h5py
+import numpy as np
+import torch
+
+from ftcnn import cifar_binary, model_file
+
+RANDOM_IMAGES = 64
+REAL_IMAGES = 256
+TOLERANCE = 1e-4
+CIFAR_ITEM = [3, 32, 32]
+
+
+class VerificationError(ValueError):
+    """The export and its module disagree, or the check could not run; the message says which."""
+
+
+def find_binary(given=None):
+    """The ftcnn binary: `given`, else $FTCNN_BINARY, else build/ftcnn of this checkout, else `ftcnn` on PATH."""
+    if given is not None:
+        if Path(given).is_file() and os.access(given, os.X_OK):
+            return given
+        raise VerificationError(f"{given}: not an executable ftcnn binary")
+    for candidate in (os.environ.get("FTCNN_BINARY"), str(Path(__file__).resolve().parents[2] / "build" / "ftcnn"),
+                      shutil.which("ftcnn")):
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    raise VerificationError("verifying the export needs the ftcnn binary: build it (scripts/build.sh) or give "
+                            "--ftcnn PATH")
+
+
+def verification_images(seed, data=None):
+    """(uint8 images [N, 32, 32, 3], description): RANDOM_IMAGES random ones, then up to REAL_IMAGES of
+    `data`'s test split."""
+    generator = np.random.Generator(np.random.Philox(key=seed))
+    images = [generator.integers(0, 256, size=(RANDOM_IMAGES, 32, 32, 3), dtype=np.uint8)]
+    described = {"random": RANDOM_IMAGES, "random_seed": seed}
+    if data is not None:
+        real, _, _, dataset = cifar_binary.read_split(data, "test")
+        images.append(real[:REAL_IMAGES])
+        described.update(real=int(min(len(real), REAL_IMAGES)), real_source=f"{Path(data).name} ({dataset} test)")
+    return np.concatenate(images), described
+
+
+def verify(model_path, module, preprocessing, binary=None, data=None, seed=0, tolerance=TOLERANCE, threads=None):
+    """Runs the check; returns its record for the file's provenance, raises VerificationError on failure."""
+    with h5py.File(model_path, "r") as f:
+        arch = json.loads(f.attrs["architecture"])
+    if list(arch["input"]) != CIFAR_ITEM:
+        raise VerificationError(f"the export is verified through CIFAR-format images, so the model must take "
+                                f"{CIFAR_ITEM} inputs, not {arch['input']}")
+    binary = find_binary(binary)
+    images, described = verification_images(seed, data)
+    with torch.no_grad():
+        expected = module.eval()(model_file.preprocess(images, preprocessing).contiguous()).numpy()
+    with tempfile.TemporaryDirectory(prefix="ftcnn-verify-") as folder:
+        classes = arch["num_classes"]
+        labels = np.zeros(len(images), np.uint8)
+        names = [f"class{i}" for i in range(classes)]
+        if classes <= 10:
+            cifar_binary.write_cifar10(folder, "test", images, labels, names)
+        else:
+            cifar_binary.write_cifar100(folder, "test", images, labels, labels, names, ["all"])
+        logits_path = Path(folder) / "logits.h5"
+        command = [binary, "eval", "--model", str(model_path), "--data", folder, "--device", "cpu", "--json",
+                   "--logits", str(logits_path)] + (["--threads", str(threads)] if threads else [])
+        run = subprocess.run(command, capture_output=True, text=True)
+        if run.returncode != 0:
+            raise VerificationError(f"ftcnn eval failed on the export: {run.stderr.strip().splitlines()[-1:]}")
+        with h5py.File(logits_path, "r") as f:
+            got = f["logits"][...]
+    if got.shape != expected.shape:
+        raise VerificationError(f"ftcnn gives logits of shape {list(got.shape)}, PyTorch {list(expected.shape)}")
+    difference = np.abs(got.astype(np.float64) - expected)
+    scale = np.maximum(np.abs(expected).max(1, keepdims=True), 1.0)
+    relative = float((difference / scale).max())
+    differing = int((got.argmax(1) != expected.argmax(1)).sum())
+    record = {"images": described, "max_abs_logit_difference": float(difference.max()),
+              "max_relative_logit_difference": relative, "tolerance": tolerance,
+              "differing_predictions": differing, "engine": "ftcnn eval --device cpu",
+              "torch": torch.__version__}
+    if differing or not relative <= tolerance:  # NaN fails too
+        raise VerificationError(f"the export does not compute what the module computes: {differing} of "
+                                f"{len(images)} predictions differ, largest logit difference {relative:.3g} of "
+                                f"the image's largest logit (tolerance {tolerance:g})")
+    return record

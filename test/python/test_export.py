@@ -1,0 +1,253 @@
+"""python3 -m ftcnn.export on modules users bring: traced, written, verified through the ftcnn binary.
+
+Run by ctest (CMakeLists.txt) with PYTHONPATH=python and FTCNN_BINARY set; by hand:
+  PYTHONPATH=python FTCNN_BINARY=build/ftcnn python3 -m pytest test/python
+"""
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import h5py
+import pytest
+import torch
+from torch import nn
+
+from ftcnn import model_file, models, trace, verify
+
+# The custom CNN of the issue that asked for this: 4 convolutions with BatchNorm, a 5x5 and a stride-2
+# kernel, max and average pooling, two linear layers, dropout; functional ReLUs and a view.
+NETS = textwrap.dedent('''
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+
+    class Custom(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c1, self.b1 = nn.Conv2d(3, 16, 5, padding=2), nn.BatchNorm2d(16)
+            self.c2, self.b2 = nn.Conv2d(16, 32, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(32)
+            self.c3, self.b3 = nn.Conv2d(32, 32, 3, padding=1), nn.BatchNorm2d(32)
+            self.c4, self.b4 = nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64)
+            self.pool, self.avg = nn.MaxPool2d(2), nn.AvgPool2d(2)
+            self.fc1, self.drop, self.fc2 = nn.Linear(64 * 4 * 4, 128), nn.Dropout(0.3), nn.Linear(128, 10)
+
+        def forward(self, x):
+            x = F.relu(self.b1(self.c1(x)))
+            x = F.relu(self.b2(self.c2(x)))
+            x = self.pool(F.relu(self.b3(self.c3(x))))
+            x = self.avg(torch.relu(self.b4(self.c4(x))))
+            x = x.view(x.size(0), -1)
+            return self.fc2(self.drop(F.relu(self.fc1(x))))
+
+
+    class Block(nn.Module):
+        """conv-BN-ReLU-conv-BN + shortcut (identity, or a strided 1x1 conv + BN), add, ReLU."""
+
+        def __init__(self, cin, cout, stride):
+            super().__init__()
+            self.conv1, self.bn1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout)
+            self.conv2, self.bn2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False), nn.BatchNorm2d(cout)
+            self.shortcut = nn.Sequential()
+            if stride != 1 or cin != cout:
+                self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+        def forward(self, x):
+            out = F.relu(self.bn1(self.conv1(x)))
+            out = self.bn2(self.conv2(out))
+            return F.relu(out + self.shortcut(x))
+
+
+    class Residual(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.stem = nn.Sequential(nn.Conv2d(3, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU())
+            self.layer1 = Block(16, 16, 1)
+            self.layer2 = Block(16, 32, 2)
+            self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(32, 10))
+
+        def forward(self, x):
+            return self.head(self.layer2(self.layer1(self.stem(x))))
+
+
+    class Squeeze(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.se = nn.AdaptiveMaxPool2d(1)
+
+        def forward(self, x):
+            return x * self.se(x)
+
+
+    class WithUnsupported(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 8, 3, padding=1)
+            self.layer3 = nn.Sequential(Squeeze())
+            self.fc = nn.Linear(8 * 32 * 32, 10)
+
+        def forward(self, x):
+            return self.fc(torch.flatten(self.layer3(self.conv(x)), 1))
+
+
+    def _seeded(cls):
+        torch.manual_seed(0)
+        net = cls()
+        for m in net.modules():  # running statistics away from 0 / 1, so that a dropped BatchNorm shows
+            if isinstance(m, nn.BatchNorm2d):
+                m.running_mean.normal_(0, 0.3)
+                m.running_var.uniform_(0.5, 2.0)
+                m.weight.data.uniform_(0.5, 1.5)
+                m.bias.data.normal_(0, 0.3)
+        return net
+
+
+    def custom():
+        return _seeded(Custom)
+
+
+    def residual():
+        return _seeded(Residual)
+
+
+    def unsupported():
+        return _seeded(WithUnsupported)
+''')
+
+
+@pytest.fixture
+def nets(tmp_path, monkeypatch):
+    (tmp_path / "user_nets.py").write_text(NETS)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    import importlib
+    import user_nets
+    return importlib.reload(user_nets)
+
+
+def export(*args):
+    """Runs python3 -m ftcnn.export; (exit status, stdout + stderr)."""
+    run = subprocess.run([sys.executable, "-m", "ftcnn.export", *args], capture_output=True, text=True)
+    return run.returncode, run.stdout + run.stderr
+
+
+def provenance(path):
+    with h5py.File(path, "r") as f:
+        return json.loads(f.attrs["provenance"])
+
+
+@pytest.mark.parametrize("factory, layers", [("custom", 19), ("residual", 22)])
+def test_a_module_is_traced_written_and_verified(nets, tmp_path, factory, layers):
+    status, output = export("--module", f"user_nets:{factory}", "--dataset", "cifar10", "--out", "net.h5")
+    assert status == 0, output
+    assert "predictions identical" in output
+    record = provenance(tmp_path / "net.h5")["verification"]
+    assert record["differing_predictions"] == 0 and record["images"]["random"] == verify.RANDOM_IMAGES
+    assert record["max_relative_logit_difference"] <= verify.TOLERANCE
+    # The file's architecture, rebuilt by the Python twin, computes what the module computes.
+    loaded, metadata = model_file.load_model(tmp_path / "net.h5")
+    assert len(metadata["architecture"]["layers"]) == layers
+    x = torch.randn(4, 3, 32, 32)
+    with torch.no_grad():
+        assert torch.allclose(loaded(x), getattr(nets, factory)().eval()(x), atol=1e-5)
+
+
+def test_residual_names_follow_the_modules(nets):
+    arch, state = trace.trace(nets.residual(), [3, 32, 32])
+    by_name = {layer["name"]: layer for layer in arch["layers"]}
+    assert by_name["layer2.add"]["type"] == "add"
+    assert by_name["layer2.add"]["inputs"] == ["layer2.bn2", "layer2.shortcut.1"]
+    assert by_name["layer1.add"]["inputs"] == ["layer1.bn2", "stem.2"]  # the identity shortcut
+    assert by_name["head.0"]["type"] == "global_avgpool"
+    assert "layer2.shortcut.0.weight" in state
+
+
+def test_a_state_dict_of_the_module_loads_into_the_factory(nets, tmp_path):
+    torch.save(nets.custom().state_dict(), tmp_path / "weights.pt")
+    status, output = export("--module", "user_nets:custom", "--in", "weights.pt", "--dataset", "cifar10",
+                            "--out", "net.h5")
+    assert status == 0, output
+    assert provenance(tmp_path / "net.h5")["source"].startswith("weights.pt (sha256 ")
+
+
+def test_a_whole_pickled_module_is_traced(nets, tmp_path):
+    torch.save(nets.residual(), tmp_path / "whole.pt")
+    status, output = export("--in", "whole.pt", "--dataset", "cifar10", "--out", "net.h5")
+    assert status == 0, output
+
+
+def test_an_unsupported_op_is_refused_by_name_and_module_path(nets, tmp_path):
+    status, output = export("--module", "user_nets:unsupported", "--dataset", "cifar10", "--out", "net.h5")
+    assert status == 1
+    assert output.strip() == "ftcnn.export: error: layer3.0.se: AdaptiveMaxPool2d is not supported"
+    assert not (tmp_path / "net.h5").exists()
+
+
+def test_verification_catches_a_wrong_export(nets, tmp_path):
+    """The architecture with one ReLU left out (the mistake a hand-written JSON made) fails the check, and a
+    failed export leaves an existing file alone."""
+    net = nets.custom()
+    arch, state = trace.trace(net, [3, 32, 32])
+    dropped = next(i for i, layer in enumerate(arch["layers"]) if layer["name"] == "relu_4")
+    removed = arch["layers"].pop(dropped)
+    for layer in arch["layers"]:
+        layer["inputs"] = [removed["inputs"][0] if i == removed["name"] else i for i in layer["inputs"]]
+    wrong = tmp_path / "wrong.h5"
+    model_file.save_model(wrong, state, arch, "cifar10", [str(i) for i in range(10)], [0.5] * 3, [0.25] * 3,
+                          {"source": "test"})
+    preprocessing = {"scale": model_file.PIXEL_SCALE, "mean": [0.5] * 3, "std": [0.25] * 3}
+    with pytest.raises(verify.VerificationError, match="does not compute what the module computes"):
+        verify.verify(wrong, net, preprocessing)
+    # The right architecture passes the same check.
+    model_file.save_model(wrong, state, trace.trace(net, [3, 32, 32])[0], "cifar10", [str(i) for i in range(10)],
+                          [0.5] * 3, [0.25] * 3, {"source": "test"})
+    assert verify.verify(wrong, net, preprocessing)["differing_predictions"] == 0
+
+
+def test_a_failed_export_overwrites_nothing(nets, tmp_path):
+    (tmp_path / "net.h5").write_bytes(b"the user's earlier file")
+    status, _ = export("--module", "user_nets:unsupported", "--dataset", "cifar10", "--out", "net.h5")
+    assert status == 1
+    assert (tmp_path / "net.h5").read_bytes() == b"the user's earlier file"
+    assert not list(tmp_path.glob("*.unverified"))
+
+
+def test_a_builtin_resnet20_state_dict_is_exported_and_verified(tmp_path):
+    torch.manual_seed(1)
+    torch.save(models.build_module("resnet20").state_dict(), tmp_path / "resnet20.pt")
+    status, output = export("--in", str(tmp_path / "resnet20.pt"), "--arch", "resnet20", "--dataset", "cifar10",
+                            "--out", str(tmp_path / "r20.h5"))
+    assert status == 0, output
+    assert provenance(tmp_path / "r20.h5")["verification"]["differing_predictions"] == 0
+
+
+@pytest.mark.parametrize("name, refusal", [
+    ("model.onnx", b"\x08\x07\x12\x07pytorch"),
+    ("model.safetensors", b"\x10\x00\x00\x00\x00\x00\x00\x00{}"),
+])
+def test_foreign_files_are_named(tmp_path, name, refusal):
+    (tmp_path / name).write_bytes(refusal)
+    status, output = export("--in", str(tmp_path / name), "--dataset", "cifar10", "--out", str(tmp_path / "x.h5"))
+    assert status == 1
+    assert ("ONNX" if name.endswith("onnx") else "SafeTensors") in output
+
+
+def test_torchvision_resnet18_is_exported_and_verified(tmp_path):
+    torchvision = pytest.importorskip("torchvision")
+    torch.manual_seed(0)
+    torch.save(torchvision.models.resnet18(num_classes=10), tmp_path / "resnet18.pt")
+    status, output = export("--in", str(tmp_path / "resnet18.pt"), "--dataset", "cifar10",
+                            "--out", str(tmp_path / "resnet18.h5"))
+    assert status == 0, output
+    assert "69 layers" in output
+
+
+def test_mobilenet_v2_names_what_it_lacks(tmp_path):
+    torchvision = pytest.importorskip("torchvision")
+    torch.save(torchvision.models.mobilenet_v2(num_classes=10), tmp_path / "mnv2.pt")
+    status, output = export("--in", str(tmp_path / "mnv2.pt"), "--dataset", "cifar10",
+                            "--out", str(tmp_path / "mnv2.h5"))
+    assert status == 1
+    assert "features.0.2: ReLU6 is not supported" in output
