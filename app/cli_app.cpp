@@ -43,6 +43,10 @@ std::unique_ptr<CLI::App> make_app() {
 
 int run(int argc, char** argv) {
   const std::unique_ptr<CLI::App> app = make_app();
+  // Before or after the subcommand (fallthrough): errors then name the source line that raised them.
+  bool verbose = false;
+  app->add_flag("--verbose", verbose, "errors also name the source location that raised them");
+  for (CLI::App* sub : app->get_subcommands({})) sub->fallthrough();
   const auto is_subcommand = [&app](const std::string& name) {
     for (const CLI::App* sub : app->get_subcommands({})) {
       if (sub->get_name() == name) return true;
@@ -69,7 +73,11 @@ int run(int argc, char** argv) {
     fmt::print(stderr, "ftcnn: {}\n", e.what());
     return e.exit_status();
   } catch (const Error& e) {
-    fmt::print(stderr, "ftcnn: error: {}\n", e.what());
+    if (verbose && !e.where().empty()) {
+      fmt::print(stderr, "ftcnn: error: {} [{}]\n", e.what(), e.where());
+    } else {
+      fmt::print(stderr, "ftcnn: error: {}\n", e.what());
+    }
     return 1;
   } catch (const std::bad_alloc&) {
     // Sizes from files and flags are checked before they are allocated; what is left is a machine (or a

@@ -5,7 +5,7 @@
 namespace ftcnn {
 
 void throw_error(const char* file, int line, const std::string& message) {
-  throw Error(fmt::format("{} [{}:{}]", message, file, line));
+  throw Error(message, fmt::format("{}:{}", file, line));
 }
 
 void warn(const std::string& message) noexcept {

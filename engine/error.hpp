@@ -1,8 +1,9 @@
 // ftcnn's one exception type and the prefixed checking macros.
 //
 // Every failure, internal or caused by user input, is an ftcnn::Error whose message says what is wrong and
-// where (the file, dataset, flag or layer), followed by the source location in brackets. Messages are built
-// with fmt. Destructors never throw: they log through report_in_destructor() instead.
+// where (the file, dataset, flag or layer); the source location of the check is kept beside it (`where`),
+// for `--verbose`, not in the message. Messages are built with fmt. Destructors never throw: they log
+// through report_in_destructor() instead.
 #pragma once
 
 #include <stdexcept>
@@ -14,7 +15,13 @@ namespace ftcnn {
 
 class Error : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit Error(const std::string& message, std::string where = "")
+      : std::runtime_error(message), where_(std::move(where)) {}
+  // "file:line" of the check that failed; "" when not known.
+  const std::string& where() const { return where_; }
+
+ private:
+  std::string where_;
 };
 
 [[noreturn]] void throw_error(const char* file, int line, const std::string& message);

@@ -58,6 +58,46 @@ TEST_CASE("a file that is not HDF5 is named", "[bad-input]") {
   expect_one_line_error(run_ftcnn("info --model " + dir.file("absent.h5")), "absent.h5: no such file");
 }
 
+TEST_CASE("PyTorch ONNX and SafeTensors files are named with the command that converts them", "[bad-input]") {
+  test::TempDir dir;
+  struct Case {
+    const char* file;
+    std::string bytes;
+    const char* kind;
+  };
+  // Each file's first bytes as its tool writes them (hex escapes end where a literal ends).
+  const Case cases[] = {
+      {"resnet18.pt",
+       std::string("PK\x03\x04\x00\x00\x08\x08\x00"
+                   "archive/data.pkl",
+                   25),
+       "a PyTorch file"},
+      {"old.pth",
+       std::string("\x80\x02\x8a\x0a"
+                   "l\xfc\x9c"
+                   "F\xf9 j\xa8P",
+                   14),
+       "a PyTorch file"},
+      {"mobilenet_v2.onnx",
+       std::string("\x08\x07\x12\x07pytorch\x1a\x03"
+                   "1.13",
+                   17),
+       "an ONNX file"},
+      {"model.safetensors", std::string("\x40\x00\x00\x00\x00\x00\x00\x00{\"fc.weight\":{}}", 24),
+       "a SafeTensors file"},
+  };
+  for (const Case& c : cases) {
+    std::ofstream(dir.file(c.file), std::ios::binary) << c.bytes;
+    const test::CommandResult result = run_ftcnn("eval --data x --model " + dir.file(c.file));
+    expect_one_line_error(result, std::string(c.file) + ": " + c.kind);
+    CHECK(result.output.find("python3 -m ftcnn.export") != std::string::npos);
+    // Source locations only with --verbose.
+    CHECK(result.output.find(".cpp:") == std::string::npos);
+    CHECK(run_ftcnn("info --verbose --model " + dir.file(c.file)).output.find("model_file.cpp:") !=
+          std::string::npos);
+  }
+}
+
 TEST_CASE("a missing dataset and a wrong shape are named", "[bad-input]") {
   test::TempDir dir;
   write_state_dict(dir.file("missing.h5"), "small", "features.5.running_var");

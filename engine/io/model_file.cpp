@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/error.hpp"
+#include "engine/io/foreign_model.hpp"
 #include "engine/io/hdf5_file.hpp"
 #include "engine/io/json_fields.hpp"
 #include "models/architectures.hpp"
@@ -156,6 +157,8 @@ Model load_state_dict(const H5File& file, const std::string& arch_argument) {
 }  // namespace
 
 Model load_model(const std::string& path, const std::string& arch) {
+  const std::string foreign = foreign_model_problem(path);
+  FT_CHECK(foreign.empty(), "{}", foreign);
   const H5File file = H5File::open_read(path);
   const std::string format = file.string_attribute("format").value_or("");
   Model model;
