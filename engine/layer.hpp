@@ -25,6 +25,7 @@
 #include "engine/model_spec.hpp"
 #include "engine/parameter_store.hpp"
 #include "engine/tensor.hpp"
+#include "kernels/activation_rules.hpp"
 
 namespace ftcnn {
 
@@ -106,13 +107,13 @@ enum class ReverseRule {
   weighted_conv,    // conv2d: keeps the input; weight-gradient norms per output channel, dx = W^T dy (col2im)
   weighted_linear,  // linear: keeps the input (and |x|^2); norms per output row, dx = dy W
   scale_channels,   // batchnorm2d (inference): dx = dy * gamma / sqrt(var + eps), per channel
-  mask_positive,    // relu: keeps input > 0; dx = dy where it was
-  to_argmax,        // maxpool2d: keeps each window's first maximum; dx gets dy there
-  spread_average,   // avgpool2d, global_avgpool: dx gets dy / (kh * kw) over each window, padding counted
-  identity,         // flatten, dropout: dx = dy
-  sum_fan_out,      // add: every input gets dy
-  split_channels,   // concat: each input gets its own channels of dy
-  unsupported,      // edac, tmr_vote: refused (score the unhardened model)
+  gate,  // relu, relu6, leaky_relu: keeps where the input passes (gate()); dx = dy there, dy * leak elsewhere
+  to_argmax,       // maxpool2d: keeps each window's first maximum; dx gets dy there
+  spread_average,  // avgpool2d, global_avgpool: dx gets dy / (kh * kw) over each window, padding counted
+  identity,        // flatten, dropout: dx = dy
+  sum_fan_out,     // add: every input gets dy
+  split_channels,  // concat: each input gets its own channels of dy
+  unsupported,     // edac, tmr_vote: refused (score the unhardened model)
 };
 
 class Layer {
@@ -135,6 +136,9 @@ class Layer {
   virtual void declare_parameters(ParameterStore& store);
   // Output shape for an input shape (batch included); throws naming the layer when the input does not fit.
   virtual Shape output_shape(const Shape& input) const = 0;
+  // The pass-through set and leak of an activation whose reverse rule is `gate`
+  // (kernels/activation_rules.hpp).
+  virtual kernels::Gate gate() const { return {}; }
   // The window (kernel, stride, padding) that a pooling op's reverse rule walks for `input`: the spec's own,
   // or, for an op whose window is the whole plane, the one this input gives.
   virtual LayerSpec window_spec(const Shape& /*input*/) const { return spec_; }

@@ -10,9 +10,11 @@
 #include "engine/layers/edac.hpp"
 #include "engine/layers/flatten.hpp"
 #include "engine/layers/global_avgpool.hpp"
+#include "engine/layers/leaky_relu.hpp"
 #include "engine/layers/linear.hpp"
 #include "engine/layers/maxpool2d.hpp"
 #include "engine/layers/relu.hpp"
+#include "engine/layers/relu6.hpp"
 #include "engine/layers/tmr_vote.hpp"
 
 namespace ftcnn {
@@ -27,9 +29,9 @@ constexpr OpType op() {
 
 // One line per op (test/test_models.cpp checks that every LayerType is here once).
 const OpType kOps[] = {
-    op<Conv2d>(),    op<Linear>(),        op<BatchNorm2d>(), op<Relu>(),    op<MaxPool2d>(),
-    op<AvgPool2d>(), op<GlobalAvgPool>(), op<Flatten>(),     op<Dropout>(), op<Add>(),
-    op<Concat>(),    op<Edac>(),          op<TmrVote>(),
+    op<Conv2d>(),    op<Linear>(),    op<BatchNorm2d>(), op<Relu>(),          op<Relu6>(),
+    op<LeakyRelu>(), op<MaxPool2d>(), op<AvgPool2d>(),   op<GlobalAvgPool>(), op<Flatten>(),
+    op<Dropout>(),   op<Add>(),       op<Concat>(),      op<Edac>(),          op<TmrVote>(),
 };
 
 }  // namespace

@@ -20,6 +20,8 @@ enum class LayerType {
   linear,
   batchnorm2d,
   relu,
+  relu6,       // min(max(x, 0), 6) (nn.ReLU6)
+  leaky_relu,  // x > 0 ? x : x * negative_slope (nn.LeakyReLU)
   maxpool2d,
   avgpool2d,
   global_avgpool,  // mean of every channel's plane: [N, C, H, W] -> [N, C, 1, 1] (nn.AdaptiveAvgPool2d(1))
@@ -63,8 +65,9 @@ struct LayerSpec {
   std::array<int64_t, 2> kernel{1, 1};
   std::array<int64_t, 2> stride{1, 1};
   std::array<int64_t, 2> padding{0, 0};
-  bool bias = true;   // conv2d / linear
-  double eps = 1e-5;  // batchnorm2d
+  bool bias = true;              // conv2d / linear
+  double eps = 1e-5;             // batchnorm2d
+  double negative_slope = 0.01;  // leaky_relu
   // edac / tmr_vote: in_channels = out_channels + copies x copied.size(). `copied` lists the original
   // channels that have copies, in copy order (JSON "duplicated" for edac, "triplicated" for tmr_vote).
   std::vector<int64_t> copied;

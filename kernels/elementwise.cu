@@ -17,6 +17,20 @@ __global__ void relu_kernel(const float* in, float* out, int64_t count) {
   }
 }
 
+__global__ void relu6_kernel(const float* in, float* out, int64_t count) {
+  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < count; i += stride) {
+    relu6_body(in, out, i);
+  }
+}
+
+__global__ void leaky_relu_kernel(const float* in, float* out, int64_t count, float slope) {
+  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < count; i += stride) {
+    leaky_relu_body(in, out, slope, i);
+  }
+}
+
 __global__ void add_kernel(const float* a, const float* b, float* out, int64_t count) {
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < count; i += stride) {
@@ -64,6 +78,16 @@ dim3 to_dim3(GridShape g) {
 void launch_relu(const float* in, float* out, int64_t count, cudaStream_t stream) {
   if (count <= 0) return;
   relu_kernel<<<grid_blocks(count, 4), kBlockThreads, 0, stream>>>(in, out, count);
+}
+
+void launch_relu6(const float* in, float* out, int64_t count, cudaStream_t stream) {
+  if (count <= 0) return;
+  relu6_kernel<<<grid_blocks(count, 4), kBlockThreads, 0, stream>>>(in, out, count);
+}
+
+void launch_leaky_relu(const float* in, float* out, int64_t count, float slope, cudaStream_t stream) {
+  if (count <= 0) return;
+  leaky_relu_kernel<<<grid_blocks(count, 4), kBlockThreads, 0, stream>>>(in, out, count, slope);
 }
 
 void launch_add(const float* a, const float* b, float* out, int64_t count, cudaStream_t stream) {

@@ -20,6 +20,11 @@ namespace ftcnn::kernels {
 // allowed.
 void launch_relu(const float* in, float* out, int64_t count, cudaStream_t stream);
 
+// out[i] = relu6_apply(in[i]) / leaky_relu_apply(in[i], slope) (kernels/activation_rules.hpp) for
+// i < count; in == out is allowed.
+void launch_relu6(const float* in, float* out, int64_t count, cudaStream_t stream);
+void launch_leaky_relu(const float* in, float* out, int64_t count, float slope, cudaStream_t stream);
+
 // out[i] = a[i] + b[i] for i < count: one step of an add node. a == out is allowed.
 void launch_add(const float* a, const float* b, float* out, int64_t count, cudaStream_t stream);
 

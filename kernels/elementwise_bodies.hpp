@@ -11,6 +11,7 @@
 
 #include <cstdint>
 
+#include "kernels/activation_rules.hpp"
 #include "kernels/batchnorm_rules.hpp"
 #include "kernels/host_device.hpp"
 
@@ -43,6 +44,16 @@ FT_KERNEL_HD int64_t channel_major_index(int64_t j, int64_t c, int64_t channels,
 // relu_kernel, index i: out[i] = max(in[i], 0), NaN and -0 kept. in == out allowed.
 FT_KERNEL_HD void relu_body(const float* in, float* out, int64_t i) {
   out[i] = relu_apply(in[i]);
+}
+
+// relu6_kernel, index i (kernels/activation_rules.hpp). in == out allowed.
+FT_KERNEL_HD void relu6_body(const float* in, float* out, int64_t i) {
+  out[i] = relu6_apply(in[i]);
+}
+
+// leaky_relu_kernel, index i. in == out allowed.
+FT_KERNEL_HD void leaky_relu_body(const float* in, float* out, float slope, int64_t i) {
+  out[i] = leaky_relu_apply(in[i], slope);
 }
 
 // add_kernel, index i: one step of an add node's running sum (a, out may alias).

@@ -31,6 +31,9 @@ CASES = [
     ("batchnorm2d_eps1e-5", fm.batchnorm2d("features.0", 6, 1e-5), [6, 7, 5], 3, "normal"),
     ("batchnorm2d_eps1e-3", fm.batchnorm2d("features.0", 6, 1e-3), [6, 7, 5], 3, "normal"),
     ("relu_mixed", fm.simple("features.0", "relu"), [5, 7, 3], 3, "with_zeros"),
+    # Values around 0 and 6, exact zeros and sixes: both clamps and both ends of the pass-through range.
+    ("relu6_mixed", fm.simple("features.0", "relu6"), [5, 7, 3], 3, "around_six"),
+    ("leaky_relu_0.2", fm.leaky_relu("features.0", 0.2), [5, 7, 3], 3, "with_zeros"),
     # 9 rows: floor mode drops the last row.
     ("maxpool2d_2x2_s2", fm.pool2d("features.0", "maxpool2d", 2, 2), [3, 9, 10], 2, "normal"),
     # All-negative input: a padding treated as 0 instead of -inf would win the edge windows.
@@ -66,6 +69,10 @@ def make_input(shape, batch, kind):
     x = torch.randn(batch, *shape)
     if kind == "with_zeros":
         x[x.abs() < 0.3] = 0.0  # exact zeros among positives and negatives
+    elif kind == "around_six":
+        x = x * 5.0
+        x[x.abs() < 0.5] = 0.0
+        x[(x - 6.0).abs() < 0.5] = 6.0
     elif kind == "negative":
         x = -1.0 - x.abs()
     return x

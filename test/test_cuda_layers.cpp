@@ -95,10 +95,12 @@ TEST_CASE("batchnorm2d on CUDA is bit-identical to the CPU", "[cuda][batchnorm2d
   check_fixtures({"batchnorm2d_eps1e-5.h5", "batchnorm2d_eps1e-3.h5"}, 0.0, 0.0);
 }
 
-TEST_CASE("relu, flatten and dropout on CUDA are bit-identical to the CPU",
+TEST_CASE("relu, relu6, leaky_relu, flatten and dropout on CUDA are bit-identical to the CPU",
           "[cuda][relu][flatten][dropout]") {
   if (skip_without_gpu()) return;
-  check_fixtures({"relu_mixed.h5", "flatten_4x3x5.h5", "dropout_identity.h5"}, 0.0, 0.0);
+  check_fixtures(
+      {"relu_mixed.h5", "relu6_mixed.h5", "leaky_relu_0.2.h5", "flatten_4x3x5.h5", "dropout_identity.h5"},
+      0.0, 0.0);
 }
 
 TEST_CASE("maxpool2d and avgpool2d on CUDA are bit-identical to the CPU", "[cuda][maxpool2d][avgpool2d]") {
@@ -122,6 +124,8 @@ TEST_CASE("CUDA layers put NaN and Inf exactly where the CPU does", "[cuda][nan]
   };
   const Case cases[] = {
       {"relu_mixed.h5", 0.05, 0.0, 0.0},
+      {"relu6_mixed.h5", 0.05, 0.0, 0.0},
+      {"leaky_relu_0.2.h5", 0.05, 0.0, 0.0},
       {"maxpool2d_2x2_s2.h5", 0.05, 0.0, 0.0},
       {"maxpool2d_3x3_s2_p1.h5", 0.05, 0.0, 0.0},
       {"avgpool2d_3x3_s2_p1.h5", 0.05, 0.0, 0.0},

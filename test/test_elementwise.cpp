@@ -1,5 +1,5 @@
-// relu, flatten and dropout: PyTorch fixtures, plus NaN handling (a NaN must survive so that a corrupted
-// activation reaches the logits and counts as a DUE).
+// relu, relu6, leaky_relu, flatten and dropout: PyTorch fixtures, plus NaN handling (a NaN must survive so
+// that a corrupted activation reaches the logits and counts as a DUE).
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -15,6 +15,43 @@ TEST_CASE("relu, flatten and dropout match PyTorch exactly", "[relu][flatten][dr
     INFO(c.message);
     CHECK(c.ok);
   }
+}
+
+TEST_CASE("relu6 and leaky_relu match PyTorch exactly", "[relu6][leaky_relu]") {
+  for (const char* name : {"relu6_mixed.h5", "leaky_relu_0.2.h5"}) {
+    const test::Comparison c = test::check_fixture(name, Device::cpu, 0.0, 0.0);
+    INFO(c.message);
+    CHECK(c.ok);
+  }
+}
+
+TEST_CASE("relu6 and leaky_relu keep NaN and treat infinities as PyTorch", "[relu6][leaky_relu]") {
+  const float inf = std::numeric_limits<float>::infinity();
+  const Tensor input(Shape{1, 5}, {std::nanf(""), -inf, inf, -2.0f, -0.0f});
+  ModelSpec spec;
+  spec.arch = "test";
+  spec.input = Shape{5};
+  spec.layers.push_back(simple_spec("relu6", LayerType::relu6));
+  Graph relu6(spec);
+  const Tensor six = test::run_graph(relu6, Device::cpu, input);
+  CHECK(std::isnan(six[0]));
+  CHECK(six[1] == 0.0f);
+  CHECK(six[2] == 6.0f);
+  CHECK(six[3] == 0.0f);
+  CHECK(std::signbit(six[4]));  // -0 kept, as torch.clamp
+  LayerSpec leaky = simple_spec("leaky", LayerType::leaky_relu);
+  leaky.negative_slope = 0.25;
+  spec.layers = {leaky};
+  Graph leaky_graph(spec);
+  const Tensor out = test::run_graph(leaky_graph, Device::cpu, input);
+  CHECK(std::isnan(out[0]));
+  CHECK(out[1] == -inf);
+  CHECK(out[2] == inf);
+  CHECK(out[3] == -0.5f);
+  CHECK(std::signbit(out[4]));
+  leaky.negative_slope = std::nan("");
+  spec.layers = {leaky};
+  CHECK_THROWS_WITH(Graph(spec), Catch::Contains("leaky") && Catch::Contains("negative_slope"));
 }
 
 TEST_CASE("relu keeps NaN and clamps -Inf", "[relu]") {

@@ -386,6 +386,25 @@ TEST_CASE("relu_kernel body", "[kernels][relu]") {
   CHECK(k::relu_apply(-kInf) == 0.0f);
 }
 
+TEST_CASE("relu6_kernel and leaky_relu_kernel bodies", "[kernels][relu6][leaky_relu]") {
+  for (const int64_t count : {int64_t{1}, int64_t{257}, int64_t{1031}}) {
+    std::vector<float> in = values(count, 12, true);
+    for (size_t i = 0; i < in.size(); i += 5) in[i] *= 9.0f;  // beyond 6 too
+    std::vector<float> six(in.size(), 7.0f), leaky(in.size(), 7.0f);
+    grid_stride(count, k::grid_blocks(count, 4), [&](int64_t i) {
+      k::relu6_body(in.data(), six.data(), i);
+      k::leaky_relu_body(in.data(), leaky.data(), 0.3f, i);
+    });
+    require_same_bits(six,
+                      to_vector(run_single_layer(simple_spec("r6", LayerType::relu6), Shape{count}, in, 1)));
+    LayerSpec spec = simple_spec("lr", LayerType::leaky_relu);
+    spec.negative_slope = 0.3;
+    require_same_bits(leaky, to_vector(run_single_layer(spec, Shape{count}, in, 1)));
+  }
+  CHECK(k::relu6_apply(kInf) == 6.0f);
+  CHECK(std::isnan(k::leaky_relu_apply(kNaN, 0.5f)));
+}
+
 TEST_CASE("add_kernel body", "[kernels][add]") {
   // An add node of three inputs runs out = in0 + in1, then out = out + in2 (out aliasing the running sum).
   // Its three inputs here are three pass-through nodes of the one model input x: (x + x) + x.
@@ -806,15 +825,23 @@ TEST_CASE("tmr_vote_kernel body", "[kernels][edac][tmr]") {
 
 // --- vulnerability_kernels.cu ---
 
-TEST_CASE("positive_mask_kernel body", "[kernels][vulnerability]") {
-  const std::vector<float> in = values(1031, 21, true);
-  std::vector<uint8_t> mask(in.size(), 7);
-  grid_stride(static_cast<int64_t>(in.size()), k::grid_blocks(1031),
-              [&](int64_t i) { k::positive_mask_body(in.data(), mask.data(), i); });
-  for (size_t i = 0; i < in.size(); ++i) REQUIRE(mask[i] == (in[i] > 0.0f ? 1 : 0));
-  CHECK(k::positive_mask(kNaN) == 0);
-  CHECK(k::positive_mask(-0.0f) == 0);
-  CHECK(k::positive_mask(1e-45f) == 1);
+TEST_CASE("gate_mask_kernel body", "[kernels][vulnerability]") {
+  std::vector<float> in = values(1031, 21, true);
+  for (size_t i = 0; i < in.size(); i += 7) in[i] *= 8.0f;  // beyond 6 too
+  const k::Gate relu{}, relu6{0.0f, true, 6.0f, 0.0f};
+  for (const k::Gate& gate : {relu, relu6}) {
+    std::vector<uint8_t> mask(in.size(), 7);
+    grid_stride(static_cast<int64_t>(in.size()), k::grid_blocks(1031),
+                [&](int64_t i) { k::gate_mask_body(in.data(), mask.data(), gate, i); });
+    for (size_t i = 0; i < in.size(); ++i)
+      REQUIRE(mask[i] == (in[i] > 0.0f && (!gate.bounded || in[i] < 6.0f) ? 1 : 0));
+  }
+  CHECK(k::gate_mask(kNaN, relu) == 0);
+  CHECK(k::gate_mask(-0.0f, relu) == 0);
+  CHECK(k::gate_mask(1e-45f, relu) == 1);
+  CHECK(k::gate_mask(kInf, relu) == 1);   // PyTorch's threshold backward passes +Inf
+  CHECK(k::gate_mask(6.0f, relu6) == 0);  // hardtanh backward: the ends do not pass
+  CHECK(k::gate_mask(5.999999f, relu6) == 1);
 }
 
 TEST_CASE("maxpool2d_argmax_kernel body", "[kernels][vulnerability]") {
@@ -877,23 +904,30 @@ TEST_CASE("scale_channels_kernel body", "[kernels][vulnerability]") {
   }
 }
 
-TEST_CASE("relu_backward_kernel body", "[kernels][vulnerability]") {
+TEST_CASE("gate_backward_kernel body", "[kernels][vulnerability]") {
   const int64_t size = 37, recorded = 4;
   const std::vector<int64_t> source{2, 2, 0, 3, 1, 2};
   const int64_t examples = static_cast<int64_t>(source.size());
   const std::vector<float> recorded_in = values(recorded * size, 41, true);
   std::vector<uint8_t> mask(recorded_in.size());
-  for (size_t i = 0; i < mask.size(); ++i) mask[i] = k::positive_mask(recorded_in[i]);
-  const std::vector<float> grad = values(examples * size, 42, true);
-  std::vector<float> body = grad;
-  grid_stride(examples * size, k::grid_blocks(examples * size),
-              [&](int64_t i) { k::relu_backward_body(body.data(), mask.data(), source.data(), size, i); });
-  std::vector<float> expected = grad;
-  for (int64_t e = 0; e < examples; ++e)
-    for (int64_t j = 0; j < size; ++j)
-      if (!(recorded_in[static_cast<size_t>(source[static_cast<size_t>(e)] * size + j)] > 0.0f))
-        expected[static_cast<size_t>(e * size + j)] = 0.0f;
-  require_same_bits(body, expected);
+  for (size_t i = 0; i < mask.size(); ++i) mask[i] = k::gate_mask(recorded_in[i], k::Gate{});
+  std::vector<float> grad = values(examples * size, 42, true);
+  grad[5] = kInf;  // a leak of 0 gives exactly 0, not Inf * 0
+  for (const float leak : {0.0f, 0.125f}) {
+    std::vector<float> body = grad;
+    grid_stride(examples * size, k::grid_blocks(examples * size), [&](int64_t i) {
+      k::gate_backward_body(body.data(), mask.data(), source.data(), size, leak, i);
+    });
+    std::vector<float> expected = grad;
+    for (int64_t e = 0; e < examples; ++e)
+      for (int64_t j = 0; j < size; ++j)
+        if (!(recorded_in[static_cast<size_t>(source[static_cast<size_t>(e)] * size + j)] > 0.0f)) {
+          float& g = expected[static_cast<size_t>(e * size + j)];
+          g = leak == 0.0f ? 0.0f : g * leak;
+        }
+    INFO("leak " << leak);
+    require_same_bits(body, expected);
+  }
 }
 
 TEST_CASE("outputs_holding against the windows", "[kernels][vulnerability]") {

@@ -12,7 +12,8 @@ class Relu final : public Layer {
   static constexpr const char* kTypeName = "relu";
   explicit Relu(LayerSpec spec) : Layer(std::move(spec)) {}
   ChannelMap channel_map() const override { return ChannelMap::passes; }
-  ReverseRule reverse_rule() const override { return ReverseRule::mask_positive; }
+  ReverseRule reverse_rule() const override { return ReverseRule::gate; }
+  kernels::Gate gate() const override { return {}; }  // passes above 0, nothing below
   Shape output_shape(const Shape& input) const override { return input; }
   bool in_place() const override { return true; }
   // Joins an epilogue that holds no ReLU yet (after a BatchNorm or alone).

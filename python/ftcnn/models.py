@@ -61,8 +61,12 @@ def pool2d(name, kind, kernel, stride, padding=0, inputs=None):
 
 
 def simple(name, kind, inputs=None):
-    assert kind in ("relu", "flatten", "dropout", "global_avgpool")
+    assert kind in ("relu", "relu6", "flatten", "dropout", "global_avgpool")
     return _with({"name": name, "type": kind}, inputs)
+
+
+def leaky_relu(name, negative_slope=0.01, inputs=None):
+    return _with({"name": name, "type": "leaky_relu", "negative_slope": float(negative_slope)}, inputs)
 
 
 def add(name, inputs):
@@ -294,7 +298,7 @@ def infer_shapes(arch):
             if not shape or shape[0] != layer["in"] or layer["in"] != layer["out"] + copies:
                 raise ValueError(f"{where}: expects {layer['out']} channels + {copies} copies")
             shape = [layer["out"], *shape[1:]]
-        elif kind not in ("relu", "dropout"):
+        elif kind not in ("relu", "relu6", "leaky_relu", "dropout"):
             raise ValueError(f"layer '{name}': unknown type '{kind}'")
         outputs[name] = shape
         shapes.append(list(shape))
@@ -408,6 +412,10 @@ def _make_layer(layer, dropout_p):
         return nn.AdaptiveAvgPool2d(1)
     if kind == "relu":
         return nn.ReLU()
+    if kind == "relu6":
+        return nn.ReLU6()
+    if kind == "leaky_relu":
+        return nn.LeakyReLU(layer["negative_slope"])
     if kind == "flatten":
         return nn.Flatten(1)
     if kind == "dropout":

@@ -6,7 +6,7 @@ state_dict under the architecture's layer names. Layers that hold parameters kee
 module that makes them (a functional `x + y` inside `layer1.0` becomes "layer1.0.add").
 
 Supported: Conv2d (groups 1, dilation 1, zero padding), Linear, BatchNorm2d (running statistics), ReLU
-(module, F.relu, torch.relu, .relu()), MaxPool2d / F.max_pool2d (dilation 1, floor mode), AvgPool2d /
+(module, F.relu, torch.relu, .relu()), ReLU6 and LeakyReLU (modules and functions), MaxPool2d / F.max_pool2d (dilation 1, floor mode), AvgPool2d /
 F.avg_pool2d (count_include_pad, floor mode), AdaptiveAvgPool2d / F.adaptive_avg_pool2d to 1x1 (or to a size
 that divides the input), Flatten / torch.flatten / .view / .reshape to [N, features], Dropout (the identity
 at inference), Identity, `+` / torch.add of two tensors, torch.cat along channels. Anything else is refused
@@ -193,6 +193,10 @@ class _Translator:
             self.state[f"{name}.running_var"] = m.running_var.detach()
         elif type(m) is nn.ReLU:
             self._emit(node, models.simple(name, "relu", inputs=source))
+        elif type(m) is nn.ReLU6:
+            self._emit(node, models.simple(name, "relu6", inputs=source))
+        elif type(m) is nn.LeakyReLU:
+            self._emit(node, models.leaky_relu(name, m.negative_slope, inputs=source))
         elif type(m) in (nn.Dropout, nn.Dropout2d):
             self._emit(node, models.simple(name, "dropout", inputs=source))
         elif type(m) is nn.MaxPool2d:
@@ -268,6 +272,13 @@ class _Translator:
         elif target in (F.relu, torch.relu, "relu", "relu_"):
             self._emit(node, models.simple(self._name(base.replace(label, "relu")), "relu",
                                            inputs=self._input(node, first)))
+        elif target is F.relu6:
+            self._emit(node, models.simple(self._name(base.replace(label, "relu6")), "relu6",
+                                           inputs=self._input(node, first)))
+        elif target in (F.leaky_relu, "leaky_relu"):
+            slope = _call_arguments(node, ("input", "negative_slope"), {"negative_slope": 0.01})["negative_slope"]
+            self._emit(node, models.leaky_relu(self._name(base.replace(label, "leaky_relu")), slope,
+                                               inputs=self._input(node, first)))
         elif target in (torch.cat, torch.concat):
             arguments = _call_arguments(node, ("tensors", "dim"), {"dim": 0})
             tensors = arguments["tensors"]

@@ -104,6 +104,25 @@ NETS = textwrap.dedent('''
         return net
 
 
+    class Activations(nn.Module):
+        """ReLU6 and LeakyReLU as modules and as functions."""
+
+        def __init__(self):
+            super().__init__()
+            self.conv1, self.act1 = nn.Conv2d(3, 8, 3, padding=1), nn.ReLU6()
+            self.conv2, self.act2 = nn.Conv2d(8, 8, 3, stride=2, padding=1), nn.LeakyReLU(0.2)
+            self.fc = nn.Linear(8 * 16 * 16, 10)
+
+        def forward(self, x):
+            x = F.relu6(self.act1(self.conv1(x)))
+            x = F.leaky_relu(self.act2(self.conv2(x)), negative_slope=0.05)
+            return self.fc(torch.flatten(x, 1))
+
+
+    def activations():
+        return _seeded(Activations)
+
+
     def custom():
         return _seeded(Custom)
 
@@ -138,7 +157,7 @@ def provenance(path):
         return json.loads(f.attrs["provenance"])
 
 
-@pytest.mark.parametrize("factory, layers", [("custom", 19), ("residual", 22)])
+@pytest.mark.parametrize("factory, layers", [("custom", 19), ("residual", 22), ("activations", 8)])
 def test_a_module_is_traced_written_and_verified(nets, tmp_path, factory, layers):
     status, output = export("--module", f"user_nets:{factory}", "--dataset", "cifar10", "--out", "net.h5")
     assert status == 0, output
@@ -250,4 +269,4 @@ def test_mobilenet_v2_names_what_it_lacks(tmp_path):
     status, output = export("--in", str(tmp_path / "mnv2.pt"), "--dataset", "cifar10",
                             "--out", str(tmp_path / "mnv2.h5"))
     assert status == 1
-    assert "features.0.2: ReLU6 is not supported" in output
+    assert "features.1.conv.0.0: Conv2d with groups=32 is not supported" in output
