@@ -60,6 +60,10 @@ std::vector<const LayerSpec*> protected_layers(const ModelSpec& spec) {
     FT_CHECK(l.type != LayerType::edac && l.type != LayerType::tmr_vote,
              "layer {} is a {} layer: the model is hardened already", l.name, layer_type_name(l.type));
     if (l.type == LayerType::conv2d || l.type == LayerType::linear) layers.push_back(&l);
+    FT_CHECK(l.groups == 1,
+             "layer {} is a grouped convolution (groups = {}): hardening and pruning do not support grouped "
+             "convolutions yet",
+             l.name, l.groups);
   }
   FT_CHECK(!layers.empty(), "architecture '{}' has no conv2d or linear layer to harden", spec.arch);
   return layers;

@@ -66,6 +66,7 @@ struct LayerSpec {
   std::array<int64_t, 2> stride{1, 1};
   std::array<int64_t, 2> padding{0, 0};
   bool bias = true;              // conv2d / linear
+  int64_t groups = 1;            // conv2d: input and output channels split into this many groups
   double eps = 1e-5;             // batchnorm2d
   double negative_slope = 0.01;  // leaky_relu
   // edac / tmr_vote: in_channels = out_channels + copies x copied.size(). `copied` lists the original

@@ -26,6 +26,10 @@ CASES = [
     ("conv2d_3x3_s2_p0", fm.conv2d("features.0", 3, 5, 3, 2, 0, bias=True), [3, 9, 14], 2, "normal"),
     ("conv2d_3x5_s2x1_p1x2", fm.conv2d("features.0", 3, 5, [3, 5], [2, 1], [1, 2], bias=True), [3, 11, 13], 2,
      "normal"),
+    # Grouped (2 groups of 3 -> 2 channels) and depthwise (groups = channels, MobileNet's 3x3 stride 2).
+    ("conv2d_groups2", fm.conv2d("features.0", 6, 4, 3, 1, 1, bias=True, groups=2), [6, 9, 8], 2, "normal"),
+    ("conv2d_depthwise_s2", fm.conv2d("features.0", 8, 8, 3, 2, 1, bias=False, groups=8), [8, 11, 10], 2,
+     "normal"),
     ("linear_bias", fm.linear("classifier.0", 37, 19, bias=True), [37], 5, "normal"),
     ("linear_nobias", fm.linear("classifier.0", 64, 10, bias=False), [64], 3, "normal"),
     ("batchnorm2d_eps1e-5", fm.batchnorm2d("features.0", 6, 1e-5), [6, 7, 5], 3, "normal"),

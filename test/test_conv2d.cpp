@@ -9,7 +9,8 @@ using namespace ftcnn;
 
 TEST_CASE("conv2d matches PyTorch", "[conv2d]") {
   for (const char* name : {"conv2d_3x3_s1_p1_bias.h5", "conv2d_5x5_s2_p2_nobias.h5", "conv2d_11x11_s4_p5.h5",
-                           "conv2d_1x1_s1_p0.h5", "conv2d_3x3_s2_p0.h5", "conv2d_3x5_s2x1_p1x2.h5"}) {
+                           "conv2d_1x1_s1_p0.h5", "conv2d_3x3_s2_p0.h5", "conv2d_3x5_s2x1_p1x2.h5",
+                           "conv2d_groups2.h5", "conv2d_depthwise_s2.h5"}) {
     const test::Comparison c = test::check_fixture(name, Device::cpu, 1e-5, 1e-4);
     INFO(c.message);
     CHECK(c.ok);
@@ -51,6 +52,26 @@ TEST_CASE("conv2d is exact on small integers against a naive reference", "[conv2
       }
     }
   }
+}
+
+TEST_CASE("grouped conv2d: the weight holds in / groups input channels, and groups must divide", "[conv2d]") {
+  ModelSpec spec;
+  spec.arch = "test";
+  spec.input = Shape{6, 5, 5};
+  LayerSpec conv = conv2d_spec("conv", 6, 4, 3, 1, 1, false);
+  conv.groups = 2;
+  spec.layers = {conv};
+  Graph graph(spec);
+  CHECK(graph.parameters().info(graph.parameters().find("conv.weight")).shape == Shape{4, 3, 3, 3});
+  CHECK(graph.macs_per_item() == 4 * 25 * 3 * 9);
+  // Group 1 sees only channels 3-5: an input that is zero there gives the bias-free group 1 zeros.
+  Tensor input(Shape{1, 6, 5, 5});
+  for (int64_t i = 0; i < 3 * 25; ++i) input[i] = 1.0f;
+  const Tensor out = test::run_graph(graph, Device::cpu, input);
+  for (int64_t i = 2 * 25; i < 4 * 25; ++i) REQUIRE(out[i] == 0.0f);
+  conv.groups = 4;  // does not divide 6
+  spec.layers = {conv};
+  CHECK_THROWS_WITH(Graph(spec), Catch::Contains("conv") && Catch::Contains("groups = 4"));
 }
 
 TEST_CASE("conv2d rejects inputs that do not fit", "[conv2d]") {

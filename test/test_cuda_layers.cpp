@@ -81,7 +81,8 @@ int64_t count_nonfinite(const Tensor& t) {
 TEST_CASE("conv2d on CUDA matches the CPU", "[cuda][conv2d]") {
   if (skip_without_gpu()) return;
   check_fixtures({"conv2d_3x3_s1_p1_bias.h5", "conv2d_5x5_s2_p2_nobias.h5", "conv2d_11x11_s4_p5.h5",
-                  "conv2d_1x1_s1_p0.h5", "conv2d_3x3_s2_p0.h5", "conv2d_3x5_s2x1_p1x2.h5"},
+                  "conv2d_1x1_s1_p0.h5", "conv2d_3x3_s2_p0.h5", "conv2d_3x5_s2x1_p1x2.h5",
+                  "conv2d_groups2.h5", "conv2d_depthwise_s2.h5"},
                  1e-5, 1e-4);
 }
 

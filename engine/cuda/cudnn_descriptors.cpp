@@ -24,13 +24,14 @@ FilterDescriptor::FilterDescriptor(int64_t out, int64_t in, int64_t kh, int64_t 
                                             cudnn_int(in), cudnn_int(kh), cudnn_int(kw)));
 }
 
-ConvolutionDescriptor::ConvolutionDescriptor(int64_t pad_h, int64_t pad_w, int64_t stride_h,
-                                             int64_t stride_w) {
+ConvolutionDescriptor::ConvolutionDescriptor(int64_t pad_h, int64_t pad_w, int64_t stride_h, int64_t stride_w,
+                                             int64_t groups) {
   FT_CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&handle_));
   FT_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(handle_, cudnn_int(pad_h), cudnn_int(pad_w),
                                                  cudnn_int(stride_h), cudnn_int(stride_w), 1, 1,
                                                  CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
   FT_CUDNN_CHECK(cudnnSetConvolutionMathType(handle_, CUDNN_FMA_MATH));
+  if (groups != 1) FT_CUDNN_CHECK(cudnnSetConvolutionGroupCount(handle_, cudnn_int(groups)));
 }
 
 }  // namespace ftcnn

@@ -55,7 +55,7 @@ class FilterDescriptor : public CudnnDescriptor<cudnnFilterDescriptor_t, cudnnDe
 class ConvolutionDescriptor
     : public CudnnDescriptor<cudnnConvolutionDescriptor_t, cudnnDestroyConvolutionDescriptor> {
  public:
-  ConvolutionDescriptor(int64_t pad_h, int64_t pad_w, int64_t stride_h, int64_t stride_w);
+  ConvolutionDescriptor(int64_t pad_h, int64_t pad_w, int64_t stride_h, int64_t stride_w, int64_t groups = 1);
 };
 
 }  // namespace ftcnn

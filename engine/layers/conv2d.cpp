@@ -15,17 +15,23 @@ void Conv2d::read_attributes(const nlohmann::json& j, LayerSpec& spec) {
   attributes::read_channels(j, spec);
   attributes::read_window(j, spec);
   attributes::read_bias(j, spec);
+  spec.groups = j.value("groups", int64_t{1});
 }
 
 void Conv2d::write_attributes(const LayerSpec& spec, nlohmann::json& j) {
   attributes::write_channels(spec, j);
   attributes::write_window(spec, j);
   attributes::write_bias(spec, j);
+  if (spec.groups != 1) j["groups"] = spec.groups;  // absent: 1, so ungrouped files keep their bytes
 }
 
 Conv2d::Conv2d(LayerSpec spec) : Layer(std::move(spec)) {
   const LayerSpec& s = spec_;
   if (s.in_channels <= 0 || s.out_channels <= 0) fail("channel counts must be positive");
+  if (s.groups < 1 || s.in_channels % s.groups != 0 || s.out_channels % s.groups != 0) {
+    fail(fmt::format("groups = {} must be positive and divide in = {} and out = {}", s.groups, s.in_channels,
+                     s.out_channels));
+  }
   for (int i = 0; i < 2; ++i) {
     if (s.kernel[i] <= 0 || s.stride[i] <= 0 || s.padding[i] < 0)
       fail("kernel and stride must be positive, padding >= 0");
@@ -35,7 +41,7 @@ Conv2d::Conv2d(LayerSpec spec) : Layer(std::move(spec)) {
 void Conv2d::declare_parameters(ParameterStore& store) {
   const LayerSpec& s = spec_;
   weight_ = store.add(s.name + ".weight", s.name, ParamKind::weight,
-                      Shape{s.out_channels, s.in_channels, s.kernel[0], s.kernel[1]});
+                      Shape{s.out_channels, s.in_channels / s.groups, s.kernel[0], s.kernel[1]});
   if (s.bias) bias_ = store.add(s.name + ".bias", s.name, ParamKind::bias, Shape{s.out_channels});
 }
 
@@ -54,13 +60,17 @@ Shape Conv2d::output_shape(const Shape& input) const {
 
 int64_t Conv2d::macs_per_item(const Shape& input) const {
   const Shape out = output_shape(input);
-  return out.per_item() * spec_.in_channels * spec_.kernel[0] * spec_.kernel[1];
+  return out.per_item() * (spec_.in_channels / spec_.groups) * spec_.kernel[0] * spec_.kernel[1];
 }
 
 void Conv2d::forward_cpu(const Shape& input, const ParameterView& params, const float* in, float* out,
                          CpuContext& ctx) {
   const LayerSpec& s = spec_;
   const Shape out_shape = output_shape(input);
+  if (s.groups > 1) {
+    forward_grouped_cpu(input, out_shape, params, in, out, ctx);
+    return;
+  }
   const kernels::Window window = window_of(s, input, out_shape);
   const int64_t item = input.per_item();
   const int64_t plane = window.plane();  // output positions per image
@@ -134,6 +144,53 @@ void Conv2d::forward_cpu(const Shape& input, const ParameterView& params, const 
         float* dst = out + ((first + b) * s.out_channels + o) * plane;
         const float add = bias ? bias[o] : 0.0f;
         for (int64_t p = 0; p < plane; ++p) dst[p] = src[p] + add;
+      }
+    }
+  }
+}
+
+void Conv2d::forward_grouped_cpu(const Shape& input, const Shape& out_shape, const ParameterView& params,
+                                 const float* in, float* out, CpuContext& ctx) const {
+  // Group g convolves input channels [g * in_g, (g + 1) * in_g) with weight rows [g * out_g, (g + 1) *
+  // out_g): per chunk of images and group one im2col of the group's channels and one GEMM, as the ungrouped
+  // path.
+  const LayerSpec& s = spec_;
+  if (!copy_rows_.groups.empty()) fail("a grouped convolution cannot carry hardening copies");
+  kernels::Window window = window_of(s, input, out_shape);
+  const int64_t in_g = s.in_channels / s.groups, out_g = s.out_channels / s.groups;
+  window.channels = in_g;
+  const int64_t item = input.per_item(), in_plane = input[2] * input[3];
+  const int64_t plane = window.plane();
+  const int64_t k = window.rows();  // in_g * kh * kw
+  const int64_t batch = input[0];
+  constexpr int64_t kScratchFloats = int64_t{8} << 20;
+  const int64_t per_image = std::max(k, out_g) * plane;
+  const int64_t chunk = std::clamp<int64_t>(kScratchFloats / std::max<int64_t>(per_image, 1), 1, batch);
+  float* scratch = ctx.scratch(static_cast<size_t>((k + out_g) * chunk * plane));
+  const float* weight = params(weight_);
+  const float* bias = bias_ >= 0 ? params(bias_) : nullptr;
+
+  for (int64_t first = 0; first < batch; first += chunk) {
+    const int64_t count = std::min(chunk, batch - first);
+    const int64_t cols_width = count * plane;
+    float* cols = scratch;
+    float* result = scratch + k * cols_width;
+    for (int64_t g = 0; g < s.groups; ++g) {
+      const float* images = in + first * item + g * in_g * in_plane;
+#pragma omp parallel for num_threads(ctx.threads()) schedule(static)
+      for (int64_t r = 0; r < k; ++r) im2col_row(window, images, item, count, r, cols + r * cols_width);
+      blas_sgemm(false, false, static_cast<int>(out_g), static_cast<int>(cols_width), static_cast<int>(k),
+                 1.0f, weight + g * out_g * k, static_cast<int>(k), cols, static_cast<int>(cols_width), 0.0f,
+                 result, static_cast<int>(cols_width));
+#pragma omp parallel for collapse(2) num_threads(ctx.threads()) schedule(static)
+      for (int64_t b = 0; b < count; ++b) {
+        for (int64_t row = 0; row < out_g; ++row) {
+          const int64_t o = g * out_g + row;
+          const float* src = result + row * cols_width + b * plane;
+          float* dst = out + ((first + b) * s.out_channels + o) * plane;
+          const float add = bias ? bias[o] : 0.0f;
+          for (int64_t p = 0; p < plane; ++p) dst[p] = src[p] + add;
+        }
       }
     }
   }

@@ -30,8 +30,8 @@ struct Conv2dCudaState final : LayerCudaState {
   Conv2dCudaState(const Shape& in, const Shape& out, const LayerSpec& s)
       : input(in),
         output(out),
-        filter(out[1], s.in_channels, s.kernel[0], s.kernel[1]),
-        convolution(s.padding[0], s.padding[1], s.stride[0], s.stride[1]) {}
+        filter(out[1], s.in_channels / s.groups, s.kernel[0], s.kernel[1]),
+        convolution(s.padding[0], s.padding[1], s.stride[0], s.stride[1], s.groups) {}
   std::string algorithm() const override { return algorithm_name(algo); }
 
   TensorDescriptor input, output;  // output: [N, out, OH, OW], or [N, rows of a group, OH, OW]

@@ -1,6 +1,6 @@
-// conv2d: 2-D convolution as nn.Conv2d (zero padding, no dilation, no groups).
+// conv2d: 2-D convolution as nn.Conv2d (zero padding, no dilation, `groups`: grouped and depthwise).
 //   input [N, in, H, W] -> output [N, out, OH, OW], OH = (H + 2*pad_h - kh) / stride_h + 1 (floor), same for
-//   W. parameters: "<name>.weight" [out, in, kh, kw], "<name>.bias" [out] when spec.bias.
+//   W. parameters: "<name>.weight" [out, in / groups, kh, kw], "<name>.bias" [out] when spec.bias.
 // CPU: batched im2col + one OpenBLAS sgemm per chunk of images. CUDA: cuDNN, strict fp32 (CUDNN_FMA_MATH),
 // algorithm chosen once in prepare.
 #pragma once
@@ -40,6 +40,10 @@ class Conv2d final : public Layer {
 #endif
 
  private:
+  // groups > 1: one im2col and GEMM per group (not hardened: hardening refuses grouped convolutions).
+  void forward_grouped_cpu(const Shape& input, const Shape& out_shape, const ParameterView& params,
+                           const float* in, float* out, CpuContext& ctx) const;
+
   int weight_ = -1;
   int bias_ = -1;       // -1 without bias
   CopyRows copy_rows_;  // empty unless hardened: then one GEMM per group of rows

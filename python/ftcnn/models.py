@@ -41,9 +41,12 @@ VGG_CONFIGS = {
 # `inputs` (format version 2): the names of the layers (or "input", the model input) a layer reads; None
 # leaves it implied (the previous layer, or "input" for the first), which `with_inputs` fills in.
 
-def conv2d(name, in_ch, out_ch, kernel, stride=1, padding=0, bias=True, inputs=None):
-    return _with({"name": name, "type": "conv2d", "in": in_ch, "out": out_ch, "kernel": _pair(kernel),
-                  "stride": _pair(stride), "padding": _pair(padding), "bias": bias}, inputs)
+def conv2d(name, in_ch, out_ch, kernel, stride=1, padding=0, bias=True, inputs=None, groups=1):
+    layer = {"name": name, "type": "conv2d", "in": in_ch, "out": out_ch, "kernel": _pair(kernel),
+             "stride": _pair(stride), "padding": _pair(padding), "bias": bias}
+    if groups != 1:  # absent means 1, as ungrouped files were always written
+        layer["groups"] = int(groups)
+    return _with(layer, inputs)
 
 
 def linear(name, in_features, out_features, bias=True, inputs=None):
@@ -275,6 +278,9 @@ def infer_shapes(arch):
                 raise ValueError(f"{where}: needs a [C, H, W] input")
             if kind == "conv2d" and shape[0] != layer["in"]:
                 raise ValueError(f"{where}: expects {layer['in']} input channels")
+            groups = layer.get("groups", 1) if kind == "conv2d" else 1
+            if kind == "conv2d" and (groups < 1 or layer["in"] % groups or layer["out"] % groups):
+                raise ValueError(f"layer '{name}': groups = {groups} must divide in and out")
             (kh, kw), (sh, sw), (ph, pw) = layer["kernel"], layer["stride"], layer["padding"]
             h, w = (shape[1] + 2 * ph - kh) // sh + 1, (shape[2] + 2 * pw - kw) // sw + 1
             if h < 1 or w < 1:
@@ -313,7 +319,7 @@ def parameter_shapes(arch):
     for layer in arch["layers"]:
         name, kind = layer["name"], layer["type"]
         if kind == "conv2d":
-            shapes[f"{name}.weight"] = (layer["out"], layer["in"], *layer["kernel"])
+            shapes[f"{name}.weight"] = (layer["out"], layer["in"] // layer.get("groups", 1), *layer["kernel"])
         elif kind == "linear":
             shapes[f"{name}.weight"] = (layer["out"], layer["in"])
         elif kind == "batchnorm2d":
@@ -398,7 +404,7 @@ def _make_layer(layer, dropout_p):
     kind = layer["type"]
     if kind == "conv2d":
         return nn.Conv2d(layer["in"], layer["out"], tuple(layer["kernel"]), tuple(layer["stride"]),
-                         tuple(layer["padding"]), bias=layer["bias"])
+                         tuple(layer["padding"]), bias=layer["bias"], groups=layer.get("groups", 1))
     if kind == "linear":
         return nn.Linear(layer["in"], layer["out"], bias=layer["bias"])
     if kind == "batchnorm2d":

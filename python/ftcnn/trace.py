@@ -5,7 +5,7 @@ state_dict under the architecture's layer names. Layers that hold parameters kee
 ("layer1.0.conv1"), so the tensors keep their state_dict keys; parameterless calls are named after the
 module that makes them (a functional `x + y` inside `layer1.0` becomes "layer1.0.add").
 
-Supported: Conv2d (groups 1, dilation 1, zero padding), Linear, BatchNorm2d (running statistics), ReLU
+Supported: Conv2d (grouped and depthwise too; dilation 1, zero padding), Linear, BatchNorm2d (running statistics), ReLU
 (module, F.relu, torch.relu, .relu()), ReLU6 and LeakyReLU (modules and functions), MaxPool2d / F.max_pool2d (dilation 1, floor mode), AvgPool2d /
 F.avg_pool2d (count_include_pad, floor mode), AdaptiveAvgPool2d / F.adaptive_avg_pool2d to 1x1 (or to a size
 that divides the input), Flatten / torch.flatten / .view / .reshape to [N, features], Dropout (the identity
@@ -166,15 +166,13 @@ class _Translator:
             return
         name = self._name(path)
         if isinstance(m, nn.Conv2d) and type(m) is nn.Conv2d:
-            if m.groups != 1:
-                self._refuse(node, f"Conv2d with groups={m.groups}")
             if _pair(m.dilation) != [1, 1]:
                 self._refuse(node, f"Conv2d with dilation={tuple(m.dilation)}")
             if m.padding_mode != "zeros" or isinstance(m.padding, str):
                 self._refuse(node, f"Conv2d with padding {m.padding!r} ({m.padding_mode})")
             self._emit(node, models.conv2d(name, m.in_channels, m.out_channels, _pair(m.kernel_size),
                                            _pair(m.stride), _pair(m.padding), bias=m.bias is not None,
-                                           inputs=source))
+                                           inputs=source, groups=m.groups))
             self._parameters(name, m, ("weight", "bias"))
         elif type(m) is nn.Linear:
             if in_shape is None or len(in_shape) != 2:
