@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Acceptance check of the engine against PyTorch (CPU): for the bundled small model and the paper's models in
+# Acceptance check of the engine against PyTorch (CPU): for the bundled models (small, ResNet-20) and the paper's models in
 # ../shared/weights, classify the full CIFAR test split with PyTorch (Debian's python3-torch) and with
 # `build/ftcnn eval`, on the same decoded images, with the same thread count, and compare predictions,
 # logits, accuracy and time (experiments/compare_pytorch.py). Exits non-zero when any model fails.
@@ -27,6 +27,7 @@ check() {  # name weights data
   /usr/bin/python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(json.dumps(r, indent=1))' "$out/$1.json"
 }
 check small data/default/small_cifar10.h5 "$out/cifar10"
+check resnet20 data/default/resnet20_cifar10.h5 "$out/cifar10"
 check alexnet "$shared/weights/alexnet_cifar10.h5" "$out/cifar10"
 check vgg11 "$shared/weights/vgg11_cifar10.h5" "$out/cifar10"
 if [[ -f "$out/cifar100/test.bin" ]]; then

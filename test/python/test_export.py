@@ -284,3 +284,46 @@ def test_mobilenet_v2_is_exported_verified_and_runs_a_campaign(tmp_path):
                           "--images", "4", "--out", str(tmp_path / "v.h5")], capture_output=True, text=True)
     assert run.returncode == 1
     assert "features.1.conv.0.0 is a grouped convolution (groups = 32)" in run.stderr
+
+
+def test_every_command_runs_on_resnet20(tmp_path):
+    """eval, profile, vuln, harden (edac, dup-only, tmr), prune (Eq. (1) and L1) and campaign on the built-in
+    ResNet-20 (identity and projection shortcuts): each succeeds, and fault-free the hardened models classify
+    as the plain one."""
+    torch.manual_seed(2)
+    torch.save(models.build_module("resnet20").state_dict(), tmp_path / "r20.pt")
+    status, output = export("--in", str(tmp_path / "r20.pt"), "--arch", "resnet20", "--dataset", "cifar10",
+                            "--out", str(tmp_path / "r20.h5"))
+    assert status == 0, output
+    binary = verify.find_binary()
+    data = str(Path(__file__).resolve().parents[2] / "data" / "default" / "cifar10-test-slice")
+
+    def ftcnn(*args):
+        run = subprocess.run([binary, *args], capture_output=True, text=True)
+        assert run.returncode == 0, f"{args[0]}: {run.stderr}"
+        return run.stdout
+
+    model, common = str(tmp_path / "r20.h5"), ["--data", data]
+    ftcnn("profile", "--model", model, *common, "--split", "test", "--images", "64", "--out", str(tmp_path / "i.h5"))
+    ftcnn("vuln", "--model", model, *common, "--split", "test", "--images", "8", "--out", str(tmp_path / "v.h5"))
+    predictions = {}
+    for mode in ("edac", "dup-only", "tmr"):
+        hardened = str(tmp_path / f"{mode}.h5")
+        extra = ["--intervals", str(tmp_path / "i.h5")] if mode == "edac" else []
+        ftcnn("harden", "--model", model, "--ratio", "0.15", "--mode", mode, "--ranking", str(tmp_path / "v.h5"),
+              *extra, "--out", hardened)
+        ftcnn("eval", "--model", hardened, *common, "--limit", "64", "--logits", str(tmp_path / f"{mode}.logits.h5"))
+        with h5py.File(tmp_path / f"{mode}.logits.h5", "r") as f:
+            predictions[mode] = f["logits"][...].argmax(1)
+    ftcnn("eval", "--model", model, *common, "--limit", "64", "--logits", str(tmp_path / "plain.logits.h5"))
+    with h5py.File(tmp_path / "plain.logits.h5", "r") as f:
+        plain = f["logits"][...].argmax(1)
+    for mode, got in predictions.items():
+        assert (got == plain).all(), mode
+    ftcnn("prune", "--model", model, "--conv-ratio", "0.3", "--fc-ratio", "0", "--importance", "exact", *common,
+          "--split", "test", "--images", "8", "--out", str(tmp_path / "pruned-exact.h5"))
+    ftcnn("prune", "--model", model, "--conv-ratio", "0.3", "--fc-ratio", "0", "--importance", "l1", "--out",
+          str(tmp_path / "pruned-l1.h5"))
+    ftcnn("campaign", "--model", str(tmp_path / "edac.h5"), *common, "--images", "32", "--ber", "1e-5", "--reps",
+          "3", "--out", str(tmp_path / "campaign"))
+    assert (tmp_path / "campaign" / "summary.json").is_file()
