@@ -10,6 +10,39 @@
 #include "engine/layers/window.hpp"
 
 namespace ftcnn {
+namespace {
+
+// Images per GEMM: as many as keep the column matrix (k rows) and the GEMM result (`rows` rows) near 8 Mi
+// floats each, so that small late layers still get one large GEMM while early layers do not blow the
+// cache-friendly scratch.
+int64_t images_per_gemm(int64_t k, int64_t rows, int64_t plane, int64_t batch) {
+  constexpr int64_t kScratchFloats = int64_t{8} << 20;
+  const int64_t per_image = std::max(k, rows) * plane;
+  return std::clamp<int64_t>(kScratchFloats / std::max<int64_t>(per_image, 1), 1, batch);
+}
+
+// GEMM result rows [rows, (b, oh, ow)] of `count` images into NCHW `out` (image 0 of the chunk first), with
+// the bias added: row r is channel channel_of_row[r] (negative: padding, skipped) or, without a map,
+// channel_offset + r.
+void result_to_nchw(const float* result, int64_t rows, const std::vector<int64_t>& channel_of_row,
+                    int64_t channel_offset, int64_t channels, int64_t count, int64_t plane, const float* bias,
+                    float* out, int threads) {
+  const int64_t cols_width = count * plane;
+#pragma omp parallel for collapse(2) num_threads(threads) schedule(static)
+  for (int64_t b = 0; b < count; ++b) {
+    for (int64_t row = 0; row < rows; ++row) {
+      const int64_t o =
+          channel_of_row.empty() ? channel_offset + row : channel_of_row[static_cast<size_t>(row)];
+      if (o < 0) continue;  // padding
+      const float* src = result + row * cols_width + b * plane;
+      float* dst = out + (b * channels + o) * plane;
+      const float add = bias ? bias[o] : 0.0f;
+      for (int64_t p = 0; p < plane; ++p) dst[p] = src[p] + add;
+    }
+  }
+}
+
+}  // namespace
 
 void Conv2d::read_attributes(const nlohmann::json& j, LayerSpec& spec) {
   attributes::read_channels(j, spec);
@@ -77,11 +110,7 @@ void Conv2d::forward_cpu(const Shape& input, const ParameterView& params, const 
   const int64_t k = window.rows();
   const int64_t batch = input[0];
 
-  // Images per GEMM: as many as keep the column matrix and the GEMM result near 8 Mi floats each, so that
-  // small late layers still get one large GEMM while early layers do not blow the cache-friendly scratch.
-  constexpr int64_t kScratchFloats = int64_t{8} << 20;
-  const int64_t per_image = std::max(k, s.out_channels) * plane;
-  const int64_t chunk = std::clamp<int64_t>(kScratchFloats / std::max<int64_t>(per_image, 1), 1, batch);
+  const int64_t chunk = images_per_gemm(k, s.out_channels, plane, batch);
 
   // A hardened layer (copy_rows.hpp) stacks its GEMM results (padding rows included) and gathers the
   // weight rows of a non-consecutive group into a buffer at the end of the scratch.
@@ -133,19 +162,9 @@ void Conv2d::forward_cpu(const Shape& input, const ParameterView& params, const 
       }
     }
 
-    // result is [out, (b, oh, ow)] (rows in group order when hardened); NCHW wants [b, out, (oh, ow)]. Add
-    // the bias on the way.
-#pragma omp parallel for collapse(2) num_threads(ctx.threads()) schedule(static)
-    for (int64_t b = 0; b < count; ++b) {
-      for (int64_t row = 0; row < result_rows; ++row) {
-        const int64_t o = channel_of_row.empty() ? row : channel_of_row[static_cast<size_t>(row)];
-        if (o < 0) continue;  // padding
-        const float* src = result + row * cols_width + b * plane;
-        float* dst = out + ((first + b) * s.out_channels + o) * plane;
-        const float add = bias ? bias[o] : 0.0f;
-        for (int64_t p = 0; p < plane; ++p) dst[p] = src[p] + add;
-      }
-    }
+    // result is [out, (b, oh, ow)] (rows in group order when hardened); NCHW wants [b, out, (oh, ow)].
+    result_to_nchw(result, result_rows, channel_of_row, 0, s.out_channels, count, plane, bias,
+                   out + first * s.out_channels * plane, ctx.threads());
   }
 }
 
@@ -163,9 +182,7 @@ void Conv2d::forward_grouped_cpu(const Shape& input, const Shape& out_shape, con
   const int64_t plane = window.plane();
   const int64_t k = window.rows();  // in_g * kh * kw
   const int64_t batch = input[0];
-  constexpr int64_t kScratchFloats = int64_t{8} << 20;
-  const int64_t per_image = std::max(k, out_g) * plane;
-  const int64_t chunk = std::clamp<int64_t>(kScratchFloats / std::max<int64_t>(per_image, 1), 1, batch);
+  const int64_t chunk = images_per_gemm(k, out_g, plane, batch);
   float* scratch = ctx.scratch(static_cast<size_t>((k + out_g) * chunk * plane));
   const float* weight = params(weight_);
   const float* bias = bias_ >= 0 ? params(bias_) : nullptr;
@@ -182,16 +199,8 @@ void Conv2d::forward_grouped_cpu(const Shape& input, const Shape& out_shape, con
       blas_sgemm(false, false, static_cast<int>(out_g), static_cast<int>(cols_width), static_cast<int>(k),
                  1.0f, weight + g * out_g * k, static_cast<int>(k), cols, static_cast<int>(cols_width), 0.0f,
                  result, static_cast<int>(cols_width));
-#pragma omp parallel for collapse(2) num_threads(ctx.threads()) schedule(static)
-      for (int64_t b = 0; b < count; ++b) {
-        for (int64_t row = 0; row < out_g; ++row) {
-          const int64_t o = g * out_g + row;
-          const float* src = result + row * cols_width + b * plane;
-          float* dst = out + ((first + b) * s.out_channels + o) * plane;
-          const float add = bias ? bias[o] : 0.0f;
-          for (int64_t p = 0; p < plane; ++p) dst[p] = src[p] + add;
-        }
-      }
+      result_to_nchw(result, out_g, {}, g * out_g, s.out_channels, count, plane, bias,
+                     out + first * s.out_channels * plane, ctx.threads());
     }
   }
 }

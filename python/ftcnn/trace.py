@@ -257,7 +257,10 @@ class _Translator:
         target = node.target
         label = target if isinstance(target, str) else getattr(target, "__name__", str(target))
         where = _where(node)
-        base = f"{where}.{label}" if where else label
+
+        def named(kind):  # "<calling module>.<kind>", made unique
+            return self._name(f"{where}.{kind}" if where else kind)
+
         first = node.args[0] if node.args else None
         if target in (operator.add, operator.iadd, torch.add, "add", "add_"):
             tensors = [a for a in node.args if isinstance(a, torch.fx.Node)]
@@ -265,17 +268,17 @@ class _Translator:
                 self._refuse(node, f"{label} with a constant or alpha (only the sum of two tensors)")
             if _shape(tensors[0]) != _shape(tensors[1]):
                 self._refuse(node, f"{label} of shapes {_shape(tensors[0])} and {_shape(tensors[1])} (broadcasting)")
-            self._emit(node, models.add(self._name(base.replace(label, "add")),
+            self._emit(node, models.add(named("add"),
                                         [self._input(node, t) for t in tensors]))
         elif target in (F.relu, torch.relu, "relu", "relu_"):
-            self._emit(node, models.simple(self._name(base.replace(label, "relu")), "relu",
+            self._emit(node, models.simple(named("relu"), "relu",
                                            inputs=self._input(node, first)))
         elif target is F.relu6:
-            self._emit(node, models.simple(self._name(base.replace(label, "relu6")), "relu6",
+            self._emit(node, models.simple(named("relu6"), "relu6",
                                            inputs=self._input(node, first)))
         elif target in (F.leaky_relu, "leaky_relu"):
             slope = _call_arguments(node, ("input", "negative_slope"), {"negative_slope": 0.01})["negative_slope"]
-            self._emit(node, models.leaky_relu(self._name(base.replace(label, "leaky_relu")), slope,
+            self._emit(node, models.leaky_relu(named("leaky_relu"), slope,
                                                inputs=self._input(node, first)))
         elif target in (torch.cat, torch.concat):
             arguments = _call_arguments(node, ("tensors", "dim"), {"dim": 0})
@@ -283,28 +286,28 @@ class _Translator:
             rank = len(_shape(node))
             if arguments["dim"] not in (1, 1 - rank):
                 self._refuse(node, f"torch.cat along dimension {arguments['dim']} (only channels, dimension 1)")
-            self._emit(node, models.concat(self._name(base.replace(label, "cat")),
+            self._emit(node, models.concat(named("cat"),
                                            [self._input(node, t) for t in tensors]))
         elif target in (torch.flatten, "flatten"):
             arguments = _call_arguments(node, ("input", "start_dim", "end_dim"), {"start_dim": 0, "end_dim": -1})
             in_shape = _shape(first)
             if arguments["start_dim"] != 1 or arguments["end_dim"] not in (-1, len(in_shape) - 1):
                 self._refuse(node, f"flatten from dimension {arguments['start_dim']} (only from 1)")
-            self._flatten(node, self._name(base), self._input(node, first), in_shape)
+            self._flatten(node, named("flatten"), self._input(node, first), in_shape)
         elif target in ("view", "reshape", torch.reshape):
-            self._flatten(node, self._name(base.replace(label, "flatten")), self._input(node, first), _shape(first))
+            self._flatten(node, named("flatten"), self._input(node, first), _shape(first))
         elif target in (F.dropout, "dropout", torch.dropout) or target == "contiguous":
             self.value[node] = self._input(node, first)  # the identity at inference
         elif target is F.adaptive_avg_pool2d:
             arguments = _call_arguments(node, ("input", "output_size"), {})
-            self._adaptive_avg_pool(node, self._name(base.replace(label, "avgpool")), self._input(node, first),
+            self._adaptive_avg_pool(node, named("avgpool"), self._input(node, first),
                                     _shape(first), arguments["output_size"])
         elif target is F.max_pool2d:
             a = _call_arguments(node, ("input", "kernel_size", "stride", "padding", "dilation", "ceil_mode",
                                        "return_indices"),
                                 {"stride": None, "padding": 0, "dilation": 1, "ceil_mode": False,
                                  "return_indices": False})
-            self._max_pool(node, self._name(base.replace(label, "maxpool")), self._input(node, first),
+            self._max_pool(node, named("maxpool"), self._input(node, first),
                            a["kernel_size"], a["stride"], a["padding"], a["dilation"], a["ceil_mode"],
                            a["return_indices"])
         elif target is F.avg_pool2d:
@@ -312,7 +315,7 @@ class _Translator:
                                        "count_include_pad", "divisor_override"),
                                 {"stride": None, "padding": 0, "ceil_mode": False, "count_include_pad": True,
                                  "divisor_override": None})
-            self._avg_pool(node, self._name(base.replace(label, "avgpool")), self._input(node, first),
+            self._avg_pool(node, named("avgpool"), self._input(node, first),
                            a["kernel_size"], a["stride"], a["padding"], a["ceil_mode"], a["count_include_pad"],
                            a["divisor_override"])
         else:
