@@ -13,6 +13,7 @@
 #include "engine/hardening.hpp"
 #include "engine/io/cifar_dataset.hpp"
 #include "engine/io/vulnerability_file.hpp"
+#include "engine/layers/attributes.hpp"
 #include "engine/pruning.hpp"
 #include "engine/vulnerability/vulnerability.hpp"
 
@@ -84,9 +85,9 @@ ChannelScores read_scores(const PruneOptions& options, const Model& model, nlohm
   for (const LayerSpec* l : prunable_layers(model.graph->spec())) {
     const auto it = scores.find(l->name);
     FT_CHECK(it != scores.end(), "{}: no scores for layer '{}'", options.scores, l->name);
-    FT_CHECK(static_cast<int64_t>(it->second.size()) == l->out_channels,
+    FT_CHECK(static_cast<int64_t>(it->second.size()) == out_channels_of(*l),
              "{}: layer '{}' has {} scores, the model {} channels", options.scores, l->name,
-             it->second.size(), l->out_channels);
+             it->second.size(), out_channels_of(*l));
   }
   const VulnerabilityResult& r = file.result;
   source = {{"method", vulnerability_method_name(r.method)},

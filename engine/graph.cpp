@@ -4,6 +4,7 @@
 
 #include "engine/error.hpp"
 #include "engine/layer_registry.hpp"
+#include "engine/layers/attributes.hpp"
 #include "engine/memory_limit.hpp"
 
 namespace ftcnn {
@@ -25,7 +26,8 @@ Graph::Graph(ModelSpec spec) : spec_(std::move(spec)) {
   // A correction layer tells the protected layer it reads where its copies are.
   for (size_t i = 0; i < layers_.size(); ++i) {
     const LayerSpec& s = layers_[i]->spec();
-    if (s.type != LayerType::edac && s.type != LayerType::tmr_vote) continue;
+    const CopyAttributes* copies = s.find_attrs<CopyAttributes>();
+    if (copies == nullptr) continue;
     const int protected_node = inputs_[i].front();
     if (protected_node < 0) continue;  // a correction layer alone (tests): nothing to tell
     // Its copies are the protected layer's extra channels: nothing else may read them.
@@ -33,8 +35,8 @@ Graph::Graph(ModelSpec spec) : spec_(std::move(spec)) {
              "layer {} ({}) must be the only reader of {}, which {} nodes read", s.name,
              layer_type_name(s.type), layers_[static_cast<size_t>(protected_node)]->name(),
              consumers_[static_cast<size_t>(protected_node)]);
-    layers_[static_cast<size_t>(protected_node)]->set_copy_layout(s.out_channels, s.copied,
-                                                                  s.type == LayerType::edac ? 1 : 2);
+    layers_[static_cast<size_t>(protected_node)]->set_copy_layout(copies->out_channels, copies->copied,
+                                                                  copies->copies_each());
   }
   const std::vector<Shape> shapes = output_shapes(1);
   if (spec_.num_classes > 0) {

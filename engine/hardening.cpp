@@ -7,6 +7,8 @@
 
 #include "engine/enum_names.hpp"
 #include "engine/error.hpp"
+#include "engine/layers/attributes.hpp"
+#include "engine/layers/conv2d.hpp"
 #include "engine/vulnerability/vulnerability.hpp"
 
 namespace ftcnn {
@@ -60,10 +62,11 @@ std::vector<const LayerSpec*> protected_layers(const ModelSpec& spec) {
     FT_CHECK(l.type != LayerType::edac && l.type != LayerType::tmr_vote,
              "layer {} is a {} layer: the model is hardened already", l.name, layer_type_name(l.type));
     if (l.type == LayerType::conv2d || l.type == LayerType::linear) layers.push_back(&l);
-    FT_CHECK(l.groups == 1,
+    const Conv2dAttributes* conv = l.find_attrs<Conv2dAttributes>();
+    FT_CHECK(conv == nullptr || conv->groups == 1,
              "layer {} is a grouped convolution (groups = {}): hardening and pruning do not support grouped "
              "convolutions yet",
-             l.name, l.groups);
+             l.name, conv->groups);
   }
   FT_CHECK(!layers.empty(), "architecture '{}' has no conv2d or linear layer to harden", spec.arch);
   return layers;
@@ -75,7 +78,7 @@ ChannelRankings rank_channels_l1(const Graph& graph) {
   for (const LayerSpec* l : protected_layers(graph.spec())) {
     const int index = store.find(l->name + ".weight");
     FT_CHECK(index >= 0, "layer {} has no weight tensor", l->name);
-    const int64_t channels = l->out_channels, row = store.info(index).numel() / channels;
+    const int64_t channels = out_channels_of(*l), row = store.info(index).numel() / channels;
     const float* weight = store.host(index);
     std::vector<double> norm(static_cast<size_t>(channels), 0.0);
     for (int64_t c = 0; c < channels; ++c) {
@@ -95,8 +98,8 @@ ChannelRankings rank_channels_random(const Graph& graph, uint64_t seed) {
   ChannelRankings rankings;
   int64_t position = 0;
   for (const LayerSpec* l : protected_layers(graph.spec())) {
-    std::vector<double> scores(static_cast<size_t>(l->out_channels));
-    for (int64_t c = 0; c < l->out_channels; ++c) {
+    std::vector<double> scores(static_cast<size_t>(out_channels_of(*l)));
+    for (int64_t c = 0; c < out_channels_of(*l); ++c) {
       scores[static_cast<size_t>(c)] = random_channel_score(seed, position, c);
     }
     rankings[l->name] = rank_channels(scores);
@@ -121,10 +124,11 @@ std::vector<LayerHardening> plan_hardening(const ModelSpec& spec, const ChannelR
     const bool output_layer = l == layers.back();  // always fully copied (paper, Sec. II-B2)
     const auto it = rankings.find(l->name);
     FT_CHECK(it != rankings.end(), "no channel ranking for layer '{}'", l->name);
-    const std::string problem = permutation_problem(it->second, l->out_channels);
+    const int64_t channels = l->attrs<ChannelAttributes>().out_channels;
+    const std::string problem = permutation_problem(it->second, channels);
     FT_CHECK(problem.empty(), "the channel ranking of layer '{}' {}", l->name, problem);
-    const int64_t count = output_layer ? l->out_channels : copies_for_ratio(ratio, l->out_channels);
-    LayerHardening h{l->name, l->out_channels, {}};
+    const int64_t count = output_layer ? channels : copies_for_ratio(ratio, channels);
+    LayerHardening h{l->name, channels, {}};
     h.copied.assign(it->second.begin(), it->second.begin() + count);
     std::sort(h.copied.begin(), h.copied.end());
     plan.push_back(std::move(h));
@@ -169,16 +173,17 @@ std::unique_ptr<Graph> build_hardened_graph(const Graph& plain, const std::vecto
     const LayerHardening& h = *it->second;
     FT_CHECK(l.type == LayerType::conv2d || l.type == LayerType::linear,
              "layer {} is a {} layer, not a conv2d or linear layer", l.name, layer_type_name(l.type));
-    FT_CHECK(h.channels == l.out_channels, "the hardening plan gives layer {} {} channels, the model {}",
-             l.name, h.channels, l.out_channels);
+    const int64_t channels = l.attrs<ChannelAttributes>().out_channels;
+    FT_CHECK(h.channels == channels, "the hardening plan gives layer {} {} channels, the model {}", l.name,
+             h.channels, channels);
     const std::string correction = correction_layer_name(l.name, mode);
     FT_CHECK(names.count(correction) == 0, "the model already has a layer named '{}'", correction);
     LayerSpec grown = l;
-    grown.out_channels = l.out_channels + each * static_cast<int64_t>(h.copied.size());
+    grown.attrs<ChannelAttributes>().out_channels = channels + each * static_cast<int64_t>(h.copied.size());
     hardened.layers.push_back(std::move(grown));
     hardened.layers.push_back(
-        mode == HardenMode::tmr ? tmr_vote_spec(correction, l.out_channels, h.copied)
-                                : edac_spec(correction, l.out_channels, h.copied,
+        mode == HardenMode::tmr ? tmr_vote_spec(correction, channels, h.copied)
+                                : edac_spec(correction, channels, h.copied,
                                             mode == HardenMode::edac ? EdacMode::edac : EdacMode::dup_only));
     ++used;
   }

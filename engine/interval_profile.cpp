@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "engine/error.hpp"
+#include "engine/layers/attributes.hpp"
 
 namespace ftcnn {
 namespace {
@@ -34,7 +35,7 @@ IntervalProfiler::IntervalProfiler(Graph& graph, int threads) : graph_(graph), c
       continue;
     }
     profiled_layer_.push_back(static_cast<int>(profile_.layers.size()));
-    const size_t channels = static_cast<size_t>(spec.out_channels);
+    const size_t channels = static_cast<size_t>(spec.attrs<ChannelAttributes>().out_channels);
     profile_.layers.push_back(
         LayerInterval{spec.name, std::vector<float>(channels, std::numeric_limits<float>::infinity()),
                       std::vector<float>(channels, -std::numeric_limits<float>::infinity())});

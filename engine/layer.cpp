@@ -18,6 +18,15 @@ bool Layer::join_epilogue(FusedEpilogue&, const Shape&) const {
   return false;
 }
 
+std::string Layer::reverse_refusal() const {
+  return fmt::format("layer {} ({}): the vulnerability reverse pass does not support this layer", name(),
+                     layer_type_name(type()));
+}
+
+WindowSpec Layer::window_spec(const Shape& /*input*/) const {
+  fail("has no window");
+}
+
 Shape Layer::node_output_shape(const std::vector<Shape>& inputs) const {
   if (inputs.size() != 1) fail(fmt::format("takes one input, given {}", inputs.size()));
   return output_shape(inputs.front());

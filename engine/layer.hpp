@@ -22,6 +22,7 @@
 
 #include "engine/device.hpp"
 #include "engine/error.hpp"
+#include "engine/layers/attributes.hpp"
 #include "engine/model_spec.hpp"
 #include "engine/parameter_store.hpp"
 #include "engine/tensor.hpp"
@@ -123,8 +124,10 @@ class Layer {
   Layer(const Layer&) = delete;
   Layer& operator=(const Layer&) = delete;
 
-  // An op's model-file fields (docs/model_format.md), beyond name, type and inputs; an op with fields of
-  // its own hides these two (engine/layers/attributes.hpp has the shared ones).
+  // An op's own fields (an OpAttributes type; none here) and their model-file form (docs/model_format.md),
+  // beyond name, type and inputs: an op with fields of its own hides these three
+  // (engine/layers/attributes.hpp has the shapes several ops share).
+  using Attributes = void;
   static void read_attributes(const nlohmann::json& /*j*/, LayerSpec& /*spec*/) {}
   static void write_attributes(const LayerSpec& /*spec*/, nlohmann::json& /*j*/) {}
 
@@ -139,9 +142,10 @@ class Layer {
   // The pass-through set and leak of an activation whose reverse rule is `gate`
   // (kernels/activation_rules.hpp).
   virtual kernels::Gate gate() const { return {}; }
-  // The window (kernel, stride, padding) that a pooling op's reverse rule walks for `input`: the spec's own,
-  // or, for an op whose window is the whole plane, the one this input gives.
-  virtual LayerSpec window_spec(const Shape& /*input*/) const { return spec_; }
+  // The window (kernel, stride, padding) that a conv2d's or a pooling op's reverse rule walks for `input`:
+  // the op's own, or, for an op whose window is the whole plane, the one this input gives. Fails for an op
+  // without a window.
+  virtual WindowSpec window_spec(const Shape& input) const;
   // A join (add, concat) reads two or more inputs; every other op exactly one.
   virtual bool joins_inputs() const { return false; }
   // Output shape for the node's inputs: a join's rule, or output_shape of the one input; throws naming the
@@ -153,6 +157,8 @@ class Layer {
   virtual bool in_place() const { return false; }
   virtual ChannelMap channel_map() const = 0;
   virtual ReverseRule reverse_rule() const = 0;
+  // Why this layer's reverse rule is `unsupported`, naming the layer (the reverse passes' refusal).
+  virtual std::string reverse_refusal() const;
   // Hardening: the correction layer after this one reads `copies` copies of the channels `copied` after
   // `originals` channels (docs/hardening.md). conv2d and linear then compute each copy by a GEMM of its
   // original's shape, so that fault-free the two are equal bit for bit (engine/layers/copy_rows.hpp);

@@ -1,5 +1,7 @@
 #include "engine/layer_registry.hpp"
 
+#include <type_traits>
+
 #include "engine/error.hpp"
 #include "engine/layers/add.hpp"
 #include "engine/layers/avgpool2d.hpp"
@@ -22,9 +24,18 @@ namespace {
 
 template <typename Op>
 constexpr OpType op() {
-  return {Op::kType, Op::kTypeName,
+  return {Op::kType,
+          Op::kTypeName,
           [](const LayerSpec& spec) -> std::unique_ptr<Layer> { return std::make_unique<Op>(spec); },
-          Op::read_attributes, Op::write_attributes};
+          []() -> std::unique_ptr<OpAttributes> {
+            if constexpr (std::is_void_v<typename Op::Attributes>) {
+              return nullptr;
+            } else {
+              return std::make_unique<typename Op::Attributes>();
+            }
+          },
+          Op::read_attributes,
+          Op::write_attributes};
 }
 
 // One line per op (test/test_models.cpp checks that every LayerType is here once).

@@ -1,6 +1,6 @@
 // The explicit list of built-in ops: for each, its type, its model-file name, how to build it from a
-// LayerSpec and how to read and write its model-file fields. No static registrars; nothing else in the
-// engine lists op types.
+// LayerSpec, its attributes' defaults and how to read and write its model-file fields. No static registrars;
+// nothing else in the engine lists op types.
 #pragma once
 
 #include <memory>
@@ -16,6 +16,8 @@ struct OpType {
   LayerType type;
   const char* name;  // the model file's "type"
   std::unique_ptr<Layer> (*make)(const LayerSpec& spec);
+  // The op's attributes with their defaults (nullptr for an op without any).
+  std::unique_ptr<OpAttributes> (*default_attributes)();
   void (*read_attributes)(const nlohmann::json& j, LayerSpec& spec);
   void (*write_attributes)(const LayerSpec& spec, nlohmann::json& j);
 };

@@ -8,6 +8,11 @@
 #include "engine/error.hpp"
 #include "engine/io/json_fields.hpp"
 #include "engine/layer_registry.hpp"
+#include "engine/layers/batchnorm2d.hpp"
+#include "engine/layers/conv2d.hpp"
+#include "engine/layers/edac.hpp"
+#include "engine/layers/linear.hpp"
+#include "engine/layers/tmr_vote.hpp"
 
 namespace ftcnn {
 namespace {
@@ -61,6 +66,7 @@ ModelSpec model_spec_from_json(const std::string& text, const std::string& origi
       l.name = j.at("name").get<std::string>();
       const OpType& op = op_type(j.at("type").get<std::string>());
       l.type = op.type;
+      l.attributes.reset(op.default_attributes());
       if (format_version >= 2) {
         l.inputs = j.at("inputs").get<std::vector<std::string>>();
         FT_CHECK(!l.inputs.empty(), "node {}: no inputs", l.name);
@@ -86,45 +92,43 @@ ModelSpec model_spec_from_json(const std::string& text, const std::string& origi
 
 LayerSpec conv2d_spec(std::string name, int64_t in, int64_t out, int64_t kernel, int64_t stride,
                       int64_t padding, bool bias) {
-  LayerSpec l;
-  l.name = std::move(name);
-  l.type = LayerType::conv2d;
-  l.in_channels = in;
-  l.out_channels = out;
-  l.kernel = {kernel, kernel};
-  l.stride = {stride, stride};
-  l.padding = {padding, padding};
-  l.bias = bias;
+  LayerSpec l = simple_spec(std::move(name), LayerType::conv2d);
+  Conv2dAttributes& a = l.set_attrs<Conv2dAttributes>();
+  a.in_channels = in;
+  a.out_channels = out;
+  a.kernel = {kernel, kernel};
+  a.stride = {stride, stride};
+  a.padding = {padding, padding};
+  a.bias = bias;
   return l;
 }
 
 LayerSpec linear_spec(std::string name, int64_t in, int64_t out, bool bias) {
-  LayerSpec l;
-  l.name = std::move(name);
-  l.type = LayerType::linear;
-  l.in_channels = in;
-  l.out_channels = out;
-  l.bias = bias;
+  LayerSpec l = simple_spec(std::move(name), LayerType::linear);
+  LinearAttributes& a = l.set_attrs<LinearAttributes>();
+  a.in_channels = in;
+  a.out_channels = out;
+  a.bias = bias;
   return l;
 }
 
 LayerSpec batchnorm2d_spec(std::string name, int64_t channels, double eps) {
-  LayerSpec l;
-  l.name = std::move(name);
-  l.type = LayerType::batchnorm2d;
-  l.in_channels = channels;
-  l.out_channels = channels;
-  l.eps = eps;
+  LayerSpec l = simple_spec(std::move(name), LayerType::batchnorm2d);
+  BatchNorm2dAttributes& a = l.set_attrs<BatchNorm2dAttributes>();
+  a.in_channels = channels;
+  a.out_channels = channels;
+  a.eps = eps;
   return l;
 }
 
 LayerSpec pool_spec(std::string name, LayerType type, int64_t kernel, int64_t stride, int64_t padding) {
-  LayerSpec l;
-  l.name = std::move(name);
-  l.type = type;
-  l.kernel = {kernel, kernel};
-  l.stride = {stride, stride};
-  l.padding = {padding, padding};
+  FT_CHECK(type == LayerType::maxpool2d || type == LayerType::avgpool2d, "pool_spec: {} is not a pooling op",
+           layer_type_name(type));
+  LayerSpec l = simple_spec(std::move(name), type);
+  PoolAttributes& a = l.set_attrs<PoolAttributes>();
+  a.kernel = {kernel, kernel};
+  a.stride = {stride, stride};
+  a.padding = {padding, padding};
   return l;
 }
 
@@ -132,6 +136,7 @@ LayerSpec simple_spec(std::string name, LayerType type) {
   LayerSpec l;
   l.name = std::move(name);
   l.type = type;
+  l.attributes.reset(op_type(type).default_attributes());
   return l;
 }
 
@@ -175,24 +180,26 @@ bool is_chain(const ModelSpec& spec) {
 }
 
 LayerSpec edac_spec(std::string name, int64_t channels, std::vector<int64_t> duplicated, EdacMode mode) {
-  LayerSpec l;
-  l.name = std::move(name);
-  l.type = LayerType::edac;
-  l.in_channels = channels + static_cast<int64_t>(duplicated.size());
-  l.out_channels = channels;
-  l.copied = std::move(duplicated);
-  l.edac_mode = mode;
+  LayerSpec l = simple_spec(std::move(name), LayerType::edac);
+  EdacAttributes& a = l.set_attrs<EdacAttributes>();
+  a.in_channels = channels + static_cast<int64_t>(duplicated.size());
+  a.out_channels = channels;
+  a.copied = std::move(duplicated);
+  a.mode = mode;
   return l;
 }
 
 LayerSpec tmr_vote_spec(std::string name, int64_t channels, std::vector<int64_t> triplicated) {
-  LayerSpec l;
-  l.name = std::move(name);
-  l.type = LayerType::tmr_vote;
-  l.in_channels = channels + 2 * static_cast<int64_t>(triplicated.size());
-  l.out_channels = channels;
-  l.copied = std::move(triplicated);
+  LayerSpec l = simple_spec(std::move(name), LayerType::tmr_vote);
+  TmrVoteAttributes& a = l.set_attrs<TmrVoteAttributes>();
+  a.in_channels = channels + 2 * static_cast<int64_t>(triplicated.size());
+  a.out_channels = channels;
+  a.copied = std::move(triplicated);
   return l;
+}
+
+void LayerSpec::missing_attributes(const char* wanted) const {
+  FT_THROW("node {} ({}) has no attributes of type {}", name, layer_type_name(type), wanted);
 }
 
 }  // namespace ftcnn

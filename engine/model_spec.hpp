@@ -8,7 +8,9 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <typeinfo>
 #include <vector>
 
 #include "engine/tensor.hpp"
@@ -52,27 +54,79 @@ EdacMode edac_mode_from_name(const std::string& name);
 // The name a node uses for the model's input in its `inputs`; no node may take it.
 inline constexpr const char* kModelInputName = "input";
 
+// What one node's op stores beyond its name, type and inputs: each op with fields of its own defines a
+// final subclass beside its class (Conv2dAttributes in engine/layers/conv2d.hpp, ...); the shapes several
+// ops share (channel counts, a window, a list of copied channels) are in engine/layers/attributes.hpp.
+struct OpAttributes {
+  virtual ~OpAttributes() = default;
+  virtual std::unique_ptr<OpAttributes> clone() const = 0;
+};
+
+// The base of a final attribute type `Derived`: its clone, on top of `Base` (OpAttributes or a shared shape).
+template <typename Derived, typename Base = OpAttributes>
+struct AttributesOf : Base {
+  std::unique_ptr<OpAttributes> clone() const override {
+    return std::make_unique<Derived>(static_cast<const Derived&>(*this));
+  }
+};
+
+// An owned OpAttributes with value semantics (a copy clones), so that a LayerSpec copies like plain data.
+class AttributeSlot {
+ public:
+  AttributeSlot() = default;
+  AttributeSlot(const AttributeSlot& other) : value_(other.value_ ? other.value_->clone() : nullptr) {}
+  AttributeSlot(AttributeSlot&&) noexcept = default;
+  AttributeSlot& operator=(const AttributeSlot& other) {
+    if (this != &other) value_ = other.value_ ? other.value_->clone() : nullptr;
+    return *this;
+  }
+  AttributeSlot& operator=(AttributeSlot&&) noexcept = default;
+  ~AttributeSlot() = default;
+
+  OpAttributes* get() const { return value_.get(); }
+  void reset(std::unique_ptr<OpAttributes> value) { value_ = std::move(value); }
+
+ private:
+  std::unique_ptr<OpAttributes> value_;
+};
+
 struct LayerSpec {
   std::string name;
   LayerType type = LayerType::relu;
   // The nodes whose outputs this node reads, by name (kModelInputName: the model input), each earlier in
   // the list. Empty: the node before it (the model input for the first), so a chain names nothing.
   std::vector<std::string> inputs;
-  // conv2d: channels; linear: features; batchnorm2d: in_channels = out_channels = channels.
-  int64_t in_channels = 0;
-  int64_t out_channels = 0;
-  // conv2d and pooling windows, as (height, width).
-  std::array<int64_t, 2> kernel{1, 1};
-  std::array<int64_t, 2> stride{1, 1};
-  std::array<int64_t, 2> padding{0, 0};
-  bool bias = true;              // conv2d / linear
-  int64_t groups = 1;            // conv2d: input and output channels split into this many groups
-  double eps = 1e-5;             // batchnorm2d
-  double negative_slope = 0.01;  // leaky_relu
-  // edac / tmr_vote: in_channels = out_channels + copies x copied.size(). `copied` lists the original
-  // channels that have copies, in copy order (JSON "duplicated" for edac, "triplicated" for tmr_vote).
-  std::vector<int64_t> copied;
-  EdacMode edac_mode = EdacMode::edac;  // edac
+  // The op's own fields (its read_attributes fills them); empty for an op that has none.
+  AttributeSlot attributes;
+
+  // The attributes as `A` (the op's own type, or a shared base such as ChannelAttributes); throws naming
+  // the node when its op has none of that kind.
+  template <typename A>
+  const A& attrs() const {
+    const A* a = find_attrs<A>();
+    if (a == nullptr) missing_attributes(typeid(A).name());
+    return *a;
+  }
+  template <typename A>
+  A& attrs() {
+    return const_cast<A&>(static_cast<const LayerSpec&>(*this).attrs<A>());
+  }
+  // nullptr when the op's attributes are not an `A`.
+  template <typename A>
+  const A* find_attrs() const {
+    return dynamic_cast<const A*>(attributes.get());
+  }
+  // Gives the node a fresh `A` and returns it.
+  template <typename A>
+  A& set_attrs(A value = {}) {
+    auto owned = std::make_unique<A>(std::move(value));
+    A& ref = *owned;
+    attributes.reset(std::move(owned));
+    return ref;
+  }
+
+ private:
+  [[noreturn]] void missing_attributes(const char* wanted) const;
 };
 
 struct ModelSpec {
@@ -89,12 +143,14 @@ std::string model_spec_to_json(const ModelSpec& spec);
 ModelSpec model_spec_from_json(const std::string& text, const std::string& origin,
                                int64_t format_version = 2);
 
-// Convenience constructors used by the architecture builders in models/.
+// Convenience constructors used by the architecture builders in models/; the op's attributes are
+// engine/layers/<op>.hpp's (spec.attrs<Conv2dAttributes>() and so on).
 LayerSpec conv2d_spec(std::string name, int64_t in, int64_t out, int64_t kernel, int64_t stride,
                       int64_t padding, bool bias);
 LayerSpec linear_spec(std::string name, int64_t in, int64_t out, bool bias = true);
 LayerSpec batchnorm2d_spec(std::string name, int64_t channels, double eps = 1e-5);
 LayerSpec pool_spec(std::string name, LayerType type, int64_t kernel, int64_t stride, int64_t padding = 0);
+// A node of `type` with its op's default attributes.
 LayerSpec simple_spec(std::string name, LayerType type);
 // An add or concat node over the named inputs.
 LayerSpec join_spec(std::string name, LayerType type, std::vector<std::string> inputs);

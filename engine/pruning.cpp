@@ -8,6 +8,7 @@
 #include "engine/enum_names.hpp"
 #include "engine/error.hpp"
 #include "engine/hardening.hpp"
+#include "engine/layers/attributes.hpp"
 #include "engine/pruning_units.hpp"
 #include "engine/vulnerability/vulnerability.hpp"
 
@@ -47,8 +48,9 @@ bool ranks_above(const RankedUnit& a, const RankedUnit& b) {
 const std::vector<double>& scores_of(const ChannelScores& scores, const LayerSpec& l) {
   const auto it = scores.find(l.name);
   FT_CHECK(it != scores.end(), "no channel scores for layer '{}'", l.name);
-  FT_CHECK(static_cast<int64_t>(it->second.size()) == l.out_channels,
-           "layer '{}' has {} channels but {} scores", l.name, l.out_channels, it->second.size());
+  const int64_t channels = l.attrs<ChannelAttributes>().out_channels;
+  FT_CHECK(static_cast<int64_t>(it->second.size()) == channels, "layer '{}' has {} channels but {} scores",
+           l.name, channels, it->second.size());
   return it->second;
 }
 
@@ -204,8 +206,8 @@ std::vector<LayerPruning> plan_pruning(const Graph& graph, const ChannelScores& 
   std::vector<int64_t> remaining;
   for (const LayerSpec* l : layers) {
     layer_scores.push_back(&scores_of(scores, *l));  // every layer's scores checked before anything is chosen
-    plan.push_back({l->name, l->type, l->out_channels, {}, units.tied_with[plan.size()]});
-    remaining.push_back(l->out_channels);
+    plan.push_back({l->name, l->type, out_channels_of(*l), {}, units.tied_with[plan.size()]});
+    remaining.push_back(out_channels_of(*l));
   }
   // The kind of a unit (and so its ratio) is its first channel's layer's.
   auto first_layer = [&](size_t unit) -> const LayerSpec& {
@@ -284,8 +286,9 @@ std::unique_ptr<Graph> build_pruned_graph(const Graph& source, const std::vector
     FT_CHECK(own_keep.count(p.layer) == 0, "the pruning plan names layer '{}' twice", p.layer);
     const LayerSpec& l = *std::find_if(spec.layers.begin(), spec.layers.end(),
                                        [&](const LayerSpec& s) { return s.name == p.layer; });
-    FT_CHECK(p.channels == l.out_channels, "the pruning plan gives layer {} {} channels, the model {}",
-             p.layer, p.channels, l.out_channels);
+    const int64_t channels = l.attrs<ChannelAttributes>().out_channels;
+    FT_CHECK(p.channels == channels, "the pruning plan gives layer {} {} channels, the model {}", p.layer,
+             p.channels, channels);
     for (size_t k = 0; k < p.removed.size(); ++k) {
       const int64_t c = p.removed[k];
       FT_CHECK(c >= 0 && c < p.channels, "the pruning plan removes channel {} of layer {}, which has {}", c,
@@ -303,7 +306,7 @@ std::unique_ptr<Graph> build_pruned_graph(const Graph& source, const std::vector
   std::vector<std::vector<bool>> removed(units.layers.size());
   std::vector<bool> unit_removed(units.units.size(), false);
   for (size_t k = 0; k < units.layers.size(); ++k) {
-    removed[k].assign(static_cast<size_t>(units.layers[k]->out_channels), false);
+    removed[k].assign(static_cast<size_t>(out_channels_of(*units.layers[k])), false);
     const auto own = own_keep.find(units.layers[k]->name);
     if (own == own_keep.end()) continue;
     std::fill(removed[k].begin(), removed[k].end(), true);
@@ -355,17 +358,19 @@ std::unique_ptr<Graph> build_pruned_graph(const Graph& source, const std::vector
       case ChannelMap::owns: {
         std::vector<int64_t> keep = kept_positions(read);
         if (keep.size() < read.size()) {
-          p.in_channels = static_cast<int64_t>(keep.size());
+          p.attrs<ChannelAttributes>().in_channels = static_cast<int64_t>(keep.size());
           in_keep[l.name] = std::move(keep);
         }
         const auto own = own_keep.find(l.name);
-        if (own != own_keep.end()) p.out_channels = static_cast<int64_t>(own->second.size());
+        if (own != own_keep.end())
+          p.attrs<ChannelAttributes>().out_channels = static_cast<int64_t>(own->second.size());
         break;
       }
       case ChannelMap::per_channel: {
         std::vector<int64_t> keep = kept_positions(read);
         if (keep.size() < read.size()) {
-          p.in_channels = p.out_channels = static_cast<int64_t>(keep.size());
+          ChannelAttributes& a = p.attrs<ChannelAttributes>();
+          a.in_channels = a.out_channels = static_cast<int64_t>(keep.size());
           bn_keep[l.name] = std::move(keep);
         }
         break;

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "engine/error.hpp"
+#include "engine/layers/attributes.hpp"
 #include "engine/pruning.hpp"
 
 namespace ftcnn {
@@ -134,7 +135,7 @@ PruningUnits pruning_units(const Graph& graph) {
   std::vector<int> unit_of_set(sets.size(), -1);
   result.unit_of.resize(result.layers.size());
   for (size_t k = 0; k < result.layers.size(); ++k) {
-    result.unit_of[k].assign(static_cast<size_t>(result.layers[k]->out_channels), -1);
+    result.unit_of[k].assign(static_cast<size_t>(out_channels_of(*result.layers[k])), -1);
   }
   for (size_t e = 0; e < sets.size(); ++e) {
     const int root = sets.find(static_cast<int>(e));

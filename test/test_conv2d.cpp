@@ -59,7 +59,7 @@ TEST_CASE("grouped conv2d: the weight holds in / groups input channels, and grou
   spec.arch = "test";
   spec.input = Shape{6, 5, 5};
   LayerSpec conv = conv2d_spec("conv", 6, 4, 3, 1, 1, false);
-  conv.groups = 2;
+  conv.attrs<Conv2dAttributes>().groups = 2;
   spec.layers = {conv};
   Graph graph(spec);
   CHECK(graph.parameters().info(graph.parameters().find("conv.weight")).shape == Shape{4, 3, 3, 3});
@@ -69,7 +69,7 @@ TEST_CASE("grouped conv2d: the weight holds in / groups input channels, and grou
   for (int64_t i = 0; i < 3 * 25; ++i) input[i] = 1.0f;
   const Tensor out = test::run_graph(graph, Device::cpu, input);
   for (int64_t i = 2 * 25; i < 4 * 25; ++i) REQUIRE(out[i] == 0.0f);
-  conv.groups = 4;  // does not divide 6
+  conv.attrs<Conv2dAttributes>().groups = 4;  // does not divide 6
   spec.layers = {conv};
   CHECK_THROWS_WITH(Graph(spec), Catch::Contains("conv") && Catch::Contains("groups = 4"));
 }

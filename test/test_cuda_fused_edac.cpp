@@ -24,6 +24,8 @@
 #include "engine/device.hpp"
 #include "engine/hardening.hpp"
 #include "engine/interval_profile.hpp"
+#include "engine/layers/attributes.hpp"
+#include "engine/layers/edac.hpp"
 #include "test/test_support.hpp"
 
 #ifdef FTCNN_WITH_CUDA
@@ -93,7 +95,7 @@ float* tensor(Graph& graph, const std::string& name) {
     const int p = pick(rng);
     v = p < 5 ? specials[p] : uniform(rng);
   }
-  const LayerSpec& spec = graph.layer(0).spec();
+  const CopyAttributes& spec = graph.layer(0).spec().attrs<CopyAttributes>();
   const int64_t inner = t.numel() / (batch * spec.in_channels);
   for (int64_t n = 0; n < batch; ++n) {
     for (size_t k = 0; k < spec.copied.size(); k += 3) {
@@ -316,8 +318,9 @@ TEST_CASE("fused correction + BatchNorm + ReLU kernels equal the unfused CUDA la
   const auto chain = [](LayerSpec correction, bool batchnorm, bool relu, bool rank4) {
     ModelSpec spec;
     spec.arch = "t";
-    spec.input = rank4 ? Shape{correction.in_channels, 4, 3} : Shape{correction.in_channels};
-    const int64_t channels = correction.out_channels;
+    const ChannelAttributes& a = correction.attrs<ChannelAttributes>();
+    spec.input = rank4 ? Shape{a.in_channels, 4, 3} : Shape{a.in_channels};
+    const int64_t channels = a.out_channels;
     spec.layers.push_back(std::move(correction));
     if (batchnorm) spec.layers.push_back(batchnorm2d_spec("bn", channels));
     if (relu) spec.layers.push_back(simple_spec("relu", LayerType::relu));
@@ -341,7 +344,8 @@ TEST_CASE("fused correction + BatchNorm + ReLU kernels equal the unfused CUDA la
   for (const Case& k : cases) {
     Graph graph(k.spec);
     const LayerSpec& correction = graph.layer(0).spec();
-    if (correction.type == LayerType::edac && correction.edac_mode == EdacMode::edac) {
+    const EdacAttributes* edac = correction.find_attrs<EdacAttributes>();
+    if (edac != nullptr && edac->mode == EdacMode::edac) {
       const std::vector<float> lower{-2, -1, -3, 0, -2.5f, -1, -kInf}, upper{2, 1, 3, 2, 2.5f, 0.5f, kInf};
       std::copy(lower.begin(), lower.end(), tensor(graph, correction.name + ".lower"));
       std::copy(upper.begin(), upper.end(), tensor(graph, correction.name + ".upper"));

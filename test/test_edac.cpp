@@ -11,6 +11,8 @@
 #include <random>
 #include <vector>
 
+#include "engine/layers/edac.hpp"
+#include "engine/layers/tmr_vote.hpp"
 #include "test/test_support.hpp"
 
 using namespace ftcnn;
@@ -39,7 +41,8 @@ struct Row {
 Graph single_layer_graph(const LayerSpec& layer, bool rank4) {
   ModelSpec spec;
   spec.arch = "hardening-test";
-  spec.input = rank4 ? Shape{layer.in_channels, 1, 1} : Shape{layer.in_channels};
+  const int64_t in = layer.attrs<ChannelAttributes>().in_channels;
+  spec.input = rank4 ? Shape{in, 1, 1} : Shape{in};
   spec.layers.push_back(layer);
   return Graph(spec);
 }
@@ -54,7 +57,7 @@ void set_bounds(Graph& graph, const std::vector<float>& lower, const std::vector
 // One batch item per row: every channel gets `filler` (and its copies too), except the row's channel and its
 // copies, which get the row's values. Copies of spec.copied[k] are channel out + k (+ D for the second).
 Tensor rows_input(const Graph& graph, const std::vector<Row>& rows, float filler) {
-  const LayerSpec& spec = graph.layer(0).spec();
+  const CopyAttributes& spec = graph.layer(0).spec().attrs<CopyAttributes>();
   const int64_t in = spec.in_channels, out = spec.out_channels;
   const int64_t copies = static_cast<int64_t>(spec.copied.size());
   Tensor input(graph.input_shape(static_cast<int64_t>(rows.size())), filler);
@@ -74,7 +77,7 @@ Tensor rows_input(const Graph& graph, const std::vector<Row>& rows, float filler
 // Every row's channel gives exactly (bit for bit) the expected value, every other channel the filler.
 void check_rows(Graph& graph, Device device, const std::vector<Row>& rows, float filler, float filler_out) {
   const Tensor output = test::run_graph(graph, device, rows_input(graph, rows, filler));
-  const int64_t out = graph.layer(0).spec().out_channels;
+  const int64_t out = out_channels_of(graph.layer(0).spec());
   for (size_t n = 0; n < rows.size(); ++n) {
     const Row& r = rows[n];
     for (int64_t c = 0; c < out; ++c) {
@@ -298,7 +301,7 @@ TEST_CASE("hardening layers refuse inconsistent channel lists", "[edac]") {
   bad = edac_spec("e", 3, {1, 1}, EdacMode::edac);
   CHECK_THROWS_WITH(Graph(ModelSpec{"t", Shape{5}, 0, {bad}}), Catch::Contains("listed twice"));
   bad = tmr_vote_spec("v", 3, {0});
-  bad.in_channels = 4;
+  bad.attrs<ChannelAttributes>().in_channels = 4;
   CHECK_THROWS_WITH(Graph(ModelSpec{"t", Shape{4}, 0, {bad}}), Catch::Contains("input channels"));
   // The input does not carry the copies.
   CHECK_THROWS_WITH(Graph(ModelSpec{"t", Shape{3, 2, 2}, 0, {edac_spec("e", 3, {0}, EdacMode::edac)}}),
@@ -317,12 +320,12 @@ TEST_CASE("hardening layers round-trip through the architecture JSON", "[edac][m
   CHECK(json.find("\"dup-only\"") != std::string::npos);
   const ModelSpec back = model_spec_from_json(json, "test");
   REQUIRE(back.layers.size() == 4);
-  CHECK(back.layers[0].copied == std::vector<int64_t>{3, 1});
-  CHECK(back.layers[0].edac_mode == EdacMode::edac);
-  CHECK(back.layers[0].in_channels == 6);
-  CHECK(back.layers[2].copied == std::vector<int64_t>{1, 0});
-  CHECK(back.layers[2].in_channels == 6);
-  CHECK(back.layers[3].edac_mode == EdacMode::dup_only);
+  CHECK(back.layers[0].attrs<EdacAttributes>().copied == std::vector<int64_t>{3, 1});
+  CHECK(back.layers[0].attrs<EdacAttributes>().mode == EdacMode::edac);
+  CHECK(back.layers[0].attrs<EdacAttributes>().in_channels == 6);
+  CHECK(back.layers[2].attrs<TmrVoteAttributes>().copied == std::vector<int64_t>{1, 0});
+  CHECK(back.layers[2].attrs<TmrVoteAttributes>().in_channels == 6);
+  CHECK(back.layers[3].attrs<EdacAttributes>().mode == EdacMode::dup_only);
   CHECK(model_spec_to_json(back) == json);
   CHECK_THROWS_WITH(
       model_spec_from_json(
@@ -353,19 +356,21 @@ TEST_CASE("edac and tmr_vote on CUDA equal the CPU on random planes with NaN and
       tmr_vote_spec("v", 7, {5, 0, 3}), tmr_vote_spec("w", 7, {0, 1, 2, 3, 4, 5, 6})};
   unsigned seed = 7;
   for (const LayerSpec& layer : layers) {
-    ModelSpec spec{"t", Shape{layer.in_channels, 5, 3}, 0, {layer}};
+    const CopyAttributes& a = layer.attrs<CopyAttributes>();
+    ModelSpec spec{"t", Shape{a.in_channels, 5, 3}, 0, {layer}};
     Graph graph(spec);
-    if (layer.edac_mode == EdacMode::edac && layer.type == LayerType::edac) {
+    const EdacAttributes* edac = layer.find_attrs<EdacAttributes>();
+    if (edac != nullptr && edac->mode == EdacMode::edac) {
       set_bounds(graph, {-2, -1, -3, 0, -2.5f, -1, -2}, {2, 1, 3, 2, 2.5f, 0.5f, kInf});
     }
     Tensor input = random_specials(graph.input_shape(4), seed++);
     // Make a third of the copies equal to their original, as fault-free copies are.
-    const int64_t out = layer.out_channels, copies = static_cast<int64_t>(layer.copied.size());
+    const int64_t out = a.out_channels, copies = static_cast<int64_t>(a.copied.size());
     for (int64_t n = 0; n < 4; ++n) {
       for (int64_t k = 0; k < copies; k += 3) {
-        const int64_t c = layer.copied[static_cast<size_t>(k)];
+        const int64_t c = a.copied[static_cast<size_t>(k)];
         for (int64_t p = 0; p < 15; ++p) {
-          input[(n * layer.in_channels + out + k) * 15 + p] = input[(n * layer.in_channels + c) * 15 + p];
+          input[(n * a.in_channels + out + k) * 15 + p] = input[(n * a.in_channels + c) * 15 + p];
         }
       }
     }

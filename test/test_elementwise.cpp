@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "engine/layers/leaky_relu.hpp"
 #include "test/test_support.hpp"
 
 using namespace ftcnn;
@@ -40,7 +41,7 @@ TEST_CASE("relu6 and leaky_relu keep NaN and treat infinities as PyTorch", "[rel
   CHECK(six[3] == 0.0f);
   CHECK(std::signbit(six[4]));  // -0 kept, as torch.clamp
   LayerSpec leaky = simple_spec("leaky", LayerType::leaky_relu);
-  leaky.negative_slope = 0.25;
+  leaky.attrs<LeakyReluAttributes>().negative_slope = 0.25;
   spec.layers = {leaky};
   Graph leaky_graph(spec);
   const Tensor out = test::run_graph(leaky_graph, Device::cpu, input);
@@ -49,7 +50,7 @@ TEST_CASE("relu6 and leaky_relu keep NaN and treat infinities as PyTorch", "[rel
   CHECK(out[2] == inf);
   CHECK(out[3] == -0.5f);
   CHECK(std::signbit(out[4]));
-  leaky.negative_slope = std::nan("");
+  leaky.attrs<LeakyReluAttributes>().negative_slope = std::nan("");
   spec.layers = {leaky};
   CHECK_THROWS_WITH(Graph(spec), Catch::Contains("leaky") && Catch::Contains("negative_slope"));
 }

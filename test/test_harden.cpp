@@ -22,6 +22,7 @@
 #include "engine/io/interval_file.hpp"
 #include "engine/io/model_file.hpp"
 #include "engine/io/ranking_file.hpp"
+#include "engine/layers/attributes.hpp"
 #include "engine/vulnerability/vulnerability.hpp"
 #include "test/test_support.hpp"
 
@@ -209,10 +210,10 @@ TEST_CASE("hardened architectures: grown layers, correction layers, copied rows"
   const ModelSpec& spec = graph->spec();
   REQUIRE(spec.layers.size() == plain.spec().layers.size() + 5);
   CHECK(spec.layers[0].name == "features.0");
-  CHECK(spec.layers[0].out_channels == 40);
+  CHECK(out_channels_of(spec.layers[0]) == 40);
   CHECK(spec.layers[1].name == "features.0.edac");
   CHECK(spec.layers[1].type == LayerType::edac);
-  CHECK(spec.layers[1].copied == plan[0].copied);
+  CHECK(spec.layers[1].attrs<CopyAttributes>().copied == plan[0].copied);
   CHECK(spec.layers[2].name == "features.1");  // BatchNorm after the edac layer
   CHECK(spec.layers.back().name == "classifier.3.edac");
   CHECK(graph->output_shapes(2).back() == Shape({2, 10}));
@@ -235,7 +236,7 @@ TEST_CASE("hardened architectures: grown layers, correction layers, copied rows"
 
   // tmr: two copies per copied channel, at C + k and C + D + k.
   const auto tmr = build_hardened_graph(plain, plan, HardenMode::tmr, nullptr);
-  CHECK(tmr->spec().layers[0].out_channels == 48);
+  CHECK(out_channels_of(tmr->spec().layers[0]) == 48);
   CHECK(tmr->spec().layers[1].type == LayerType::tmr_vote);
   const int tw = tmr->parameters().find("features.0.weight");
   const int64_t c0 = plan[0].copied[0];
@@ -380,7 +381,7 @@ TEST_CASE("hardening input errors name what is wrong", "[harden]") {
     for (const LayerSpec* l : protected_layers(plain.spec())) {
       if (l->name == "classifier.1") continue;
       file.create_group(l->name);
-      std::vector<int64_t> order(static_cast<size_t>(l->out_channels));
+      std::vector<int64_t> order(static_cast<size_t>(out_channels_of(*l)));
       std::iota(order.rbegin(), order.rend(), 0);  // reversed
       if (l->name == "features.4") order[0] = order[1];
       write_int_dataset(file, l->name + "/ranking", order);
@@ -391,7 +392,7 @@ TEST_CASE("hardening input errors name what is wrong", "[harden]") {
     H5File file = H5File::create(dir.file("good.h5"));
     for (const LayerSpec* l : protected_layers(plain.spec())) {
       file.create_group(l->name);
-      std::vector<int64_t> order(static_cast<size_t>(l->out_channels));
+      std::vector<int64_t> order(static_cast<size_t>(out_channels_of(*l)));
       std::iota(order.rbegin(), order.rend(), 0);
       write_int_dataset(file, l->name + "/ranking", order);
     }

@@ -20,6 +20,8 @@
 #include <vector>
 
 #include "engine/evaluate.hpp"
+#include "engine/layers/attributes.hpp"
+#include "engine/layers/leaky_relu.hpp"
 #include "kernels/batchnorm_rules.hpp"
 #include "kernels/classify_bodies.hpp"
 #include "kernels/edac_bodies.hpp"
@@ -175,9 +177,10 @@ k::Window reverse_window(const PoolCase& p) {
 
 LayerSpec pool_layer(const PoolCase& p, LayerType type) {
   LayerSpec s = pool_spec("pool", type, p.kh, p.sh, p.ph);
-  s.kernel = {p.kh, p.kw};
-  s.stride = {p.sh, p.sw};
-  s.padding = {p.ph, p.pw};
+  PoolAttributes& a = s.attrs<PoolAttributes>();
+  a.kernel = {p.kh, p.kw};
+  a.stride = {p.sh, p.sw};
+  a.padding = {p.ph, p.pw};
   return s;
 }
 
@@ -398,7 +401,7 @@ TEST_CASE("relu6_kernel and leaky_relu_kernel bodies", "[kernels][relu6][leaky_r
     require_same_bits(six,
                       to_vector(run_single_layer(simple_spec("r6", LayerType::relu6), Shape{count}, in, 1)));
     LayerSpec spec = simple_spec("lr", LayerType::leaky_relu);
-    spec.negative_slope = 0.3;
+    spec.attrs<LeakyReluAttributes>().negative_slope = 0.3;
     require_same_bits(leaky, to_vector(run_single_layer(spec, Shape{count}, in, 1)));
   }
   CHECK(k::relu6_apply(kInf) == 6.0f);

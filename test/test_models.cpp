@@ -6,8 +6,15 @@
 #include <set>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "engine/io/model_file.hpp"
 #include "engine/layer_registry.hpp"
+#include "engine/layers/attributes.hpp"
+#include "engine/layers/conv2d.hpp"
+#include "engine/layers/edac.hpp"
+#include "engine/layers/leaky_relu.hpp"
+#include "engine/layers/linear.hpp"
 #include "models/architectures.hpp"
 #include "test/test_support.hpp"
 
@@ -47,12 +54,10 @@ TEST_CASE("the built-in ResNet-20 is the Python package's, node for node", "[mod
     CHECK(a.name == b.name);
     CHECK(a.type == b.type);
     CHECK(python.graph->inputs(i) == built.inputs(i));
-    CHECK(a.in_channels == b.in_channels);
-    CHECK(a.out_channels == b.out_channels);
-    CHECK(a.kernel == b.kernel);
-    CHECK(a.stride == b.stride);
-    CHECK(a.padding == b.padding);
-    CHECK(a.bias == b.bias);
+    nlohmann::json attributes_a, attributes_b;  // every field of the op, as the model file writes it
+    op_type(a.type).write_attributes(a, attributes_a);
+    op_type(b.type).write_attributes(b, attributes_b);
+    CHECK(attributes_a == attributes_b);
   }
 }
 
@@ -75,4 +80,37 @@ TEST_CASE("every layer type is registered once, under its own name", "[model]") 
   }
   CHECK_THROWS_WITH(op_type(std::string("conv3d")),
                     Catch::StartsWith("unknown layer type 'conv3d' (conv2d, linear"));
+}
+
+TEST_CASE("an op's attributes live with the op and copy with the spec", "[model]") {
+  // Every op gets its own attribute type (or none) from the registry, and model files write it back.
+  for (int i = 0; i < kLayerTypeCount; ++i) {
+    const LayerType type = static_cast<LayerType>(i);
+    const LayerSpec spec = simple_spec("n", type);
+    const std::unique_ptr<OpAttributes> defaults = op_type(type).default_attributes();
+    CHECK((spec.attributes.get() == nullptr) == (defaults == nullptr));
+  }
+  CHECK(simple_spec("c", LayerType::conv2d).find_attrs<Conv2dAttributes>() != nullptr);
+  CHECK(simple_spec("p", LayerType::avgpool2d).find_attrs<PoolAttributes>() != nullptr);
+  CHECK(simple_spec("r", LayerType::relu).find_attrs<ChannelAttributes>() == nullptr);
+  CHECK(simple_spec("l", LayerType::leaky_relu).attrs<LeakyReluAttributes>().negative_slope == 0.01);
+
+  // A copy owns its attributes: editing it leaves the original alone.
+  const LayerSpec conv = conv2d_spec("features.0", 3, 8, 3, 1, 1, true);
+  LayerSpec copy = conv;
+  copy.attrs<Conv2dAttributes>().out_channels = 5;
+  copy.attrs<Conv2dAttributes>().groups = 2;
+  CHECK(conv.attrs<Conv2dAttributes>().out_channels == 8);
+  CHECK(conv.attrs<Conv2dAttributes>().groups == 1);
+  CHECK(out_channels_of(copy) == 5);
+  LayerSpec assigned = linear_spec("fc", 4, 2);
+  assigned = copy;
+  CHECK(assigned.attrs<Conv2dAttributes>().groups == 2);
+
+  // Asking a node for another op's attributes names the node.
+  CHECK_THROWS_WITH(conv.attrs<LinearAttributes>(),
+                    Catch::Contains("node features.0 (conv2d) has no attributes"));
+  CHECK_THROWS_WITH(out_channels_of(simple_spec("act", LayerType::relu)), Catch::Contains("node act (relu)"));
+  CHECK(edac_spec("e", 4, {1}, EdacMode::edac).attrs<CopyAttributes>().copies_each() == 1);
+  CHECK(tmr_vote_spec("v", 4, {1}).attrs<CopyAttributes>().copies_each() == 2);
 }

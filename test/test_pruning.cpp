@@ -16,6 +16,7 @@
 
 #include "engine/io/hdf5_file.hpp"
 #include "engine/io/model_file.hpp"
+#include "engine/layers/attributes.hpp"
 #include "engine/pruning.hpp"
 #include "engine/pruning_units.hpp"
 #include "engine/vulnerability/vulnerability.hpp"
@@ -63,12 +64,13 @@ const LayerPruning& entry(const std::vector<LayerPruning>& plan, const std::stri
   return plan.front();
 }
 
-const LayerSpec& layer_of(const Graph& graph, const std::string& name) {
+// The channel counts of the node `name`.
+const ChannelAttributes& layer_of(const Graph& graph, const std::string& name) {
   for (const LayerSpec& l : graph.spec().layers) {
-    if (l.name == name) return l;
+    if (l.name == name) return l.attrs<ChannelAttributes>();
   }
   FAIL("no layer " << name);
-  return graph.spec().layers.front();
+  return graph.spec().layers.front().attrs<ChannelAttributes>();
 }
 
 const float* tensor(const Graph& graph, const std::string& name) {

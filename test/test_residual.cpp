@@ -17,6 +17,7 @@
 #include "engine/graph.hpp"
 #include "engine/io/hdf5_file.hpp"
 #include "engine/io/model_file.hpp"
+#include "engine/layers/conv2d.hpp"
 #include "engine/runner.hpp"
 #include "test/test_support.hpp"
 
@@ -218,7 +219,8 @@ TEST_CASE(
         "inputs": ["input"], "in": 3, "out": 4, "kernel": [3, 3], "stride": [1, 1], "padding": [1, 1], "bias": true, )" +
            field + "}]}";
   };
-  CHECK(model_spec_from_json(conv(R"("x": 0)"), "ok.h5").layers[0].out_channels == 4);
+  CHECK(model_spec_from_json(conv(R"("x": 0)"), "ok.h5").layers[0].attrs<Conv2dAttributes>().out_channels ==
+        4);
   CHECK_THROWS_WITH(model_spec_from_json(conv(R"("out": 32.7)"), "f.h5"),
                     Catch::Contains("node c: field 'out' must be an integer, got 32.7"));
   CHECK_THROWS_WITH(model_spec_from_json(conv(R"("out": 100000000000000000000)"), "f.h5"),

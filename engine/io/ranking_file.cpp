@@ -2,6 +2,7 @@
 
 #include "engine/error.hpp"
 #include "engine/io/hdf5_file.hpp"
+#include "engine/layers/attributes.hpp"
 #include "engine/memory_limit.hpp"
 
 namespace ftcnn {
@@ -39,7 +40,7 @@ ChannelRankings read_ranking_file(const std::string& path, const Graph& graph) {
     FT_CHECK(file.has_dataset(dataset), "{}: no ranking for layer '{}' (missing dataset '{}')", path, l->name,
              dataset);
     std::vector<int64_t> order = read_int_vector(file, dataset);
-    const std::string problem = permutation_problem(order, l->out_channels);
+    const std::string problem = permutation_problem(order, out_channels_of(*l));
     FT_CHECK(problem.empty(), "{}: dataset '{}' {}", path, dataset, problem);
     rankings[l->name] = std::move(order);
   }

@@ -24,46 +24,42 @@ std::array<int64_t, 2> pair(const nlohmann::json& j, const char* key) {
 
 }  // namespace
 
-void read_channels(const nlohmann::json& j, LayerSpec& spec) {
-  spec.in_channels = integer(j, "in");
-  spec.out_channels = integer(j, "out");
+void read_channels(const nlohmann::json& j, ChannelAttributes& a) {
+  a.in_channels = integer(j, "in");
+  a.out_channels = integer(j, "out");
 }
 
-void write_channels(const LayerSpec& spec, nlohmann::json& j) {
-  j["in"] = spec.in_channels;
-  j["out"] = spec.out_channels;
+void write_channels(const ChannelAttributes& a, nlohmann::json& j) {
+  j["in"] = a.in_channels;
+  j["out"] = a.out_channels;
 }
 
-void read_window(const nlohmann::json& j, LayerSpec& spec) {
-  spec.kernel = pair(j, "kernel");
-  spec.stride = pair(j, "stride");
-  spec.padding = pair(j, "padding");
+void read_window(const nlohmann::json& j, WindowSpec& w) {
+  w.kernel = pair(j, "kernel");
+  w.stride = pair(j, "stride");
+  w.padding = pair(j, "padding");
 }
 
-void write_window(const LayerSpec& spec, nlohmann::json& j) {
-  j["kernel"] = spec.kernel;
-  j["stride"] = spec.stride;
-  j["padding"] = spec.padding;
+void write_window(const WindowSpec& w, nlohmann::json& j) {
+  j["kernel"] = w.kernel;
+  j["stride"] = w.stride;
+  j["padding"] = w.padding;
 }
 
-void read_bias(const nlohmann::json& j, LayerSpec& spec) {
-  spec.bias = j.at("bias").get<bool>();
+bool read_bias(const nlohmann::json& j) {
+  return j.at("bias").get<bool>();
 }
 
-void write_bias(const LayerSpec& spec, nlohmann::json& j) {
-  j["bias"] = spec.bias;
-}
-
-void read_copied(const nlohmann::json& j, const char* key, LayerSpec& spec) {
+void read_copied(const nlohmann::json& j, const char* key, CopyAttributes& a) {
   const nlohmann::json& value = j.at(key);
   FT_CHECK(value.is_array(), "field '{}' must be a list of channel indices, got {}", key, value.dump());
-  spec.copied.clear();
+  a.copied.clear();
   for (const nlohmann::json& c : value)
-    spec.copied.push_back(json_integer(c, fmt::format("field '{}' (channel indices)", key)));
+    a.copied.push_back(json_integer(c, fmt::format("field '{}' (channel indices)", key)));
 }
 
-void write_copied(const LayerSpec& spec, const char* key, nlohmann::json& j) {
-  j[key] = spec.copied;
+void write_copied(const CopyAttributes& a, const char* key, nlohmann::json& j) {
+  j[key] = a.copied;
 }
 
 }  // namespace ftcnn::attributes

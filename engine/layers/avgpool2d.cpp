@@ -10,20 +10,20 @@
 namespace ftcnn {
 
 void AvgPool2d::read_attributes(const nlohmann::json& j, LayerSpec& spec) {
-  attributes::read_window(j, spec);
+  attributes::read_window(j, spec.set_attrs<PoolAttributes>());
 }
 
 void AvgPool2d::write_attributes(const LayerSpec& spec, nlohmann::json& j) {
-  attributes::write_window(spec, j);
+  attributes::write_window(spec.attrs<PoolAttributes>(), j);
 }
 
 AvgPool2d::AvgPool2d(LayerSpec spec) : Layer(std::move(spec)) {
-  const std::string problem = pooling_spec_problem(spec_);
+  const std::string problem = pooling_spec_problem(attributes());
   if (!problem.empty()) fail(problem);
 }
 
 Shape AvgPool2d::output_shape(const Shape& input) const {
-  Shape out = pooling_output_shape(spec_, input);
+  Shape out = pooling_output_shape(attributes(), input);
   if (out.rank() == 0) fail(fmt::format("window does not fit input {}", input.str()));
   return out;
 }
@@ -32,8 +32,8 @@ void AvgPool2d::forward_cpu(const Shape& input, const ParameterView&, const floa
                             CpuContext& ctx) {
   // count_include_pad: the float sum over the clipped window over the full window size, the CUDA kernel's
   // reducer (kernels::avg_reduce).
-  const float divisor = kernels::avg_divisor(spec_.kernel[0], spec_.kernel[1]);
-  for_each_pool_window(spec_, input, output_shape(input), in, out, ctx.threads(),
+  const float divisor = kernels::avg_divisor(attributes().kernel[0], attributes().kernel[1]);
+  for_each_pool_window(attributes(), input, output_shape(input), in, out, ctx.threads(),
                        [divisor](const float* plane, int64_t width, const kernels::PoolWindow& window) {
                          return kernels::avg_reduce(plane, width, window, divisor);
                        });

@@ -11,7 +11,7 @@ void AvgPool2d::forward_cuda(const LayerPlan& plan, const ParameterView&, const 
                              CudaContext& ctx) {
   const Shape& input = plan.input;
   const Shape output = output_shape(input);
-  const kernels::Pool2dGeometry g = pool_geometry_of(spec_, input, output);
+  const kernels::Pool2dGeometry g = pool_geometry_of(attributes(), input, output);
   kernels::launch_avgpool2d(in, out, g, ctx.stream());
   FT_LAUNCH_CHECK(fmt::format("avgpool2d kernel of layer {}", name()));
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "engine/layer.hpp"
+#include "engine/layers/attributes.hpp"
 
 namespace ftcnn {
 
@@ -11,10 +12,13 @@ class AvgPool2d final : public Layer {
  public:
   static constexpr LayerType kType = LayerType::avgpool2d;
   static constexpr const char* kTypeName = "avgpool2d";
+  using Attributes = PoolAttributes;
   // The model-file fields of this op (docs/model_format.md).
   static void read_attributes(const nlohmann::json& j, LayerSpec& spec);
   static void write_attributes(const LayerSpec& spec, nlohmann::json& j);
   explicit AvgPool2d(LayerSpec spec);
+  const PoolAttributes& attributes() const { return spec_.attrs<PoolAttributes>(); }
+  WindowSpec window_spec(const Shape& /*input*/) const override { return attributes(); }
   ChannelMap channel_map() const override { return ChannelMap::passes; }
   ReverseRule reverse_rule() const override { return ReverseRule::spread_average; }
   Shape output_shape(const Shape& input) const override;

@@ -9,24 +9,26 @@
 namespace ftcnn {
 
 void BatchNorm2d::read_attributes(const nlohmann::json& j, LayerSpec& spec) {
-  attributes::read_channels(j, spec);
-  spec.eps = j.at("eps").get<double>();
+  BatchNorm2dAttributes& a = spec.set_attrs<BatchNorm2dAttributes>();
+  attributes::read_channels(j, a);
+  a.eps = j.at("eps").get<double>();
 }
 
 void BatchNorm2d::write_attributes(const LayerSpec& spec, nlohmann::json& j) {
-  attributes::write_channels(spec, j);
-  j["eps"] = spec.eps;
+  const BatchNorm2dAttributes& a = spec.attrs<BatchNorm2dAttributes>();
+  attributes::write_channels(a, j);
+  j["eps"] = a.eps;
 }
 
 BatchNorm2d::BatchNorm2d(LayerSpec spec) : Layer(std::move(spec)) {
-  if (spec_.in_channels <= 0 || spec_.in_channels != spec_.out_channels)
+  if (attributes().in_channels <= 0 || attributes().in_channels != attributes().out_channels)
     fail("needs a positive channel count");
-  if (!(spec_.eps > 0.0)) fail("eps must be positive");
+  if (!(attributes().eps > 0.0)) fail("eps must be positive");
 }
 
 void BatchNorm2d::declare_parameters(ParameterStore& store) {
   const std::string& n = spec_.name;
-  const Shape shape{spec_.in_channels};
+  const Shape shape{attributes().in_channels};
   gamma_ = store.add(n + ".weight", n, ParamKind::bn_weight, shape);
   beta_ = store.add(n + ".bias", n, ParamKind::bn_bias, shape);
   mean_ = store.add(n + ".running_mean", n, ParamKind::bn_running_mean, shape);
@@ -34,19 +36,19 @@ void BatchNorm2d::declare_parameters(ParameterStore& store) {
 }
 
 Shape BatchNorm2d::output_shape(const Shape& input) const {
-  if (input.rank() != 4 || input[1] != spec_.in_channels) {
-    fail(fmt::format("expects input [N, {}, H, W], got {}", spec_.in_channels, input.str()));
+  if (input.rank() != 4 || input[1] != attributes().in_channels) {
+    fail(fmt::format("expects input [N, {}, H, W], got {}", attributes().in_channels, input.str()));
   }
   return input;
 }
 
 bool BatchNorm2d::join_epilogue(FusedEpilogue& epilogue, const Shape& input) const {
-  if (!epilogue.empty() || input.rank() != 4 || input[1] != spec_.in_channels) return false;
+  if (!epilogue.empty() || input.rank() != 4 || input[1] != attributes().in_channels) return false;
   epilogue.bn_weight = gamma_;
   epilogue.bn_bias = beta_;
   epilogue.bn_mean = mean_;
   epilogue.bn_var = var_;
-  epilogue.bn_eps = spec_.eps;
+  epilogue.bn_eps = attributes().eps;
   epilogue.layers.push_back(spec_.name);
   return true;
 }
@@ -61,7 +63,7 @@ void BatchNorm2d::forward_cpu(const Shape& input, const ParameterView& params, c
       // As PyTorch's CPU kernel: scale = gamma / sqrt(var + eps) in double, shift = beta - mean * scale,
       // out = in * scale + shift; the functions the CUDA kernels call (kernels/batchnorm_rules.hpp).
       const kernels::BatchnormChannel bn =
-          kernels::batchnorm_channel(gamma[c], beta[c], mean[c], var[c], spec_.eps);
+          kernels::batchnorm_channel(gamma[c], beta[c], mean[c], var[c], attributes().eps);
       const float* src = in + (n * channels + c) * plane;
       float* dst = out + (n * channels + c) * plane;
       for (int64_t p = 0; p < plane; ++p) dst[p] = kernels::batchnorm_apply(src[p], bn.scale, bn.shift);

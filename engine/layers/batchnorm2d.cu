@@ -11,8 +11,8 @@ namespace ftcnn {
 void BatchNorm2d::forward_cuda(const LayerPlan& plan, const ParameterView& params, const float* in,
                                float* out, CudaContext& ctx) {
   const Shape& input = plan.input;
-  kernels::launch_batchnorm2d(in, out, params(gamma_), params(beta_), params(mean_), params(var_), spec_.eps,
-                              input[0], input[1], input[2] * input[3], ctx.stream());
+  kernels::launch_batchnorm2d(in, out, params(gamma_), params(beta_), params(mean_), params(var_),
+                              attributes().eps, input[0], input[1], input[2] * input[3], ctx.stream());
   FT_LAUNCH_CHECK(fmt::format("batchnorm2d kernel of layer {}", name()));
 }
 

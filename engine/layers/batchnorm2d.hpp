@@ -7,17 +7,25 @@
 #pragma once
 
 #include "engine/layer.hpp"
+#include "engine/layers/attributes.hpp"
 
 namespace ftcnn {
+
+// The model-file fields of a batchnorm2d: its channels (in = out) and eps.
+struct BatchNorm2dAttributes final : AttributesOf<BatchNorm2dAttributes, ChannelAttributes> {
+  double eps = 1e-5;
+};
 
 class BatchNorm2d final : public Layer {
  public:
   static constexpr LayerType kType = LayerType::batchnorm2d;
   static constexpr const char* kTypeName = "batchnorm2d";
+  using Attributes = BatchNorm2dAttributes;
   // The model-file fields of this op (docs/model_format.md).
   static void read_attributes(const nlohmann::json& j, LayerSpec& spec);
   static void write_attributes(const LayerSpec& spec, nlohmann::json& j);
   explicit BatchNorm2d(LayerSpec spec);
+  const BatchNorm2dAttributes& attributes() const { return spec_.attrs<BatchNorm2dAttributes>(); }
   ChannelMap channel_map() const override { return ChannelMap::per_channel; }
   ReverseRule reverse_rule() const override { return ReverseRule::scale_channels; }
   void declare_parameters(ParameterStore& store) override;

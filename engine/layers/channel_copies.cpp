@@ -6,7 +6,8 @@
 
 namespace ftcnn {
 
-std::string channel_copies_problem(const LayerSpec& spec, int64_t copies_each) {
+std::string channel_copies_problem(const CopyAttributes& spec) {
+  const int64_t copies_each = spec.copies_each();
   const int64_t out = spec.out_channels, count = static_cast<int64_t>(spec.copied.size());
   if (out <= 0) return "needs a positive channel count";
   // The kernels index channels with 32-bit copy indices.
@@ -24,14 +25,14 @@ std::string channel_copies_problem(const LayerSpec& spec, int64_t copies_each) {
   return "";
 }
 
-std::vector<int32_t> copy_index_map(const LayerSpec& spec) {
+std::vector<int32_t> copy_index_map(const CopyAttributes& spec) {
   std::vector<int32_t> map(static_cast<size_t>(spec.out_channels), -1);
   for (size_t k = 0; k < spec.copied.size(); ++k)
     map[static_cast<size_t>(spec.copied[k])] = static_cast<int32_t>(k);
   return map;
 }
 
-Shape channel_copies_output_shape(const LayerSpec& spec, const Shape& input) {
+Shape channel_copies_output_shape(const CopyAttributes& spec, const Shape& input) {
   if (input.rank() < 2 || input[1] != spec.in_channels) return Shape();
   std::vector<int64_t> dims = input.dims();
   dims[1] = spec.out_channels;

@@ -9,15 +9,16 @@
 #include <vector>
 
 #include "engine/layer.hpp"
+#include "engine/layers/attributes.hpp"
 
 namespace ftcnn {
 
 // Returns "" when spec.copied fits (indices in [0, out), none twice, in = out + copies_each x copied), or
 // what is wrong.
-std::string channel_copies_problem(const LayerSpec& spec, int64_t copies_each);
+std::string channel_copies_problem(const CopyAttributes& spec);
 // copy_index[c] = k when spec.copied[k] == c, -1 for a channel without copies (the kernels' table).
-std::vector<int32_t> copy_index_map(const LayerSpec& spec);
+std::vector<int32_t> copy_index_map(const CopyAttributes& spec);
 // [N, in, rest...] -> [N, out, rest...]; an empty shape when `input` is not [N, in, ...].
-Shape channel_copies_output_shape(const LayerSpec& spec, const Shape& input);
+Shape channel_copies_output_shape(const CopyAttributes& spec, const Shape& input);
 
 }  // namespace ftcnn

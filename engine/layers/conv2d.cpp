@@ -45,21 +45,23 @@ void result_to_nchw(const float* result, int64_t rows, const std::vector<int64_t
 }  // namespace
 
 void Conv2d::read_attributes(const nlohmann::json& j, LayerSpec& spec) {
-  attributes::read_channels(j, spec);
-  attributes::read_window(j, spec);
-  attributes::read_bias(j, spec);
-  spec.groups = j.value("groups", int64_t{1});
+  Conv2dAttributes& a = spec.set_attrs<Conv2dAttributes>();
+  attributes::read_channels(j, a);
+  attributes::read_window(j, a);
+  a.bias = attributes::read_bias(j);
+  a.groups = j.value("groups", int64_t{1});
 }
 
 void Conv2d::write_attributes(const LayerSpec& spec, nlohmann::json& j) {
-  attributes::write_channels(spec, j);
-  attributes::write_window(spec, j);
-  attributes::write_bias(spec, j);
-  if (spec.groups != 1) j["groups"] = spec.groups;  // absent: 1, so ungrouped files keep their bytes
+  const Conv2dAttributes& a = spec.attrs<Conv2dAttributes>();
+  attributes::write_channels(a, j);
+  attributes::write_window(a, j);
+  j["bias"] = a.bias;
+  if (a.groups != 1) j["groups"] = a.groups;  // absent: 1, so ungrouped files keep their bytes
 }
 
 Conv2d::Conv2d(LayerSpec spec) : Layer(std::move(spec)) {
-  const LayerSpec& s = spec_;
+  const Conv2dAttributes& s = attributes();
   if (s.in_channels <= 0 || s.out_channels <= 0) fail("channel counts must be positive");
   if (s.groups < 1 || s.in_channels % s.groups != 0 || s.out_channels % s.groups != 0) {
     fail(fmt::format("groups = {} must be positive and divide in = {} and out = {}", s.groups, s.in_channels,
@@ -71,15 +73,24 @@ Conv2d::Conv2d(LayerSpec spec) : Layer(std::move(spec)) {
   }
 }
 
+std::string Conv2d::reverse_refusal() const {
+  return fmt::format(
+      "layer {} is a grouped convolution (groups = {}): the vulnerability reverse pass does not support "
+      "grouped "
+      "convolutions yet",
+      name(), attributes().groups);
+}
+
 void Conv2d::declare_parameters(ParameterStore& store) {
-  const LayerSpec& s = spec_;
-  weight_ = store.add(s.name + ".weight", s.name, ParamKind::weight,
+  const Conv2dAttributes& s = attributes();
+  const std::string& n = spec_.name;
+  weight_ = store.add(n + ".weight", n, ParamKind::weight,
                       Shape{s.out_channels, s.in_channels / s.groups, s.kernel[0], s.kernel[1]});
-  if (s.bias) bias_ = store.add(s.name + ".bias", s.name, ParamKind::bias, Shape{s.out_channels});
+  if (s.bias) bias_ = store.add(n + ".bias", n, ParamKind::bias, Shape{s.out_channels});
 }
 
 Shape Conv2d::output_shape(const Shape& input) const {
-  const LayerSpec& s = spec_;
+  const Conv2dAttributes& s = attributes();
   if (input.rank() != 4 || input[1] != s.in_channels) {
     fail(fmt::format("expects input [N, {}, H, W], got {}", s.in_channels, input.str()));
   }
@@ -93,12 +104,13 @@ Shape Conv2d::output_shape(const Shape& input) const {
 
 int64_t Conv2d::macs_per_item(const Shape& input) const {
   const Shape out = output_shape(input);
-  return out.per_item() * (spec_.in_channels / spec_.groups) * spec_.kernel[0] * spec_.kernel[1];
+  const Conv2dAttributes& s = attributes();
+  return out.per_item() * (s.in_channels / s.groups) * s.kernel[0] * s.kernel[1];
 }
 
 void Conv2d::forward_cpu(const Shape& input, const ParameterView& params, const float* in, float* out,
                          CpuContext& ctx) {
-  const LayerSpec& s = spec_;
+  const Conv2dAttributes& s = attributes();
   const Shape out_shape = output_shape(input);
   if (s.groups > 1) {
     forward_grouped_cpu(input, out_shape, params, in, out, ctx);
@@ -173,7 +185,7 @@ void Conv2d::forward_grouped_cpu(const Shape& input, const Shape& out_shape, con
   // Group g convolves input channels [g * in_g, (g + 1) * in_g) with weight rows [g * out_g, (g + 1) *
   // out_g): per chunk of images and group one im2col of the group's channels and one GEMM, as the ungrouped
   // path.
-  const LayerSpec& s = spec_;
+  const Conv2dAttributes& s = attributes();
   if (!copy_rows_.groups.empty()) fail("a grouped convolution cannot carry hardening copies");
   kernels::Window window = window_of(s, input, out_shape);
   const int64_t in_g = s.in_channels / s.groups, out_g = s.out_channels / s.groups;

@@ -27,7 +27,7 @@ namespace {
 // The layer's cuDNN state for one input shape. A hardened layer (copy groups) convolves one group of rows
 // at a time: its filter and output descriptors have the group's row count.
 struct Conv2dCudaState final : LayerCudaState {
-  Conv2dCudaState(const Shape& in, const Shape& out, const LayerSpec& s)
+  Conv2dCudaState(const Shape& in, const Shape& out, const Conv2dAttributes& s)
       : input(in),
         output(out),
         filter(out[1], s.in_channels / s.groups, s.kernel[0], s.kernel[1]),
@@ -52,7 +52,7 @@ std::unique_ptr<LayerCudaState> Conv2d::prepare_cuda(const Shape& input, CudaCon
     const bool grouped = !copy_rows_.groups.empty() && !options.single_gemm_copies;
     const int64_t rows = grouped ? static_cast<int64_t>(copy_rows_.groups.front().size()) : out[1];
     const Shape convolved{out[0], rows, out[2], out[3]};
-    auto state = std::make_unique<Conv2dCudaState>(input, convolved, spec_);
+    auto state = std::make_unique<Conv2dCudaState>(input, convolved, attributes());
     int n = 0, c = 0, h = 0, w = 0;
     FT_CUDNN_CHECK(cudnnGetConvolution2dForwardOutputDim(state->convolution.get(), state->input.get(),
                                                          state->filter.get(), &n, &c, &h, &w));
@@ -97,7 +97,8 @@ std::unique_ptr<LayerCudaState> Conv2d::prepare_cuda(const Shape& input, CudaCon
     state->plane = out[2] * out[3];
     if (grouped) {
       state->groups = std::make_unique<CopyGroupsDevice>(
-          copy_rows_, spec_.in_channels * spec_.kernel[0] * spec_.kernel[1], convolved.numel(), ctx);
+          copy_rows_, attributes().in_channels * attributes().kernel[0] * attributes().kernel[1],
+          convolved.numel(), ctx);
     }
     ctx.reserve_workspace(state->workspace_bytes);
     return state;

@@ -1,25 +1,39 @@
 // conv2d: 2-D convolution as nn.Conv2d (zero padding, no dilation, `groups`: grouped and depthwise).
 //   input [N, in, H, W] -> output [N, out, OH, OW], OH = (H + 2*pad_h - kh) / stride_h + 1 (floor), same for
-//   W. parameters: "<name>.weight" [out, in / groups, kh, kw], "<name>.bias" [out] when spec.bias.
+//   W. parameters: "<name>.weight" [out, in / groups, kh, kw], "<name>.bias" [out] when it has a bias.
 // CPU: batched im2col + one OpenBLAS sgemm per chunk of images. CUDA: cuDNN, strict fp32 (CUDNN_FMA_MATH),
 // algorithm chosen once in prepare.
 #pragma once
 
 #include "engine/layer.hpp"
+#include "engine/layers/attributes.hpp"
 #include "engine/layers/copy_rows.hpp"
 
 namespace ftcnn {
+
+// The model-file fields of a conv2d: channels, window, bias, groups.
+struct Conv2dAttributes final : AttributesOf<Conv2dAttributes, ChannelAttributes>, WindowSpec {
+  bool bias = true;
+  int64_t groups = 1;  // input and output channels split into this many groups
+};
 
 class Conv2d final : public Layer {
  public:
   static constexpr LayerType kType = LayerType::conv2d;
   static constexpr const char* kTypeName = "conv2d";
+  using Attributes = Conv2dAttributes;
   // The model-file fields of this op (docs/model_format.md).
   static void read_attributes(const nlohmann::json& j, LayerSpec& spec);
   static void write_attributes(const LayerSpec& spec, nlohmann::json& j);
   explicit Conv2d(LayerSpec spec);
+  const Conv2dAttributes& attributes() const { return spec_.attrs<Conv2dAttributes>(); }
+  WindowSpec window_spec(const Shape& /*input*/) const override { return attributes(); }
   ChannelMap channel_map() const override { return ChannelMap::owns; }
-  ReverseRule reverse_rule() const override { return ReverseRule::weighted_conv; }
+  // Grouped convolutions have no reverse rule yet.
+  ReverseRule reverse_rule() const override {
+    return attributes().groups == 1 ? ReverseRule::weighted_conv : ReverseRule::unsupported;
+  }
+  std::string reverse_refusal() const override;
   void declare_parameters(ParameterStore& store) override;
   Shape output_shape(const Shape& input) const override;
   int64_t macs_per_item(const Shape& input) const override;

@@ -10,42 +10,45 @@
 namespace ftcnn {
 
 void Edac::read_attributes(const nlohmann::json& j, LayerSpec& spec) {
-  attributes::read_channels(j, spec);
-  spec.edac_mode = edac_mode_from_name(j.at("mode").get<std::string>());
-  attributes::read_copied(j, "duplicated", spec);
+  EdacAttributes& a = spec.set_attrs<EdacAttributes>();
+  attributes::read_channels(j, a);
+  a.mode = edac_mode_from_name(j.at("mode").get<std::string>());
+  attributes::read_copied(j, "duplicated", a);
 }
 
 void Edac::write_attributes(const LayerSpec& spec, nlohmann::json& j) {
-  attributes::write_channels(spec, j);
-  j["mode"] = edac_mode_name(spec.edac_mode);
-  attributes::write_copied(spec, "duplicated", j);
+  const EdacAttributes& a = spec.attrs<EdacAttributes>();
+  attributes::write_channels(a, j);
+  j["mode"] = edac_mode_name(a.mode);
+  attributes::write_copied(a, "duplicated", j);
 }
 
 Edac::Edac(LayerSpec spec) : Layer(std::move(spec)) {
-  const std::string problem = channel_copies_problem(spec_, 1);
+  const std::string problem = channel_copies_problem(attributes());
   if (!problem.empty()) fail(problem);
-  copy_index_ = copy_index_map(spec_);
+  copy_index_ = copy_index_map(attributes());
 }
 
 void Edac::declare_parameters(ParameterStore& store) {
   if (!with_intervals()) return;
   const std::string& n = spec_.name;
-  lower_ = store.add(n + ".lower", n, ParamKind::edac_lower, Shape{spec_.out_channels});
-  upper_ = store.add(n + ".upper", n, ParamKind::edac_upper, Shape{spec_.out_channels});
+  lower_ = store.add(n + ".lower", n, ParamKind::edac_lower, Shape{attributes().out_channels});
+  upper_ = store.add(n + ".upper", n, ParamKind::edac_upper, Shape{attributes().out_channels});
 }
 
 Shape Edac::output_shape(const Shape& input) const {
-  Shape out = channel_copies_output_shape(spec_, input);
+  Shape out = channel_copies_output_shape(attributes(), input);
   if (out.rank() == 0) {
-    fail(fmt::format("expects input [N, {} + {} copies, ...], got {}", spec_.out_channels,
-                     spec_.copied.size(), input.str()));
+    fail(fmt::format("expects input [N, {} + {} copies, ...], got {}", attributes().out_channels,
+                     attributes().copied.size(), input.str()));
   }
   return out;
 }
 
 void Edac::forward_cpu(const Shape& input, const ParameterView& params, const float* in, float* out,
                        CpuContext& ctx) {
-  const int64_t batch = input[0], channels = spec_.out_channels, in_channels = spec_.in_channels;
+  const int64_t batch = input[0], channels = attributes().out_channels,
+                in_channels = attributes().in_channels;
   const int64_t inner = input.per_item() / in_channels;  // H * W, or 1 after a linear layer
   const bool intervals = with_intervals();
   const float* lower = intervals ? params(lower_) : nullptr;

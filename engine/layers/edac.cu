@@ -39,9 +39,10 @@ void Edac::forward_cuda(const LayerPlan& plan, const ParameterView& params, cons
   if (state == nullptr) fail("forward_cuda before prepare_cuda");
   const bool intervals = with_intervals();
   kernels::launch_edac(in, out, intervals ? params(lower_) : nullptr, intervals ? params(upper_) : nullptr,
-                       state->copy_index.data(), intervals, input[0], spec_.out_channels,
-                       static_cast<int64_t>(spec_.copied.size()), input.per_item() / spec_.in_channels,
-                       kernel_epilogue(plan.epilogue, params), ctx.stream());
+                       state->copy_index.data(), intervals, input[0], attributes().out_channels,
+                       static_cast<int64_t>(attributes().copied.size()),
+                       input.per_item() / attributes().in_channels, kernel_epilogue(plan.epilogue, params),
+                       ctx.stream());
   FT_LAUNCH_CHECK(correction_kernel_name("edac", name(), plan.epilogue));
 }
 

@@ -1,7 +1,7 @@
 // edac: the paper's error detection and correction layer (Sec. II-B2), placed right after a protected
 // conv2d / linear layer and before its BatchNorm. docs/hardening.md has the layout and the full tables.
 //   input [N, C + D, ...] (the protected layer computes its C channels, then one copy of each of the D
-//   channels listed in spec.copied, in that order) -> output [N, C, ...].
+//   channels listed in its `copied`, in that order) -> output [N, C, ...].
 //   parameters (mode edac only): "<name>.lower", "<name>.upper" [C], the per-channel detection intervals
 //   profiled on the training set. They are buffers, and fault targets like every other tensor.
 // Per element, NaN becomes 0 first; then mode edac: a channel without a copy keeps its value when inside
@@ -14,19 +14,31 @@
 #include <vector>
 
 #include "engine/layer.hpp"
+#include "engine/layers/attributes.hpp"
 
 namespace ftcnn {
+
+// The model-file fields of an edac layer: channels, the duplicated ones ("duplicated"), and its mode.
+struct EdacAttributes final : AttributesOf<EdacAttributes, CopyAttributes> {
+  EdacMode mode = EdacMode::edac;
+  int copies_each() const override { return 1; }
+};
 
 class Edac final : public Layer {
  public:
   static constexpr LayerType kType = LayerType::edac;
   static constexpr const char* kTypeName = "edac";
+  using Attributes = EdacAttributes;
   // The model-file fields of this op (docs/model_format.md).
   static void read_attributes(const nlohmann::json& j, LayerSpec& spec);
   static void write_attributes(const LayerSpec& spec, nlohmann::json& j);
   explicit Edac(LayerSpec spec);
+  const EdacAttributes& attributes() const { return spec_.attrs<EdacAttributes>(); }
   ChannelMap channel_map() const override { return ChannelMap::corrects; }
   ReverseRule reverse_rule() const override { return ReverseRule::unsupported; }
+  std::string reverse_refusal() const override {
+    return Layer::reverse_refusal() + "; score the unhardened model";
+  }
   void declare_parameters(ParameterStore& store) override;
   Shape output_shape(const Shape& input) const override;
   // On CUDA the graph may fuse the BatchNorm2d and ReLU that follow into this layer's kernel.
@@ -46,7 +58,7 @@ class Edac final : public Layer {
 
  private:
   bool with_intervals() const {
-    return spec_.edac_mode == EdacMode::edac;
+    return attributes().mode == EdacMode::edac;
   }
 
   std::vector<int32_t> copy_index_;  // per channel: its copy's position among the D copies, or -1

@@ -11,12 +11,11 @@ Shape GlobalAvgPool::output_shape(const Shape& input) const {
   return Shape{input[0], input[1], 1, 1};
 }
 
-LayerSpec GlobalAvgPool::window_spec(const Shape& input) const {
-  LayerSpec window = spec_;
-  window.kernel = {input[2], input[3]};
-  window.stride = window.kernel;
-  window.padding = {0, 0};
-  return window;
+WindowSpec GlobalAvgPool::window_spec(const Shape& input) const {
+  WindowSpec w;
+  w.kernel = {input[2], input[3]};
+  w.stride = w.kernel;
+  return w;
 }
 
 void GlobalAvgPool::forward_cpu(const Shape& input, const ParameterView&, const float* in, float* out,

@@ -15,7 +15,7 @@ class GlobalAvgPool final : public Layer {
   ChannelMap channel_map() const override { return ChannelMap::passes; }
   // The gradient spreads as an average pool whose window is the whole plane (window_spec).
   ReverseRule reverse_rule() const override { return ReverseRule::spread_average; }
-  LayerSpec window_spec(const Shape& input) const override;
+  WindowSpec window_spec(const Shape& input) const override;
   Shape output_shape(const Shape& input) const override;
 
  protected:

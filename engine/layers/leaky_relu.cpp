@@ -10,15 +10,15 @@
 namespace ftcnn {
 
 void LeakyRelu::read_attributes(const nlohmann::json& j, LayerSpec& spec) {
-  spec.negative_slope = j.at("negative_slope").get<double>();
+  spec.set_attrs<LeakyReluAttributes>().negative_slope = j.at("negative_slope").get<double>();
 }
 
 void LeakyRelu::write_attributes(const LayerSpec& spec, nlohmann::json& j) {
-  j["negative_slope"] = spec.negative_slope;
+  j["negative_slope"] = spec.attrs<LeakyReluAttributes>().negative_slope;
 }
 
 LeakyRelu::LeakyRelu(LayerSpec spec) : Layer(std::move(spec)) {
-  if (!std::isfinite(spec_.negative_slope)) fail("negative_slope must be a finite number");
+  if (!std::isfinite(attributes().negative_slope)) fail("negative_slope must be a finite number");
 }
 
 void LeakyRelu::forward_cpu(const Shape& input, const ParameterView&, const float* in, float* out,

@@ -7,10 +7,16 @@
 
 namespace ftcnn {
 
+// The model-file field of a leaky_relu.
+struct LeakyReluAttributes final : AttributesOf<LeakyReluAttributes> {
+  double negative_slope = 0.01;
+};
+
 class LeakyRelu final : public Layer {
  public:
   static constexpr LayerType kType = LayerType::leaky_relu;
   static constexpr const char* kTypeName = "leaky_relu";
+  using Attributes = LeakyReluAttributes;
   // The model-file field of this op (docs/model_format.md).
   static void read_attributes(const nlohmann::json& j, LayerSpec& spec);
   static void write_attributes(const LayerSpec& spec, nlohmann::json& j);
@@ -21,7 +27,8 @@ class LeakyRelu final : public Layer {
   kernels::Gate gate() const override { return {0.0f, false, 0.0f, slope()}; }
   Shape output_shape(const Shape& input) const override { return input; }
   bool in_place() const override { return true; }
-  float slope() const { return static_cast<float>(spec_.negative_slope); }
+  const LeakyReluAttributes& attributes() const { return spec_.attrs<LeakyReluAttributes>(); }
+  float slope() const { return static_cast<float>(attributes().negative_slope); }
 
  protected:
   void forward_cpu(const Shape& input, const ParameterView& params, const float* in, float* out,

@@ -11,40 +11,45 @@
 namespace ftcnn {
 
 void Linear::read_attributes(const nlohmann::json& j, LayerSpec& spec) {
-  attributes::read_channels(j, spec);
-  attributes::read_bias(j, spec);
+  LinearAttributes& a = spec.set_attrs<LinearAttributes>();
+  attributes::read_channels(j, a);
+  a.bias = attributes::read_bias(j);
 }
 
 void Linear::write_attributes(const LayerSpec& spec, nlohmann::json& j) {
-  attributes::write_channels(spec, j);
-  attributes::write_bias(spec, j);
+  const LinearAttributes& a = spec.attrs<LinearAttributes>();
+  attributes::write_channels(a, j);
+  j["bias"] = a.bias;
 }
 
 Linear::Linear(LayerSpec spec) : Layer(std::move(spec)) {
-  if (spec_.in_channels <= 0 || spec_.out_channels <= 0) fail("feature counts must be positive");
+  if (attributes().in_channels <= 0 || attributes().out_channels <= 0)
+    fail("feature counts must be positive");
 }
 
 void Linear::declare_parameters(ParameterStore& store) {
-  const LayerSpec& s = spec_;
-  weight_ = store.add(s.name + ".weight", s.name, ParamKind::weight, Shape{s.out_channels, s.in_channels});
-  if (s.bias) bias_ = store.add(s.name + ".bias", s.name, ParamKind::bias, Shape{s.out_channels});
+  const LinearAttributes& s = attributes();
+  const std::string& n = spec_.name;
+  weight_ = store.add(n + ".weight", n, ParamKind::weight, Shape{s.out_channels, s.in_channels});
+  if (s.bias) bias_ = store.add(n + ".bias", n, ParamKind::bias, Shape{s.out_channels});
 }
 
 Shape Linear::output_shape(const Shape& input) const {
-  if (input.rank() < 2 || input.per_item() != spec_.in_channels) {
-    fail(fmt::format("expects input [N, {}], got {}", spec_.in_channels, input.str()));
+  if (input.rank() < 2 || input.per_item() != attributes().in_channels) {
+    fail(fmt::format("expects input [N, {}], got {}", attributes().in_channels, input.str()));
   }
-  return Shape{input[0], spec_.out_channels};
+  return Shape{input[0], attributes().out_channels};
 }
 
 int64_t Linear::macs_per_item(const Shape& input) const {
   output_shape(input);
-  return spec_.in_channels * spec_.out_channels;
+  return attributes().in_channels * attributes().out_channels;
 }
 
 void Linear::forward_cpu(const Shape& input, const ParameterView& params, const float* in, float* out,
                          CpuContext& ctx) {
-  const int64_t batch = input[0], in_features = spec_.in_channels, out_features = spec_.out_channels;
+  const int64_t batch = input[0], in_features = attributes().in_channels,
+                out_features = attributes().out_channels;
   const float* weight = params(weight_);
   const float* bias = bias_ >= 0 ? params(bias_) : nullptr;
   if (copy_rows_.groups.empty()) {

@@ -32,7 +32,8 @@ std::unique_ptr<LayerCudaState> Linear::prepare_cuda(const Shape& input, CudaCon
   try {
     auto state = std::make_unique<LinearCudaState>();
     const auto rows = static_cast<int64_t>(copy_rows_.groups.front().size());
-    state->groups = std::make_unique<CopyGroupsDevice>(copy_rows_, spec_.in_channels, input[0] * rows, ctx);
+    state->groups =
+        std::make_unique<CopyGroupsDevice>(copy_rows_, attributes().in_channels, input[0] * rows, ctx);
     return state;
   } catch (const Error& e) {
     fail(e.what());
@@ -42,7 +43,8 @@ std::unique_ptr<LayerCudaState> Linear::prepare_cuda(const Shape& input, CudaCon
 void Linear::forward_cuda(const LayerPlan& plan, const ParameterView& params, const float* in, float* out,
                           CudaContext& ctx) {
   const Shape& input = plan.input;
-  const int64_t batch = input[0], in_features = spec_.in_channels, out_features = spec_.out_channels;
+  const int64_t batch = input[0], in_features = attributes().in_channels,
+                out_features = attributes().out_channels;
   constexpr int64_t kIntMax = std::numeric_limits<int>::max();
   if (batch > kIntMax || in_features > kIntMax || out_features > kIntMax) {
     fail(fmt::format("input {} exceeds cuBLAS's 32-bit sizes", input.str()));

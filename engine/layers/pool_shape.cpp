@@ -2,7 +2,7 @@
 
 namespace ftcnn {
 
-std::string pooling_spec_problem(const LayerSpec& spec) {
+std::string pooling_spec_problem(const WindowSpec& spec) {
   for (int i = 0; i < 2; ++i) {
     if (spec.kernel[i] <= 0 || spec.stride[i] <= 0) return "kernel and stride must be positive";
     if (spec.padding[i] < 0 || 2 * spec.padding[i] > spec.kernel[i])
@@ -11,7 +11,7 @@ std::string pooling_spec_problem(const LayerSpec& spec) {
   return "";
 }
 
-Shape pooling_output_shape(const LayerSpec& spec, const Shape& input) {
+Shape pooling_output_shape(const WindowSpec& spec, const Shape& input) {
   if (input.rank() != 4) return Shape();
   const int64_t padded_h = input[2] + 2 * spec.padding[0], padded_w = input[3] + 2 * spec.padding[1];
   if (padded_h < spec.kernel[0] || padded_w < spec.kernel[1]) return Shape();

@@ -3,12 +3,13 @@
 #pragma once
 
 #include "engine/layer.hpp"
+#include "engine/layers/attributes.hpp"
 
 namespace ftcnn {
 
 // Returns "" when the window fits, or what is wrong.
-std::string pooling_spec_problem(const LayerSpec& spec);
+std::string pooling_spec_problem(const WindowSpec& spec);
 // Returns an empty shape when `input` is not [N, C, H, W] or the window does not fit it.
-Shape pooling_output_shape(const LayerSpec& spec, const Shape& input);
+Shape pooling_output_shape(const WindowSpec& spec, const Shape& input);
 
 }  // namespace ftcnn

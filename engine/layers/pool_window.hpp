@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "engine/model_spec.hpp"
+#include "engine/layers/attributes.hpp"
 #include "engine/tensor.hpp"
 #include "kernels/pooling_bodies.hpp"
 
@@ -13,7 +13,7 @@ namespace ftcnn {
 // reduce(plane, width, window) returns the output value for the input rows [window.h0, window.h1) and
 // columns [window.w0, window.w1) of one [H, W] plane; the window is already clipped to the input.
 template <typename Reduce>
-void for_each_pool_window(const LayerSpec& spec, const Shape& input, const Shape& output, const float* in,
+void for_each_pool_window(const WindowSpec& spec, const Shape& input, const Shape& output, const float* in,
                           float* out, int threads, Reduce reduce) {
   const int64_t planes = input[0] * input[1], height = input[2], width = input[3];
   const int64_t out_h = output[2], out_w = output[3];

@@ -10,34 +10,37 @@
 namespace ftcnn {
 
 void TmrVote::read_attributes(const nlohmann::json& j, LayerSpec& spec) {
-  attributes::read_channels(j, spec);
-  attributes::read_copied(j, "triplicated", spec);
+  TmrVoteAttributes& a = spec.set_attrs<TmrVoteAttributes>();
+  attributes::read_channels(j, a);
+  attributes::read_copied(j, "triplicated", a);
 }
 
 void TmrVote::write_attributes(const LayerSpec& spec, nlohmann::json& j) {
-  attributes::write_channels(spec, j);
-  attributes::write_copied(spec, "triplicated", j);
+  const TmrVoteAttributes& a = spec.attrs<TmrVoteAttributes>();
+  attributes::write_channels(a, j);
+  attributes::write_copied(a, "triplicated", j);
 }
 
 TmrVote::TmrVote(LayerSpec spec) : Layer(std::move(spec)) {
-  const std::string problem = channel_copies_problem(spec_, 2);
+  const std::string problem = channel_copies_problem(attributes());
   if (!problem.empty()) fail(problem);
-  copy_index_ = copy_index_map(spec_);
+  copy_index_ = copy_index_map(attributes());
 }
 
 Shape TmrVote::output_shape(const Shape& input) const {
-  Shape out = channel_copies_output_shape(spec_, input);
+  Shape out = channel_copies_output_shape(attributes(), input);
   if (out.rank() == 0) {
-    fail(fmt::format("expects input [N, {} + 2 x {} copies, ...], got {}", spec_.out_channels,
-                     spec_.copied.size(), input.str()));
+    fail(fmt::format("expects input [N, {} + 2 x {} copies, ...], got {}", attributes().out_channels,
+                     attributes().copied.size(), input.str()));
   }
   return out;
 }
 
 void TmrVote::forward_cpu(const Shape& input, const ParameterView&, const float* in, float* out,
                           CpuContext& ctx) {
-  const int64_t batch = input[0], channels = spec_.out_channels, in_channels = spec_.in_channels;
-  const int64_t copies = static_cast<int64_t>(spec_.copied.size());
+  const int64_t batch = input[0], channels = attributes().out_channels,
+                in_channels = attributes().in_channels;
+  const int64_t copies = static_cast<int64_t>(attributes().copied.size());
   const int64_t inner = input.per_item() / in_channels;  // H * W, or 1 after a linear layer
 #pragma omp parallel for collapse(2) num_threads(ctx.threads()) schedule(static)
   for (int64_t n = 0; n < batch; ++n) {

@@ -38,8 +38,9 @@ void TmrVote::forward_cuda(const LayerPlan& plan, const ParameterView& params, c
   const Shape& input = plan.input;
   const auto* state = dynamic_cast<const TmrVoteCudaState*>(plan.cuda.get());
   if (state == nullptr) fail("forward_cuda before prepare_cuda");
-  kernels::launch_tmr_vote(in, out, state->copy_index.data(), input[0], spec_.out_channels,
-                           static_cast<int64_t>(spec_.copied.size()), input.per_item() / spec_.in_channels,
+  kernels::launch_tmr_vote(in, out, state->copy_index.data(), input[0], attributes().out_channels,
+                           static_cast<int64_t>(attributes().copied.size()),
+                           input.per_item() / attributes().in_channels,
                            kernel_epilogue(plan.epilogue, params), ctx.stream());
   FT_LAUNCH_CHECK(correction_kernel_name("tmr_vote", name(), plan.epilogue));
 }

@@ -1,7 +1,7 @@
 // tmr_vote: the majority voter of the Sec. III-C baseline "triplication + voter", placed right after a
 // triplicated conv2d / linear layer (docs/hardening.md).
 //   input [N, C + 2 D, ...] (the protected layer computes its C channels, then a first copy of each of the D
-//   channels listed in spec.copied, then a second copy of each, in that order; full TMR is D = C with
+//   channels listed in its `copied`, then a second copy of each, in that order; full TMR is D = C with
 //   copied = 0..C-1, i.e. three whole copies [0, C), [C, 2C), [2C, 3C)) -> output [N, C, ...].
 //   no parameters.
 // Per element, NaN becomes 0 first; a triplicated channel then gives the value two copies agree on bit for
@@ -13,19 +13,30 @@
 #include <vector>
 
 #include "engine/layer.hpp"
+#include "engine/layers/attributes.hpp"
 
 namespace ftcnn {
+
+// The model-file fields of a tmr_vote: channels and the triplicated ones ("triplicated").
+struct TmrVoteAttributes final : AttributesOf<TmrVoteAttributes, CopyAttributes> {
+  int copies_each() const override { return 2; }
+};
 
 class TmrVote final : public Layer {
  public:
   static constexpr LayerType kType = LayerType::tmr_vote;
   static constexpr const char* kTypeName = "tmr_vote";
+  using Attributes = TmrVoteAttributes;
   // The model-file fields of this op (docs/model_format.md).
   static void read_attributes(const nlohmann::json& j, LayerSpec& spec);
   static void write_attributes(const LayerSpec& spec, nlohmann::json& j);
   explicit TmrVote(LayerSpec spec);
+  const TmrVoteAttributes& attributes() const { return spec_.attrs<TmrVoteAttributes>(); }
   ChannelMap channel_map() const override { return ChannelMap::corrects; }
   ReverseRule reverse_rule() const override { return ReverseRule::unsupported; }
+  std::string reverse_refusal() const override {
+    return Layer::reverse_refusal() + "; score the unhardened model";
+  }
   Shape output_shape(const Shape& input) const override;
   // On CUDA the graph may fuse the BatchNorm2d and ReLU that follow into this layer's kernel.
   bool accepts_epilogue() const override { return true; }

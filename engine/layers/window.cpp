@@ -4,7 +4,7 @@
 
 namespace ftcnn {
 
-kernels::Window window_of(const LayerSpec& spec, const Shape& in, const Shape& out) {
+kernels::Window window_of(const WindowSpec& spec, const Shape& in, const Shape& out) {
   kernels::Window w;
   w.channels = in[1];
   w.height = in[2];
@@ -20,7 +20,7 @@ kernels::Window window_of(const LayerSpec& spec, const Shape& in, const Shape& o
   return w;
 }
 
-kernels::Pool2dGeometry pool_geometry_of(const LayerSpec& spec, const Shape& in, const Shape& out) {
+kernels::Pool2dGeometry pool_geometry_of(const WindowSpec& spec, const Shape& in, const Shape& out) {
   const kernels::Window w = window_of(spec, in, out);
   kernels::Pool2dGeometry g;
   g.planes = in[0] * w.channels;

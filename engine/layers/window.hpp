@@ -5,17 +5,17 @@
 
 #include <cstdint>
 
-#include "engine/model_spec.hpp"
+#include "engine/layers/attributes.hpp"
 #include "kernels/pooling_bodies.hpp"
 #include "kernels/vulnerability_bodies.hpp"
 
 namespace ftcnn {
 
-// The window of `spec` (conv2d, maxpool2d, avgpool2d) on one item of `in` ([N, C, H, W]) giving `out`.
-kernels::Window window_of(const LayerSpec& spec, const Shape& in, const Shape& out);
+// The window `spec` (of a conv2d, maxpool2d, avgpool2d) on one item of `in` ([N, C, H, W]) giving `out`.
+kernels::Window window_of(const WindowSpec& spec, const Shape& in, const Shape& out);
 
 // The same window over a whole batch, as the pooling kernels take it (planes = N * C).
-kernels::Pool2dGeometry pool_geometry_of(const LayerSpec& spec, const Shape& in, const Shape& out);
+kernels::Pool2dGeometry pool_geometry_of(const WindowSpec& spec, const Shape& in, const Shape& out);
 
 // The output positions o in [0, out) whose input position o * stride - pad + k lies in [0, size), as
 // [first, last): loops over them run without bounds checks and vectorise.
