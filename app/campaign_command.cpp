@@ -6,6 +6,7 @@
 
 #include "app/campaign_table.hpp"
 #include "app/cli_common.hpp"
+#include "app/fault_plan.hpp"
 #include "app/flag_lists.hpp"
 #include "app/progress_bar.hpp"
 #include "app/stop_on_signal.hpp"
@@ -42,6 +43,7 @@ struct CampaignOptions {
   int threads = 0;
   bool log_faults = false;
   bool verify_each = false;
+  bool allow_zero_faults = false;
   bool json = false;
   std::string shard = "1/1";
   int64_t chunk = 1;
@@ -114,6 +116,8 @@ void run_campaign_in(const CampaignOptions& o, const MpiJob* job) {
   config.log_faults = o.log_faults;
   config.verify_every_repetition = o.verify_each;
   config.shard = with_flag("--shard", [&] { return shard_from_text(o.shard); });
+  const std::vector<FaultPlanRow> plan = fault_plan(*s.targets, config.count, config.bers);
+  if (!o.allow_zero_faults) refuse_zero_fault_bers(plan, *s.targets, config.count);
 #ifdef FTCNN_WITH_MPI
   std::unique_ptr<MpiCoordinator> coordinator;
   if (job != nullptr) {
@@ -138,7 +142,14 @@ void run_campaign_in(const CampaignOptions& o, const MpiJob* job) {
   ProgressBar bar(config.shard.whole() ? "campaign" : "campaign shard " + config.shard.str(), total, "rep");
   const StopOnSignal signals;
   const CampaignResult result = campaign.run(
-      [&](const CampaignProgress& p) { bar.update(p.done, fmt::format("BER {:g}", p.ber), p.resumed); },
+      [&](const CampaignProgress& p) {
+        // Once the log is open and checked, before the first repetition: what each BER will inject.
+        if (p.done == 0) {
+          if (!o.json) print_fault_plan(plan, config.count);
+          return;
+        }
+        bar.update(p.done, fmt::format("BER {:g}", p.ber), p.resumed);
+      },
       [&] { return signals.requested(); });
   bar.finish();
   const int64_t ran = static_cast<int64_t>(result.records.size()) - result.resumed;
@@ -159,6 +170,7 @@ void run_campaign_in(const CampaignOptions& o, const MpiJob* job) {
                             {"repetitions_resumed", result.resumed},
                             {"seconds", result.seconds},
                             {"repetitions_per_second", rate},
+                            {"faults_per_repetition", fault_plan_json(plan, config.count)},
                             {"version", version()}};
     if (config.shard.whole()) {
       reply["per_ber"] = campaign_rows_json(result.summary);
@@ -285,6 +297,9 @@ void register_campaign_command(CLI::App& app) {
   c->add_option("--threads", o->threads, "CPU threads (default: all)")->check(non_negative_integer());
   c->add_flag("--log-faults", o->log_faults, "log every repetition's fault list (for ftcnn replay)");
   c->add_flag("--verify-each", o->verify_each, "check the parameter checksum after every repetition");
+  c->add_flag(
+      "--allow-zero-faults", o->allow_zero_faults,
+      "run a paper-count BER that injects no fault (refused otherwise: it would report 100 % masked)");
   c->add_option("--chunk", o->chunk,
                 "under mpirun: repetitions rank 0 hands a rank per request (default 1; docs/distributed.md)")
       ->check(positive_integer());

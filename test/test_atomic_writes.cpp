@@ -93,7 +93,8 @@ TEST_CASE("a failed write keeps the old file and ends in one line", "[atomic][cl
                     csv = read_file(dir.file("c/summary.csv"));
   REQUIRE(summary.size() > 1024);  // beyond the limit below, which the log (under it) is not
   REQUIRE(read_file(dir.file("c/runs.jsonl")).size() < 1024);
-  test::expect_one_line_error(run_limited(1, campaign), "summary.json: write failed");
+  // --json: nothing on stdout before the reply (the text mode prints the fault plan first).
+  test::expect_one_line_error(run_limited(1, campaign + " --json"), "summary.json: write failed");
   CHECK(read_file(dir.file("c/summary.json")) == summary);
   CHECK(read_file(dir.file("c/summary.csv")) == csv);
   CHECK(listing(dir.file("c")) == "accuracy_drop.svg runs.jsonl summary.csv summary.json ");

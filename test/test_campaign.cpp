@@ -19,7 +19,9 @@
 #include "engine/fault/campaign.hpp"
 #include "engine/fault/campaign_log.hpp"
 #include "engine/fault/directory_lock.hpp"
+#include "engine/fault/fault_counts.hpp"
 #include "engine/fault/fault_file.hpp"
+#include "engine/fault/fault_targets.hpp"
 #include "engine/io/model_file.hpp"
 #include "models/architectures.hpp"
 #include "test/test_support.hpp"
@@ -439,4 +441,60 @@ TEST_CASE("at BER 1 with --log-faults under an address-space cap, every fault is
   // With too little memory for the 372 MB line, getline fails: named as such, not taken for the end of the
   // log ("no repetition 0 at BER 1").
   test::expect_one_line_error(capped(tight, replay_arguments), "runs.jsonl: cannot read line 2");
+}
+
+TEST_CASE("a paper-count BER that flips no bit is refused unless --allow-zero-faults", "[campaign][cli]") {
+  test::TempDir dir;
+  const std::string base = fmt::format(
+      "campaign --model {0}/data/default/small_cifar10.h5 --data {0}/data/default/cifar10-test-slice "
+      "--images 20 "
+      "--reps 2 --seed 1 --threads 1 ",
+      FTCNN_SOURCE_DIR);
+  // floor(1e-7 x bits) is 0 for every layer of the small model: refused before anything is written, with the
+  // smallest BER that flips a bit and both ways out.
+  const test::CommandResult refused = test::run_ftcnn(base + "--ber 1e-6,1e-7 --out " + dir.file("zero"));
+  test::expect_one_line_error(refused, "at BER 1e-07 the paper count injects no fault");
+  CHECK_THAT(refused.output, Catch::Contains("the smallest BER that injects one here is 1.2e-07") &&
+                                 Catch::Contains("--count binomial") &&
+                                 Catch::Contains("--allow-zero-faults"));
+  CHECK_FALSE(test::exists(dir.file("zero")));
+
+  // The smallest BER named there does flip a bit.
+  const test::CommandResult smallest =
+      test::run_ftcnn(base + "--ber 1.2e-7 --json --out " + dir.file("smallest"));
+  INFO(smallest.output);
+  REQUIRE(smallest.exit_code == 0);
+
+  // Allowed: it runs, and says so in numbers (0 faults per repetition, in the text and in the JSON).
+  const test::CommandResult allowed =
+      test::run_ftcnn(base + "--ber 1e-7 --allow-zero-faults --out " + dir.file("allowed"), false);
+  INFO(allowed.output);
+  REQUIRE(allowed.exit_code == 0);
+  CHECK_THAT(allowed.output,
+             Catch::Contains("faults per repetition (paper count") && Catch::Contains("  BER 1e-07: 0\n"));
+
+  // Binomial counts are never refused; the plan gives the mean per layer, and the JSON reply every layer.
+  const test::CommandResult binomial =
+      test::run_ftcnn(base + "--ber 1e-7 --count binomial --json --out " + dir.file("binomial"), false);
+  INFO(binomial.output);
+  REQUIRE(binomial.exit_code == 0);
+  const nlohmann::json reply = nlohmann::json::parse(binomial.output);
+  const nlohmann::json& plan = reply.at("faults_per_repetition");
+  REQUIRE(plan.size() == 1);
+  CHECK(plan[0].at("count") == "binomial");
+  double sum = 0;
+  for (const auto& layer : plan[0].at("per_layer").items()) sum += layer.value().get<double>();
+  CHECK(sum == Approx(plan[0].at("mean_faults").get<double>()));
+  CHECK(plan[0].at("mean_faults").get<double>() > 0.5);
+}
+
+TEST_CASE("the smallest paper-count BER flips one bit of the largest layer and no less does", "[campaign]") {
+  const Graph graph(build_architecture("small"));
+  const FaultTargets targets(graph.parameters(), parse_target_selection(""));
+  const double smallest = smallest_paper_ber(targets);
+  int64_t at_smallest = 0, below = 0;
+  for (int64_t c : paper_counts(targets, smallest)) at_smallest += c;
+  for (int64_t c : paper_counts(targets, smallest * 0.99)) below += c;
+  CHECK(at_smallest >= 1);
+  CHECK(below == 0);
 }

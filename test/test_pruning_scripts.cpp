@@ -131,7 +131,8 @@ TEST_CASE(
       std::string(FTCNN_SOURCE_DIR) + "/experiments/prune_pipeline.sh --ftcnn " + FTCNN_BINARY + " --model " +
       kModel + " --data " + kData +
       " --split test --vuln-images 32 --profile-images 500 --finetune-epochs 0 --eval-limit 500 --reps 3"
-      " --campaign-images 100 --bench-images 500 --bench-batch 250 --bench-repeats 2 --bench-warmup 1"
+      " --ber 1e-6,1e-5 --campaign-images 100 --bench-images 500 --bench-batch 250 --bench-repeats 2 "
+      "--bench-warmup 1"
       " --threads 2 --out " +
       out;
   const test::CommandResult first = test::run_command(pipeline + " --scope global-l2");

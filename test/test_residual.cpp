@@ -257,7 +257,7 @@ TEST_CASE("the workflow runs on a residual network: eval, campaign, profile, vul
   run(fmt::format("eval --model {} --data {} --limit 200 --logits {}/plain.h5 --threads 2", kResidual, kData,
                   d));
   run(
-      fmt::format("campaign --model {} --data {} --images 100 --ber 1e-5,1e-4 --reps 3 --seed 2 --out {}/c "
+      fmt::format("campaign --model {} --data {} --images 100 --ber 1e-4,1e-3 --reps 3 --seed 2 --out {}/c "
                   "--threads 2",
                   kResidual, kData, d));
   CHECK(test::exists(d + "/c/summary.csv"));

@@ -102,6 +102,7 @@ CampaignResult Campaign::run(const std::function<void(const CampaignProgress&)>&
     }
   }
   const int64_t total = static_cast<int64_t>(slots.size());
+  if (progress) progress({0, total, 0, slots.empty() ? 0.0 : slots.front().ber});
   size_t next = 0;      // the first slot not yet in result.records
   size_t computed = 0;  // tasks finished
   const auto add_logged_before = [&](size_t end) {

@@ -69,12 +69,13 @@ struct CampaignResult {
   bool stopped = false;
 };
 
-// What Campaign::run reports after every repetition.
+// What Campaign::run reports once when its log is open and checked (done = 0, before any repetition: the
+// moment to say what is about to run), then after every repetition.
 struct CampaignProgress {
   int64_t done = 0;     // repetitions complete, those found in the log included
   int64_t total = 0;    // repetitions of the campaign
   int64_t resumed = 0;  // of `done`, found in the log rather than run now
-  double ber = 0;       // the BER of the repetition just completed
+  double ber = 0;       // the BER of the repetition just completed (the first BER when done = 0)
 };
 
 // A repetition the campaign's log lacks, to compute.
@@ -110,8 +111,8 @@ class Campaign {
  public:
   Campaign(CampaignConfig config, CampaignIdentity identity, const ParameterStore& store,
            const FaultTargets& targets, FaultEvaluator& evaluator, std::string out_dir);
-  // `progress` after every repetition; `stop` (when set) is asked after every repetition run now, and true
-  // ends the run there (CampaignResult::stopped).
+  // `progress` once before the first repetition and after every repetition; `stop` (when set) is asked after
+  // every repetition run now, and true ends the run there (CampaignResult::stopped).
   CampaignResult run(const std::function<void(const CampaignProgress&)>& progress = {},
                      const std::function<bool()>& stop = {});
   // Computes the repetitions through `executor` instead of this process's evaluator (which still computes

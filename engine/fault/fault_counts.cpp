@@ -1,5 +1,6 @@
 #include "engine/fault/fault_counts.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -12,6 +13,10 @@ namespace {
 
 constexpr EnumName<CountModel> kCountModels[] = {{CountModel::paper, "paper"},
                                                  {CountModel::binomial, "binomial"}};
+
+int64_t paper_count(double ber, uint64_t bits) {
+  return static_cast<int64_t>(std::floor(ber * static_cast<double>(bits)));
+}
 
 }  // namespace
 
@@ -52,7 +57,7 @@ std::vector<int64_t> fault_counts(const FaultTargets& targets, CountModel model,
     const uint64_t bits = targets.groups()[g].bits;
     switch (model) {
       case CountModel::paper:
-        counts.push_back(static_cast<int64_t>(std::floor(ber * static_cast<double>(bits))));
+        counts.push_back(paper_count(ber, bits));
         break;
       case CountModel::binomial:
         counts.push_back(binomial_draw(bits, ber, key, static_cast<uint32_t>(g)));
@@ -60,6 +65,22 @@ std::vector<int64_t> fault_counts(const FaultTargets& targets, CountModel model,
     }
   }
   return counts;
+}
+
+std::vector<int64_t> paper_counts(const FaultTargets& targets, double ber) {
+  return fault_counts(targets, CountModel::paper, ber, FaultKey{});
+}
+
+double smallest_paper_ber(const FaultTargets& targets) {
+  uint64_t largest = 0;
+  for (const TargetGroup& g : targets.groups()) largest = std::max(largest, g.bits);
+  if (largest == 0) return 1.0;
+  // 1 / bits rounded up at the third significant digit: a BER a user can type that gives floor() >= 1.
+  const double exact = 1.0 / static_cast<double>(largest);
+  const double unit = std::pow(10.0, std::floor(std::log10(exact)) - 2);
+  double ber = std::ceil(exact / unit) * unit;
+  while (paper_count(ber, largest) < 1) ber += unit;
+  return ber;
 }
 
 std::vector<FaultSite> fault_sites(const FaultTargets& targets, const std::vector<int64_t>& counts,

@@ -22,6 +22,12 @@ CountModel parse_count_model(const std::string& text);
 std::vector<int64_t> fault_counts(const FaultTargets& targets, CountModel model, double ber,
                                   const FaultKey& key);
 
+// floor(BER x bits) of every group: the paper count, the same in every repetition.
+std::vector<int64_t> paper_counts(const FaultTargets& targets, double ber);
+// The smallest BER, to three significant digits, at which the paper count flips at least one bit of some
+// group: 1 / the largest group's bits, rounded up so that it does.
+double smallest_paper_ber(const FaultTargets& targets);
+
 // Binomial(n, p) from group `group`'s count stream, by geometric skips between successes: exact, and
 // O(number of successes) draws.
 int64_t binomial_draw(uint64_t n, double p, const FaultKey& key, uint32_t group);
