@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs every system dependency of ftcnn from Debian's archive.
-#   scripts/install_deps.sh          build + test dependencies (what CI needs; PyTorch, h5py, pytest and
-#                                    torchvision for python/ftcnn/ and its tests in test/python/)
+#   scripts/install_deps.sh          build + test dependencies (what CI needs; PyTorch, h5py, pytest,
+#                                    torchvision, pandas and jsonschema for python/ftcnn/ and its tests in
+#                                    test/python/)
 #   scripts/install_deps.sh --python also matplotlib for the plots of experiments/ and bench/
 #   scripts/install_deps.sh --fuzz   also clang and libFuzzer, h5py for scripts/fuzz.sh
 # The CUDA toolkit and cuDNN are not Debian packages here: CMake builds the CUDA backend when nvcc is found.
@@ -11,7 +12,7 @@ set -euo pipefail
 # `mpirun -n 3 ftcnn campaign` (test/test_mpi.cpp, docs/distributed.md).
 packages=(build-essential cmake pkg-config libhdf5-dev libfmt-dev catch2 libopenblas-openmp-dev libcli11-dev
           nlohmann-json3-dev python3-numpy python3-pil libopenmpi-dev openmpi-bin
-          python3-torch python3-h5py python3-pytest python3-torchvision)
+          python3-torch python3-h5py python3-pytest python3-torchvision python3-pandas python3-jsonschema)
 if [[ "${1:-}" == "--python" ]]; then
   packages+=(python3-matplotlib)
 elif [[ "${1:-}" == "--fuzz" ]]; then

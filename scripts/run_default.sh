@@ -2,7 +2,7 @@
 # The main job on the bundled default: installs dependencies, builds, then runs a fault-injection campaign
 # on the bundled small CIFAR-10 model: 100 repetitions at each of three bit error rates, binomial fault
 # counts, on the GPU when one is present, else on the CPU (about a minute on 2 cores). It leaves
-# out/default/{runs.jsonl,summary.csv,summary.json,accuracy_drop.svg}; rerunning resumes or, when complete,
+# out/default/{campaign.json,runs.jsonl,summary.csv,summary.json,accuracy_drop.svg}; rerunning resumes or, when complete,
 # only rewrites the summary. `scripts/run_default.sh data/default/resnet20_cifar10.h5` runs the same job on
 # the second bundled model (ResNet-20), into out/default-resnet20_cifar10/.
 set -euo pipefail

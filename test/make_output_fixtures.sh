@@ -7,7 +7,9 @@
 #
 # Run from the repository root (paths in the outputs are relative to it). test/fixtures/outputs_small/ was
 # made with the ftcnn of commit 563f1c8, before the CUDA-readiness and engine reshaping work: it is the
-# reference those changes must reproduce bit for bit. Do not regenerate it to make a test pass.
+# reference those changes must reproduce bit for bit. Do not regenerate it to make a test pass. Its campaign
+# outputs are of the previous layout (summary.csv with "# key: value" lines, runs.jsonl with a header line);
+# the test compares today's layout (configuration columns, campaign.json) with them value for value.
 set -euo pipefail
 FT=$1 OUT=$2
 MODEL=data/default/small_cifar10.h5

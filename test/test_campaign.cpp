@@ -126,7 +126,8 @@ TEST_CASE("a crashed campaign resumes to the identical summary, even with a torn
   f.run(f.dir.file("whole"), *f.evaluator);
   CrashingEvaluator crashing(*f.evaluator, 7);
   CHECK_THROWS_WITH(f.run(f.dir.file("resumed"), crashing), Catch::Contains("simulated crash"));
-  CHECK(count_lines(f.dir.file("resumed/runs.jsonl")) == 1 + 7);
+  CHECK(count_lines(f.dir.file("resumed/runs.jsonl")) == 7);  // the header is campaign.json
+  CHECK(test::exists(f.dir.file("resumed/campaign.json")));
   std::ofstream(f.dir.file("resumed/runs.jsonl"), std::ios::app)
       << "{\"type\":\"repetition\",\"ber\":1e-";  // torn
   const CampaignResult resumed = f.run(f.dir.file("resumed"), *f.evaluator);
@@ -160,6 +161,39 @@ TEST_CASE("one campaign per output directory: a second is refused naming the fir
   CHECK_FALSE(test::exists(out + "/.ftcnn.lock"));
 }
 
+TEST_CASE("a log of the previous layout (header as line 1, no campaign.json) resumes in its layout",
+          "[campaign]") {
+  Fixture f;
+  f.config.log_faults = true;
+  f.run(f.dir.file("whole"), *f.evaluator);
+  // The previous layout of the first 4 repetitions of each BER: the header line, then their records.
+  f.config.repetitions = 4;
+  f.run(f.dir.file("old"), *f.evaluator);
+  const std::string header = nlohmann::json::parse(read_file(f.dir.file("old/campaign.json"))).dump();
+  const std::string records = read_file(f.dir.file("old/runs.jsonl"));
+  std::filesystem::remove(f.dir.file("old/campaign.json"));
+  std::ofstream(f.dir.file("old/runs.jsonl"), std::ios::trunc) << header << "\n" << records;
+  const LogContents log = read_campaign_log(f.dir.file("old/runs.jsonl"));
+  CHECK(log.exists);
+  CHECK(log.header_inline);
+  CHECK(log.records.size() == 12);
+  // A logged repetition replays from it (its images come from the header line).
+  const FaultList list = read_fault_list(f.dir.file("old/runs.jsonl"), 1e-4, 2);
+  CHECK(list.images == f.data.count);
+  // Resumed to 6 repetitions: it goes on in that layout and ends with the summaries of the whole run.
+  f.config.repetitions = 6;
+  const CampaignResult resumed = f.run(f.dir.file("old"), *f.evaluator);
+  CHECK(resumed.resumed == 12);
+  CHECK_FALSE(test::exists(f.dir.file("old/campaign.json")));
+  CHECK(count_lines(f.dir.file("old/runs.jsonl")) == 1 + 18);
+  CHECK(read_file(f.dir.file("old/summary.csv")) == read_file(f.dir.file("whole/summary.csv")));
+  // A log whose header is neither a file beside it nor its first line is refused by name.
+  std::ofstream(f.dir.file("old/runs.jsonl"), std::ios::trunc) << records;
+  CHECK_THROWS_WITH(
+      read_campaign_log(f.dir.file("old/runs.jsonl")),
+      Catch::Contains("line 1 is not a campaign header, and there is no campaign.json beside it"));
+}
+
 TEST_CASE("a resume counts only the repetitions it uses, and refuses a record that cannot be", "[campaign]") {
   Fixture f;
   const std::string out = f.dir.file("shrink");
@@ -185,7 +219,7 @@ TEST_CASE("a resume counts only the repetitions it uses, and refuses a record th
   fraction.replace(fraction.find("\"masked\":-5"), 11, "\"masked\":3.5");
   std::ofstream(out + "/runs.jsonl", std::ios::trunc) << fraction;
   CHECK_THROWS_WITH(f.run(out, *f.evaluator),
-                    Catch::Contains("line 2 is not a campaign record: 'masked' must "
+                    Catch::Contains("line 1 is not a campaign record: 'masked' must "
                                     "be an integer, got 3.5"));
 }
 
@@ -371,8 +405,7 @@ TEST_CASE("replaying a logged fault list reproduces the repetition", "[campaign]
   const LogContents log = read_campaign_log(f.dir.file("logged/runs.jsonl"));
   REQUIRE(log.records.size() == r.records.size());
   std::ifstream in(f.dir.file("logged/runs.jsonl"));
-  std::string line;
-  std::getline(in, line);  // header
+  std::string line;  // every line a record: the header is campaign.json
   for (const RepetitionRecord& expected : r.records) {
     std::getline(in, line);
     const nlohmann::json parsed = nlohmann::json::parse(line);
@@ -439,8 +472,8 @@ TEST_CASE("at BER 1 with --log-faults under an address-space cap, every fault is
   const int64_t bits = 32 * loaded.graph->parameters().total_elements();
   CHECK(replay.output.find(fmt::format("{} faults on 2 images", bits)) != std::string::npos);
   // With too little memory for the 372 MB line, getline fails: named as such, not taken for the end of the
-  // log ("no repetition 0 at BER 1").
-  test::expect_one_line_error(capped(tight, replay_arguments), "runs.jsonl: cannot read line 2");
+  // log ("no repetition 0 at BER 1"). The line is the first: the header is campaign.json.
+  test::expect_one_line_error(capped(tight, replay_arguments), "runs.jsonl: cannot read line 1");
 }
 
 TEST_CASE("a paper-count BER that flips no bit is refused unless --allow-zero-faults", "[campaign][cli]") {

@@ -6,8 +6,10 @@
 // of the comparison; so are the DAG fields `info` gained since (checked on their own); nothing else is.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <string>
@@ -80,26 +82,85 @@ void check_logits(const std::string& dir, const std::string& name) {
   }
 }
 
-void check_campaign(const std::string& dir, const std::string& name) {
-  // summary.csv: every line but the version and the model path.
-  const auto keep = [](const std::vector<std::string>& lines) {
-    std::vector<std::string> kept;
-    for (const std::string& l : lines) {
-      if (l.rfind("# version:", 0) != 0 && l.rfind("# model:", 0) != 0) kept.push_back(l);
+// One CSV line split into fields (RFC 4180 quoting, as summary.csv writes it).
+std::vector<std::string> csv_fields(const std::string& line) {
+  std::vector<std::string> fields(1);
+  bool quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted && c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+      fields.back() += '"';
+      ++i;
+    } else if (c == '"') {
+      quoted = !quoted;
+    } else if (c == ',' && !quoted) {
+      fields.emplace_back();
+    } else {
+      fields.back() += c;
     }
-    return kept;
-  };
-  CHECK(keep(lines_of(dir + "/" + name + "/summary.csv")) ==
-        keep(lines_of(kReference + "/" + name + "/summary.csv")));
-  // runs.jsonl: the header without version and model path, every repetition record as it is.
+  }
+  return fields;
+}
+
+std::string joined(const std::vector<std::string>& fields, size_t from) {
+  std::string text;
+  for (size_t i = from; i < fields.size(); ++i) text += (i > from ? "," : "") + fields[i];
+  return text;
+}
+
+// The reference outputs are of the previous layout: summary.csv with the configuration as "# key: value"
+// lines above the table, and runs.jsonl with the header as its first line. Today's outputs carry the same
+// values as columns of every summary.csv row and as campaign.json: compared value for value.
+void check_campaign(const std::string& dir, const std::string& name) {
+  // summary.csv: the table's columns as they were, and every configuration value but the version and the
+  // model path in its column on every row.
+  const std::vector<std::string> actual_csv = lines_of(dir + "/" + name + "/summary.csv");
+  const std::vector<std::string> expected_csv = lines_of(kReference + "/" + name + "/summary.csv");
+  std::map<std::string, std::string> config;
+  std::vector<std::string> table;
+  for (const std::string& l : expected_csv) {
+    if (l.rfind("# ", 0) != 0) {
+      table.push_back(l);
+      continue;
+    }
+    const size_t colon = l.find(": ");
+    config[l.substr(2, colon - 2)] = l.substr(colon + 2);
+  }
+  REQUIRE(actual_csv.size() == table.size());
+  const std::vector<std::string> columns = csv_fields(actual_csv[0]);
+  const size_t first_metric =
+      static_cast<size_t>(std::find(columns.begin(), columns.end(), "ber") - columns.begin());
+  REQUIRE(first_metric < columns.size());
+  CHECK(joined(columns, first_metric) == table[0]);
+  for (size_t row = 1; row < table.size(); ++row) {
+    INFO(name << " summary.csv row " << row);
+    const std::vector<std::string> fields = csv_fields(actual_csv[row]);
+    REQUIRE(fields.size() == columns.size());
+    // The same numbers: a real that looked like an integer now carries ".0" ("10" -> "10.0").
+    const std::vector<std::string> reference = csv_fields(table[row]);
+    REQUIRE(fields.size() - first_metric == reference.size());
+    for (size_t k = 0; k < reference.size(); ++k) {
+      INFO(columns[first_metric + k] << ": " << fields[first_metric + k] << " vs " << reference[k]);
+      CHECK(std::stod(fields[first_metric + k]) == std::stod(reference[k]));
+    }
+    for (const auto& [key, value] : config) {
+      if (key == "version" || key == "model") continue;
+      const auto at = std::find(columns.begin(), columns.end(), key);
+      REQUIRE(at != columns.end());
+      INFO(key);
+      CHECK(fields[static_cast<size_t>(at - columns.begin())] == value);
+    }
+  }
+  // runs.jsonl: the header (campaign.json now) without version and model path, every repetition record as
+  // it is.
   const std::vector<std::string> actual = lines_of(dir + "/" + name + "/runs.jsonl");
   const std::vector<std::string> expected = lines_of(kReference + "/" + name + "/runs.jsonl");
-  REQUIRE(actual.size() == expected.size());
-  CHECK(without_run_fields(nlohmann::json::parse(actual[0])) ==
+  REQUIRE(actual.size() + 1 == expected.size());
+  CHECK(without_run_fields(nlohmann::json::parse(test::read_file(dir + "/" + name + "/campaign.json"))) ==
         without_run_fields(nlohmann::json::parse(expected[0])));
   for (size_t i = 1; i < expected.size(); ++i) {
     INFO(name << " line " << i + 1);
-    CHECK(actual[i] == expected[i]);
+    CHECK(actual[i - 1] == expected[i]);
   }
 }
 

@@ -75,11 +75,12 @@ TEST_CASE("three shards merged give one process's log and summaries, byte for by
   }
   // Shard 1 of 3 runs repetitions 0, 3, 6, 9 of both BERs.
   const std::string shard1 = read_file(dir.file("s1/runs.jsonl"));
-  CHECK(std::count(shard1.begin(), shard1.end(), '\n') == 1 + 2 * 4);
+  CHECK(std::count(shard1.begin(), shard1.end(), '\n') == 2 * 4);  // the header is campaign.json
   // In any order.
   run_ok(fmt::format("merge --out {} {} {} {}", dir.file("merged"), dir.file("s3"), dir.file("s1"),
                      dir.file("s2")));
-  for (const char* file : {"runs.jsonl", "summary.csv", "summary.json", "accuracy_drop.svg"}) {
+  for (const char* file :
+       {"campaign.json", "runs.jsonl", "summary.csv", "summary.json", "accuracy_drop.svg"}) {
     INFO(file);
     CHECK(read_file(dir.file("merged/") + file) == read_file(dir.file("whole/") + file));
   }
@@ -98,13 +99,14 @@ TEST_CASE("merge names a missing, doubled, foreign or unfinished shard and write
     run_ok(fmt::format("{} --shard {}/3 --out {}", base, k, dir.file(fmt::format("s{}", k))));
   run_ok(fmt::format("{} --shard 3/3 --out {}", campaign(dir.path(), 5), dir.file("other")));
   run_ok(fmt::format("{} --out {}", base, dir.file("whole")));
-  // Shard 2 cut after its header and three repetitions: killed before it finished.
+  // Shard 2 cut after three repetitions: killed before it finished.
   std::filesystem::create_directories(dir.file("cut"));
   {
     std::string log = read_file(dir.file("s2/runs.jsonl"));
     size_t end = 0;
-    for (int line = 0; line < 4; ++line) end = log.find('\n', end) + 1;
+    for (int line = 0; line < 3; ++line) end = log.find('\n', end) + 1;
     std::ofstream(dir.file("cut/runs.jsonl")) << log.substr(0, end);
+    std::filesystem::copy_file(dir.file("s2/campaign.json"), dir.file("cut/campaign.json"));
   }
   const std::string out = " --out " + dir.file("m");
   const std::string s1 = " " + dir.file("s1"), s2 = " " + dir.file("s2"), s3 = " " + dir.file("s3");
@@ -119,6 +121,7 @@ TEST_CASE("merge names a missing, doubled, foreign or unfinished shard and write
                         "BER 0.0001 repetition 1 is missing: shard 2/3");
   expect_one_line_error(run_ftcnn("merge" + out + s1 + s2 + " " + dir.file("nothing")), "no campaign log");
   CHECK_FALSE(test::exists(dir.file("m/runs.jsonl")));
+  CHECK_FALSE(test::exists(dir.file("m/campaign.json")));
   // An output directory that holds a campaign already is never written over.
   const std::string before = read_file(dir.file("whole/runs.jsonl"));
   expect_one_line_error(run_ftcnn("merge --out " + dir.file("whole") + s1 + s2 + s3),

@@ -77,8 +77,9 @@ CampaignResult Campaign::run(const std::function<void(const CampaignProgress&)>&
       done[{r.ber, r.repetition}] = r;
     }
   }
+  // A new log: its header file first (atomically), then the records' file.
+  if (!log.exists) write_campaign_header(log_path, header);
   LogWriter writer(log_path, log.exists ? log.complete_bytes : -1);
-  if (!log.exists) writer.append(header);
 
   // The campaign's repetitions in order: those the log holds are taken from it, the others computed by the
   // executor (this process, or the workers of an MPI job), which hands their outcomes back in this order.

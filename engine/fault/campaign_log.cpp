@@ -7,10 +7,13 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
 
 #include "engine/error.hpp"
+#include "engine/io/atomic_file.hpp"
 #include "engine/io/json_fields.hpp"
 
 namespace ftcnn {
@@ -40,6 +43,32 @@ nlohmann::json campaign_header(const CampaignConfig& config, const CampaignIdent
   if (!identity.algorithms.empty()) header["algorithms"] = identity.algorithms;
   // Only in a shard's log: one process's header stays as it always was, and a merged log equals it.
   if (!config.shard.whole()) header["shard"] = config.shard.str();
+  return header;
+}
+
+std::string campaign_header_path(const std::string& log_path) {
+  const std::filesystem::path dir = std::filesystem::path(log_path).parent_path();
+  return (dir.empty() ? std::filesystem::path("campaign.json") : dir / "campaign.json").string();
+}
+
+void write_campaign_header(const std::string& log_path, const nlohmann::json& header) {
+  write_file_atomically(campaign_header_path(log_path), header.dump(2) + "\n");
+}
+
+std::optional<nlohmann::json> read_campaign_header_file(const std::string& log_path) {
+  const std::string path = campaign_header_path(log_path);
+  std::error_code error;
+  if (!std::filesystem::exists(path, error)) return std::nullopt;
+  std::ifstream in(path, std::ios::binary);
+  FT_CHECK(in, "{}: cannot open for reading", path);
+  nlohmann::json header;
+  try {
+    header = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    FT_THROW("{}: not a campaign header: {}", path, e.what());
+  }
+  FT_CHECK(header.is_object() && header.contains("type") && header.at("type") == "campaign",
+           "{}: not a campaign header (no \"type\": \"campaign\")", path);
   return header;
 }
 
@@ -87,9 +116,18 @@ RepetitionRecord record_from_json(const nlohmann::json& line) {
 
 LogContents read_campaign_log(const std::string& path) {
   LogContents contents;
+  if (std::optional<nlohmann::json> header = read_campaign_header_file(path)) {
+    contents.exists = true;
+    contents.header = std::move(*header);
+  } else {
+    contents.header_inline = true;
+  }
   std::ifstream in(path, std::ios::binary);
-  if (!in) return contents;
-  contents.exists = true;
+  if (!in) {
+    contents.header_inline = false;  // no log of the previous layout: a fresh start writes campaign.json
+    return contents;
+  }
+  const int header_line = contents.header_inline ? 1 : 0;  // 0: none, every line is a record
   std::string line;
   long offset = 0;
   int number = 0;
@@ -101,13 +139,16 @@ LogContents read_campaign_log(const std::string& path) {
     try {
       // A record's fault list is not needed to resume: skipped as it is parsed, it takes no memory.
       const nlohmann::json::parser_callback_t skip_fault_list =
-          [number](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed_value) {
-            return number == 1 || !(depth == 1 && event == nlohmann::json::parse_event_t::key &&
-                                    parsed_value == "fault_list");
+          [number, header_line](int depth, nlohmann::json::parse_event_t event,
+                                nlohmann::json& parsed_value) {
+            return number == header_line || !(depth == 1 && event == nlohmann::json::parse_event_t::key &&
+                                              parsed_value == "fault_list");
           };
       parsed = nlohmann::json::parse(line, skip_fault_list);
-      if (number == 1) {
-        FT_CHECK(parsed.at("type") == "campaign", "{}: line 1 is not a campaign header", path);
+      if (number == header_line) {
+        FT_CHECK(parsed.at("type") == "campaign",
+                 "{}: line 1 is not a campaign header, and there is no {} beside it", path,
+                 std::filesystem::path(campaign_header_path(path)).filename().string());
         contents.header = parsed;
       } else {
         try {
@@ -119,15 +160,17 @@ LogContents read_campaign_log(const std::string& path) {
     } catch (const nlohmann::json::exception& e) {
       FT_THROW("{}: line {} is not a campaign record: {}", path, number, e.what());
     }
-    if (number > 1) contents.record_offsets.push_back(offset);
+    if (number != header_line) contents.record_offsets.push_back(offset);
     offset += static_cast<long>(line.size()) + 1;
     contents.complete_bytes = offset;
   }
   // getline sets badbit, not an exception, when it cannot read (a line too long for memory): taking that as
   // the end of the log would cut the records after it on resume.
   FT_CHECK(!in.bad(), "{}: cannot read line {} (out of memory for a line that long?)", path, number + 1);
-  if (number == 0 || contents.header.is_null())
-    contents.exists = false;  // empty or torn header: start afresh
+  if (contents.header_inline) {
+    contents.exists = number > 0 && !contents.header.is_null();  // empty or torn header: start afresh
+    if (!contents.exists) contents.header_inline = false;        // and a fresh start writes campaign.json
+  }
   return contents;
 }
 

@@ -49,7 +49,9 @@ ShardLog read_shard(const std::string& dir) {
   s.path = dir + "/runs.jsonl";
   FT_CHECK(std::filesystem::is_regular_file(s.path), "{}: no campaign log (runs.jsonl) to merge", dir);
   s.log = read_campaign_log(s.path);
-  FT_CHECK(s.log.exists, "{}: the log has no header (the shard was killed before its first line)", s.path);
+  FT_CHECK(s.log.exists,
+           "{}: the log has no header (no campaign.json beside it: the shard was killed before it began?)",
+           s.path);
   const nlohmann::json& h = s.log.header;
   try {
     s.shard = shard_from_text(h.contains("shard") ? h.at("shard").get<std::string>() : "1/1");
@@ -152,14 +154,14 @@ MergedCampaign merge_campaign_shards(const std::vector<std::string>& shard_dirs,
     }
   }
 
-  // The merged log: header, then each record's line from its shard, in (BER, repetition) order.
+  // The merged log: each record's line from its shard, in (BER, repetition) order, then the header file.
   std::error_code error;
   std::filesystem::create_directories(out_dir, error);
   FT_CHECK(!error, "{}: cannot create the output directory: {}", out_dir, error.message());
   const DirectoryLock lock(out_dir);
   const std::string log_path = out_dir + "/runs.jsonl";
-  FT_CHECK(!std::filesystem::exists(log_path), "{}: holds a campaign log already; merge into a new directory",
-           out_dir);
+  FT_CHECK(!std::filesystem::exists(log_path) && !std::filesystem::exists(campaign_header_path(log_path)),
+           "{}: holds a campaign log already; merge into a new directory", out_dir);
   std::vector<std::unique_ptr<std::ifstream>> inputs;
   for (const ShardLog& s : shards) {
     inputs.push_back(std::make_unique<std::ifstream>(s.path, std::ios::binary));
@@ -170,7 +172,6 @@ MergedCampaign merge_campaign_shards(const std::vector<std::string>& shard_dirs,
   merged.shards = count;
   merged.result.golden = golden;
   AtomicFile log(log_path);
-  log.write(header.dump() + "\n");
   std::string buffer;
   for (const auto& [key, entry] : found) {
     const LineAt& at = entry.second;
@@ -183,6 +184,7 @@ MergedCampaign merge_campaign_shards(const std::vector<std::string>& shard_dirs,
     merged.result.records.push_back(entry.first);
   }
   log.commit();
+  write_campaign_header(log_path, header);
   merged.result.summary = summarize_campaign(bers, golden, merged.result.records);
   write_campaign_report(out_dir, header, merged.result);
   return merged;

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/error.hpp"
+#include "engine/fault/campaign_log.hpp"
 #include "engine/io/json_fields.hpp"
 
 namespace ftcnn {
@@ -71,6 +72,14 @@ class FaultCollector {
   bool in_list_ = false;
 };
 
+// The test images a campaign header records.
+int64_t header_images(const nlohmann::json& header, const std::string& where) {
+  FT_CHECK(header.contains("images"), "{}: a campaign header without 'images'", where);
+  const int64_t images = json_integer(header.at("images"), where + ": 'images'");
+  FT_CHECK(images > 0, "{}: 'images' must be positive, got {}", where, images);
+  return images;
+}
+
 // A whole-file JSON document {"faults": [...]}.
 FaultList read_fault_document(std::ifstream& in, const std::string& path, FaultCollector& collector) {
   in.clear();
@@ -118,16 +127,20 @@ FaultList read_fault_list(const std::string& path, double ber, int64_t repetitio
                                  ? parsed.at("type").get<std::string>()
                                  : std::string();
     if (number == 1) {
-      if (type == "campaign") {
-        FT_CHECK(parsed.contains("images"), "{}: a campaign header without 'images'", where);
-        images = json_integer(parsed.at("images"), where + ": 'images'");
-        FT_CHECK(images > 0, "{}: 'images' must be positive, got {}", where, images);
+      if (type == "campaign") {  // the previous layout: the header is the log's first line
+        images = header_images(parsed, where);
         continue;
       }
-      FT_CHECK(parsed.contains("faults") && parsed.at("faults").is_array(),
-               "{}: neither a campaign log (a campaign header first) nor a fault file (\"faults\": [...])",
-               path);
-      return collector.take(parsed, "faults");
+      if (type == "repetition") {  // a log whose header is campaign.json beside it
+        const std::optional<nlohmann::json> header = read_campaign_header_file(path);
+        FT_CHECK(header.has_value(), "{}: a campaign log without its header ({} is missing)", path,
+                 campaign_header_path(path));
+        images = header_images(*header, campaign_header_path(path));
+      } else {
+        FT_CHECK(parsed.contains("faults") && parsed.at("faults").is_array(),
+                 "{}: neither a campaign log (repetition lines) nor a fault file (\"faults\": [...])", path);
+        return collector.take(parsed, "faults");
+      }
     }
     if (type != "repetition") continue;
     FT_CHECK(parsed.contains("ber") && parsed.contains("repetition"),

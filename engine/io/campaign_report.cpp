@@ -1,11 +1,34 @@
 #include "engine/io/campaign_report.hpp"
 
+#include <iterator>
+
 #include "engine/error.hpp"
 #include "engine/io/atomic_file.hpp"
 #include "engine/io/svg_plot.hpp"
 
 namespace ftcnn {
 namespace {
+
+// One CSV field (RFC 4180): quoted, with quotes doubled, when it holds a comma, a quote or a line break.
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
+// A real-valued CSV field: the shortest text that reads back to the same double, with a ".0" where it
+// would look like an integer ("10" -> "10.0"), so that readers infer a float column for it.
+std::string csv_real(double value) {
+  std::string text = fmt::format("{}", value);
+  if (text.find_first_of(".eEni") == std::string::npos) text += ".0";
+  return text;
+}
+
+// The campaign's configuration as the leading columns of every summary.csv row, so that the summaries of
+// several campaigns concatenate into one table.
+constexpr const char* kConfigColumns[] = {"model",  "model_checksum", "arch",  "data",    "images",
+                                          "device", "seed",           "count", "targets", "version"};
 
 nlohmann::json sample_json(const SampleSummary& s) {
   return {{"n", s.n}, {"mean", s.mean}, {"std", s.std}, {"ci95", {s.ci95.low, s.ci95.high}}};
@@ -42,25 +65,38 @@ void write_campaign_report(const std::string& out_dir, const nlohmann::json& hea
       nlohmann::json{{"campaign", header}, {"golden_accuracy", golden_accuracy}, {"per_ber", rows}}.dump(2) +
           "\n");
 
-  std::string csv;
-  for (const char* key : {"seed", "count", "targets", "repetitions", "model", "model_checksum", "data",
-                          "images", "device", "version"}) {
-    csv +=
-        fmt::format("# {}: {}\n", key,
-                    header.at(key).is_string() ? header.at(key).get<std::string>() : header.at(key).dump());
+  std::string config;
+  for (const char* key : kConfigColumns) {
+    const nlohmann::json& value = header.at(key);
+    config += csv_field(value.is_string() ? value.get<std::string>() : value.dump()) + ",";
   }
-  csv += fmt::format("# golden_accuracy: {}\n", golden_accuracy);
+  config += csv_real(golden_accuracy) + ",";
+  std::string csv;
+  for (const char* key : kConfigColumns) csv += std::string(key) + ",";
   csv +=
-      "ber,repetitions,faults_mean,accuracy_mean,accuracy_drop_mean,accuracy_drop_std,accuracy_drop_ci95_low,"
+      "golden_accuracy,ber,repetitions,faults_mean,accuracy_mean,accuracy_drop_mean,accuracy_drop_std,"
+      "accuracy_drop_ci95_low,"
       "accuracy_drop_ci95_high,masked_rate,sdc_rate,sdc_ci95_low,sdc_ci95_high,due_rate,due_ci95_low,due_"
       "ci95_high\n";
   for (const BerSummary& s : result.summary) {
     const double trials = static_cast<double>(std::max<int64_t>(s.image_trials, 1));
-    csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", s.ber, s.repetitions, s.faults.mean,
-                       s.accuracy.mean, s.accuracy_drop.mean, s.accuracy_drop.std, s.accuracy_drop.ci95.low,
-                       s.accuracy_drop.ci95.high, static_cast<double>(s.masked) / trials,
-                       static_cast<double>(s.sdc) / trials, s.sdc_ci.low, s.sdc_ci.high,
-                       static_cast<double>(s.due) / trials, s.due_ci.low, s.due_ci.high);
+    csv += config;
+    csv += csv_real(s.ber) + fmt::format(",{},", s.repetitions);
+    const double reals[] = {s.faults.mean,
+                            s.accuracy.mean,
+                            s.accuracy_drop.mean,
+                            s.accuracy_drop.std,
+                            s.accuracy_drop.ci95.low,
+                            s.accuracy_drop.ci95.high,
+                            static_cast<double>(s.masked) / trials,
+                            static_cast<double>(s.sdc) / trials,
+                            s.sdc_ci.low,
+                            s.sdc_ci.high,
+                            static_cast<double>(s.due) / trials,
+                            s.due_ci.low,
+                            s.due_ci.high};
+    for (size_t i = 0; i < std::size(reals); ++i) csv += (i > 0 ? "," : "") + csv_real(reals[i]);
+    csv += "\n";
   }
   write_file_atomically(out_dir + "/summary.csv", csv);
 
