@@ -35,7 +35,7 @@ struct CampaignOptions {
   int64_t repetitions = 100;
   uint64_t seed = 1;
   std::string count = "paper";
-  int64_t images = 0;
+  ImageSelection images;
   std::string targets;
   std::string out = "out/campaign";
   std::string device = "cpu";
@@ -56,14 +56,14 @@ struct Setup {
   std::unique_ptr<FaultEvaluator> evaluator;
 };
 
-Setup prepare(const ModelOptions& model_options, const std::string& data_dir, int64_t images,
+Setup prepare(const ModelOptions& model_options, const std::string& data_dir, const ImageSelection& images,
               const std::string& targets, const std::string& device, int64_t batch, int threads,
               const AlgorithmChoices& pinned_algorithms = {}, int cuda_device = 0) {
   const Device device_kind = parse_device(device);
   require_device(device_kind);
   Setup s;
   s.model = load_model_from(model_options);
-  s.data = load_cifar(data_dir, "test", images);
+  s.data = load_selected_images(data_dir, "test", images);
   FT_CHECK(s.data.count > 0, "{}: no images", data_dir);
   s.targets = with_flag("--targets", [&] {
     return std::make_unique<FaultTargets>(s.model.graph->parameters(), parse_target_selection(targets));
@@ -130,6 +130,7 @@ void run_campaign_in(const CampaignOptions& o, const MpiJob* job) {
                             s.model.graph->spec().arch,
                             s.data.source,
                             s.data.count,
+                            o.images.evenly_spaced,
                             o.device,
                             s.evaluator->description(),
                             version(),
@@ -239,7 +240,7 @@ struct ReplayOptions {
   std::string faults;
   double ber = -1;
   int64_t repetition = -1;
-  int64_t images = 0;
+  ImageSelection images;  // default: the campaign's
   std::string device = "cpu";
   int64_t batch = 0;
   int threads = 0;
@@ -248,7 +249,10 @@ struct ReplayOptions {
 
 void run_replay(const ReplayOptions& o) {
   const FaultList list = read_fault_list(o.faults, o.ber, o.repetition);
-  const int64_t images = o.images > 0 ? o.images : list.images;
+  // The campaign's images (its header's count and selection) unless --images says otherwise.
+  const ImageSelection images =
+      o.images.count > 0 ? o.images
+                         : ImageSelection{list.images, list.evenly_spaced || o.images.evenly_spaced};
   Setup s = prepare(o.model, o.data, images, "", o.device, o.batch, o.threads);
   const std::vector<FaultSite> sites = fault_sites_of(list, s.model.graph->parameters(), o.faults);
   const GoldenRun golden = s.evaluator->golden();
@@ -287,8 +291,7 @@ void register_campaign_command(CLI::App& app) {
   c->add_option("--count", o->count,
                 "faults per layer: paper = floor(BER x bits), binomial = Binomial(bits, BER)")
       ->check(CLI::IsMember({"paper", "binomial"}));
-  c->add_option("--images", o->images, "use the first N test images (default: all)")
-      ->check(positive_integer());
+  add_image_selection(*c, o->images, "the test images each repetition classifies (default: all)");
   c->add_option("--targets", o->targets,
                 "fault targets: layer=NAME|PREFIX.,kind=KIND,bits=all|sign|exponent|mantissa");
   c->add_option("--out", o->out, "output directory (rerun the same command on it to resume)");
@@ -319,8 +322,7 @@ void register_replay_command(CLI::App& app) {
       ->required();
   c->add_option("--ber", o->ber, "BER of the logged repetition to replay");
   c->add_option("--repetition", o->repetition, "index of the logged repetition to replay");
-  c->add_option("--images", o->images, "use the first N test images (default: the campaign's)")
-      ->check(positive_integer());
+  add_image_selection(*c, o->images, "the test images to classify (default: the campaign's)");
   c->add_option("--device", o->device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
   c->add_option("--batch", o->batch, "images per forward pass")->check(positive_integer());
   c->add_option("--threads", o->threads, "CPU threads (default: all)")->check(non_negative_integer());

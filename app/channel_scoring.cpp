@@ -10,7 +10,7 @@
 namespace ftcnn::cli {
 
 ScoredChannels score_channels(Model& model, const std::string& data_dir, const std::string& split,
-                              int64_t images, const VulnerabilityOptions& settings,
+                              const ImageSelection& images, const VulnerabilityOptions& settings,
                               const std::string& progress_label) {
   Graph& graph = *model.graph;
   ScoredChannels scored;
@@ -18,13 +18,13 @@ ScoredChannels score_channels(Model& model, const std::string& data_dir, const s
   if (uses_inputs(settings.method)) {
     scored.data = load_cifar(data_dir, split);
     FT_CHECK(scored.data.count > 0, "{}: no images", data_dir);
-    count = std::min(images, scored.data.count);
+    count = std::min(images.count, scored.data.count);
     check_model_fits_data(graph.spec(), scored.data);
-    scored.selection = fmt::format("{} of {} images, evenly spaced", count, scored.data.count);
+    scored.selection = describe_selection(images, count, scored.data.count);
   }
   const Dataset& data = scored.data;
   const Preprocessing& pre = model.info.preprocessing;
-  const auto image_index = [&](int64_t k) { return k * data.count / count; };
+  const auto image_index = [&](int64_t k) { return images.evenly_spaced ? k * data.count / count : k; };
   const int64_t item = graph.spec().input.numel();
   ProgressBar bar(progress_label, count, "img");
   scored.result = compute_vulnerability(

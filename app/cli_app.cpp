@@ -8,12 +8,15 @@
 #include "app/bench_variants_command.hpp"
 #include "app/campaign_command.hpp"
 #include "app/cli_common.hpp"
+#include "app/command_examples.hpp"
 #include "app/devices_command.hpp"
 #include "app/eval_command.hpp"
+#include "app/flag_suggestion.hpp"
 #include "app/harden_command.hpp"
 #include "app/info_command.hpp"
 #include "app/merge_command.hpp"
 #include "app/profile_command.hpp"
+#include "app/progress_bar.hpp"
 #include "app/prune_command.hpp"
 #include "app/stop_on_signal.hpp"
 #include "app/vuln_command.hpp"
@@ -26,6 +29,8 @@ std::unique_ptr<CLI::App> make_app() {
       "ftcnn: fault-tolerance studies of CNNs under bit flips in their float32 parameters");
   app->set_version_flag("--version", version());
   app->require_subcommand(1);
+  // Every option's default in --help ("[100]"); subcommands inherit it when they are made, below.
+  app->option_defaults()->always_capture_default();
   register_info_command(*app);
   register_eval_command(*app);
   register_campaign_command(*app);
@@ -38,6 +43,16 @@ std::unique_ptr<CLI::App> make_app() {
   register_profile_command(*app);
   register_harden_command(*app);
   register_prune_command(*app);
+  add_examples(*app);
+  app->footer(
+      "Exit status: 0 done; 1 an error (bad input, a failed write, out of memory: one line on stderr names "
+      "it);\n"
+      "2 a usage error (an unknown flag or subcommand, a missing or malformed flag value); 3 an internal "
+      "error\n"
+      "(a bug: please report it with the command); 130 / 143 a campaign stopped by SIGINT / SIGTERM (rerun "
+      "the\n"
+      "same command to resume).\n"
+      "Every subcommand's --help ends with an example that runs from the repository root.");
   return app;
 }
 
@@ -46,6 +61,7 @@ int run(int argc, char** argv) {
   // Before or after the subcommand (fallthrough): errors then name the source line that raised them.
   bool verbose = false;
   app->add_flag("--verbose", verbose, "errors also name the source location that raised them");
+  app->add_flag_callback("--quiet", silence_progress, "no progress bar or progress lines on stderr");
   for (CLI::App* sub : app->get_subcommands({})) sub->fallthrough();
   const auto is_subcommand = [&app](const std::string& name) {
     for (const CLI::App* sub : app->get_subcommands({})) {
@@ -67,7 +83,16 @@ int run(int argc, char** argv) {
     return app->exit(e);
   } catch (const CLI::ParseError& e) {
     // A usage error, whatever CLI11's own code for its kind (106, 109, ...): 2, as for any Unix tool.
-    fmt::print(stderr, "ftcnn: error: {} (see --help)\n", e.what());
+    std::string message = e.what();
+    if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr) {
+      for (const CLI::App* sub : app->get_subcommands()) {
+        const std::string suggestion = suggest_flag(*sub, argc, argv, 2);
+        if (!suggestion.empty()) message = suggestion;
+      }
+    }
+    fmt::print(
+        stderr, "ftcnn: error: {} (see {} --help)\n", message,
+        app->get_subcommands().empty() ? "ftcnn" : "ftcnn " + app->get_subcommands().front()->get_name());
     return 2;
   } catch (const Interrupted& e) {
     fmt::print(stderr, "ftcnn: {}\n", e.what());

@@ -1,5 +1,6 @@
 #include "app/cli_common.hpp"
 
+#include <algorithm>
 #include <iostream>
 
 #include "app/utc_time.hpp"
@@ -59,6 +60,34 @@ CLI::Validator non_negative_integer() {
 
 void print_json(const nlohmann::json& object) {
   std::cout << object.dump(2) << std::endl;
+}
+
+void add_image_selection(CLI::App& command, ImageSelection& selection, const std::string& what,
+                         const std::string& names) {
+  command
+      .add_option(names, selection.count,
+                  what + ": the first N of the split, or N evenly spaced over it with --evenly-spaced")
+      ->check(positive_integer());
+  command.add_flag("--evenly-spaced", selection.evenly_spaced,
+                   "take the --images spread evenly over the split (image k of N is image k x total / N) "
+                   "instead of the first ones");
+}
+
+Dataset load_selected_images(const std::string& directory, const std::string& split,
+                             const ImageSelection& selection) {
+  if (!selection.evenly_spaced) return load_cifar(directory, split, selection.count);
+  const Dataset all = load_cifar(directory, split);
+  return selection.count > 0 ? evenly_spaced_subset(all, selection.count) : all;
+}
+
+std::string describe_selection(const ImageSelection& selection, int64_t selected, int64_t total) {
+  if (selection.evenly_spaced) return fmt::format("{} of {} images, evenly spaced", selected, total);
+  return fmt::format("the first {} of {} images", selected, total);
+}
+
+ScoreSource score_source(const std::string& text, const std::vector<std::string>& methods) {
+  if (std::find(methods.begin(), methods.end(), text) != methods.end()) return {text, ""};
+  return {"", text};
 }
 
 void require_device(Device device) {

@@ -2,12 +2,14 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "engine/device.hpp"
 #include "engine/error.hpp"
+#include "engine/io/cifar_dataset.hpp"
 #include "engine/io/model_file.hpp"
 
 namespace ftcnn::cli {
@@ -38,6 +40,31 @@ auto with_flag(const std::string& flag, Body&& body) -> decltype(body()) {
     throw Error(flag + ": " + e.what());
   }
 }
+
+// --images N and --evenly-spaced, the same in every command that reads images: the first N images of the
+// split, or N spread evenly over it (image k of N is image k * total / N, so every part of a file whose
+// images are sorted, by class say, is represented). count 0: all of them.
+struct ImageSelection {
+  int64_t count = 0;
+  bool evenly_spaced = false;
+};
+// Adds both flags; `what` says what the images are for, and the default ("the test images each repetition
+// classifies (default: all)").
+void add_image_selection(CLI::App& command, ImageSelection& selection, const std::string& what,
+                         const std::string& names = "--images");
+// The selected images of a split.
+Dataset load_selected_images(const std::string& directory, const std::string& split,
+                             const ImageSelection& selection);
+// "the first 48 of 1000 images", "48 of 1000 images, evenly spaced".
+std::string describe_selection(const ImageSelection& selection, int64_t selected, int64_t total);
+
+// Where vuln, prune and harden take channel scores from: `--scores SOURCE`, one of `methods` (computed) or
+// else a file path (a file written by ftcnn vuln --out). Exactly one of the two is set.
+struct ScoreSource {
+  std::string method;
+  std::string file;
+};
+ScoreSource score_source(const std::string& text, const std::vector<std::string>& methods);
 
 // Throws "--device cuda: <why>" when `device` is cuda and this build or machine cannot run it.
 void require_device(Device device);

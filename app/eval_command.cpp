@@ -18,7 +18,7 @@ struct EvalOptions {
   std::string split = "test";
   std::string device = "cpu";
   int64_t batch = 0;
-  int64_t limit = 0;
+  ImageSelection images;
   int threads = 0;
   std::string logits;
   bool json = false;
@@ -37,7 +37,7 @@ void run_eval(const EvalOptions& options) {
   const Device device = parse_device(options.device);
   require_device(device);
   Model model = load_model_from(options.model);
-  const Dataset data = load_cifar(options.data, options.split, options.limit);
+  const Dataset data = load_selected_images(options.data, options.split, options.images);
   FT_CHECK(data.count > 0, "{}: no images", options.data);
   const int64_t batch = options.batch > 0 ? options.batch : (device == Device::cuda ? 1000 : 128);
   auto runner = make_runner(*model.graph, device, options.threads);
@@ -85,7 +85,8 @@ void register_eval_command(CLI::App& app) {
   command->add_option("--device", options->device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
   command->add_option("--batch", options->batch, "images per forward pass (default 128 on cpu, 1000 on cuda)")
       ->check(positive_integer());
-  command->add_option("--limit", options->limit, "use only the first N images")->check(positive_integer());
+  add_image_selection(*command, options->images, "the images to classify (default: all; --limit: older name)",
+                      "--images,--limit");
   command->add_option("--threads", options->threads, "CPU threads (default: all)")
       ->check(non_negative_integer());
   command->add_option("--logits", options->logits, "write the logits and labels to this HDF5 file");

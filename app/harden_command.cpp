@@ -25,6 +25,7 @@ struct HardenOptions {
   double ratio = -1.0;
   double margin = kDefaultMargin;
   std::string mode = "edac";
+  std::string scores;  // l1, random or a ranking file; --ranking / --ranking-method are its older names
   std::string ranking;
   std::string ranking_method;
   uint64_t seed = 1;
@@ -45,9 +46,18 @@ const char* correction_description(HardenMode mode) {
 }
 
 // The rankings and how they were obtained (for the provenance).
-ChannelRankings choose_rankings(const HardenOptions& options, const Graph& graph, nlohmann::json& source) {
+ChannelRankings choose_rankings(const HardenOptions& given, const Graph& graph, nlohmann::json& source) {
+  HardenOptions options = given;
+  if (!given.scores.empty()) {
+    FT_CHECK(given.ranking.empty() && given.ranking_method.empty(),
+             "give --scores alone (--ranking and --ranking-method are its older names)");
+    const ScoreSource from = score_source(given.scores, {"l1", "random"});
+    options.ranking_method = from.method;
+    options.ranking = from.file;
+  }
   FT_CHECK(options.ranking.empty() != options.ranking_method.empty(),
-           "give exactly one of --ranking FILE (the vulnerability analysis) and --ranking-method l1|random");
+           "give one ranking source: --scores l1|random, or --scores FILE (the vulnerability analysis: ftcnn "
+           "vuln --out)");
   if (!options.ranking.empty()) {
     source = {{"method", "file"}, {"file", options.ranking}};
     return read_ranking_file(options.ranking, graph);
@@ -56,7 +66,7 @@ ChannelRankings choose_rankings(const HardenOptions& options, const Graph& graph
     source = {{"method", "l1"}};
     return rank_channels_l1(graph);
   }
-  FT_CHECK(options.ranking_method == "random", "--ranking-method: unknown method '{}' (l1, random)",
+  FT_CHECK(options.ranking_method == "random", "--scores: unknown method '{}' (l1, random)",
            options.ranking_method);
   source = {{"method", "random"}, {"seed", options.seed}};
   return rank_channels_random(graph, options.seed);
@@ -171,10 +181,12 @@ void register_harden_command(CLI::App& app) {
   command->add_option(
       "--margin", options->margin,
       "widen each interval by this share of its largest bound magnitude (default 1e-4; 0: exact)");
-  command->add_option("--ranking", options->ranking, "channel ranking file: datasets <layer>/ranking");
-  command->add_option("--ranking-method", options->ranking_method, "rank channels by l1 norm or random");
-  command->add_option("--seed", options->seed, "seed of --ranking-method random (default 1)")
-      ->check(seed_value());
+  command->add_option("--scores", options->scores,
+                      "the channel ranking: l1, random, or a file written by ftcnn vuln --out (datasets "
+                      "<layer>/ranking)");
+  command->add_option("--ranking", options->ranking, "older name of --scores FILE");
+  command->add_option("--ranking-method", options->ranking_method, "older name of --scores l1|random");
+  command->add_option("--seed", options->seed, "seed of --scores random")->check(seed_value());
   command->add_option("--out", options->out, "the hardened model file to write")->required();
   command->add_flag("--json", options->json, "print one JSON object on stdout");
   command->callback([options] { run_harden(*options); });

@@ -20,7 +20,7 @@ struct ProfileOptions {
   ModelOptions model;
   std::string data;
   std::string split = "train";
-  int64_t images = 0;
+  ImageSelection images;
   int64_t batch = 256;
   int threads = 0;
   std::string out;
@@ -31,7 +31,7 @@ void run_profile(const ProfileOptions& options) {
   Model model = load_model_from(options.model);
   Graph& graph = *model.graph;
   IntervalProfiler profiler(graph, options.threads);  // refuses a hardened model before the data is read
-  const Dataset data = load_cifar(options.data, options.split, options.images);
+  const Dataset data = load_selected_images(options.data, options.split, options.images);
   FT_CHECK(data.count > 0, "{}: no images", options.data);
   FT_CHECK(graph.spec().input == data.item, "model '{}' takes inputs {} but {} holds images {}",
            graph.spec().arch, graph.spec().input.str(), data.source, data.item.str());
@@ -48,15 +48,15 @@ void run_profile(const ProfileOptions& options) {
 
   IntervalProfile profile = profiler.profile();
   const std::string checksum = graph.parameters().checksum_hex();
-  profile.provenance_json = nlohmann::json{
-      {"created_by", "ftcnn profile " + version()},
-      {"created", utc_now()},
-      {"model", model.path},
-      {"model_checksum", checksum},
-      {"data", data.source},
-      {"split", options.split},
-      {"images",
-       profile.images}}.dump();
+  nlohmann::json provenance = {{"created_by", "ftcnn profile " + version()},
+                               {"created", utc_now()},
+                               {"model", model.path},
+                               {"model_checksum", checksum},
+                               {"data", data.source},
+                               {"split", options.split},
+                               {"images", profile.images}};
+  if (options.images.evenly_spaced) provenance["selection"] = "evenly spaced";  // absent: the first ones
+  profile.provenance_json = provenance.dump();
   write_interval_file(options.out, profile);
 
   nlohmann::json layers = nlohmann::json::array();
@@ -98,8 +98,7 @@ void register_profile_command(CLI::App& app) {
   command->add_option("--data", options->data, "directory of CIFAR binary files")->required();
   command->add_option("--split", options->split, "train (default, as the paper) or test")
       ->check(CLI::IsMember({"test", "train"}));
-  command->add_option("--images", options->images, "profile only the first N images of the split")
-      ->check(positive_integer());
+  add_image_selection(*command, options->images, "the images to profile (default: all)");
   command->add_option("--batch", options->batch, "images per forward pass (default 256)")
       ->check(positive_integer());
   command->add_option("--threads", options->threads, "CPU threads (default: all)")

@@ -10,6 +10,16 @@
 
 namespace ftcnn::cli {
 
+namespace {
+
+bool silenced = false;
+
+}  // namespace
+
+void silence_progress() {
+  silenced = true;
+}
+
 std::chrono::microseconds progress_line_interval() {
   const char* text = std::getenv("FTCNN_PROGRESS_SECONDS");
   constexpr std::chrono::microseconds kDefault(60'000'000);
@@ -27,7 +37,9 @@ ProgressBar::ProgressBar(std::string label, int64_t total, std::string unit)
       unit_(std::move(unit)),
       total_(total),
       terminal_(isatty(STDERR_FILENO) == 1),
-      interval_(terminal_ ? std::chrono::microseconds(100'000) : progress_line_interval()) {
+      interval_(silenced    ? std::chrono::microseconds(0)
+                : terminal_ ? std::chrono::microseconds(100'000)
+                            : progress_line_interval()) {
   start_ = last_draw_ = std::chrono::steady_clock::now();
 }
 

@@ -29,9 +29,9 @@ struct PruneOptions {
   std::string data;
   // As `ftcnn vuln`: channels are scored on training images (docs/vulnerability.md, "Choices").
   std::string split = "train";
-  int64_t images = 256;
+  ImageSelection images{256, false};
   int64_t batch = 0;
-  uint64_t seed = 0;
+  uint64_t seed = 1;
   std::string scope = "layer";
   std::string normalize;  // empty: mean for global scope, none for layer scope
   int threads = 0;
@@ -45,7 +45,7 @@ ChannelScores scores_by_layer(const VulnerabilityResult& result) {
   return scores;
 }
 
-// Scores computed here, as `ftcnn vuln --method M` would (score_channels: the same images).
+// Scores computed here, as `ftcnn vuln --scores M` would (score_channels: the same images).
 ChannelScores compute_scores(const PruneOptions& options, Model& model, nlohmann::json& source) {
   VulnerabilityOptions settings;
   settings.method = vulnerability_method_from_name(options.importance);
@@ -53,9 +53,8 @@ ChannelScores compute_scores(const PruneOptions& options, Model& model, nlohmann
   settings.batch = options.batch;
   settings.threads = options.threads;
   const bool needs_data = uses_inputs(settings.method);
-  FT_CHECK(!needs_data || !options.data.empty(), "--data is required for --importance {}",
-           options.importance);
-  FT_CHECK(needs_data || options.data.empty(), "--data: --importance {} uses no images", options.importance);
+  FT_CHECK(!needs_data || !options.data.empty(), "--data is required for --scores {}", options.importance);
+  FT_CHECK(needs_data || options.data.empty(), "--data: --scores {} uses no images", options.importance);
   const ScoredChannels scored =
       score_channels(model, options.data, options.split, options.images, settings, "importance");
   const VulnerabilityResult& result = scored.result;
@@ -104,10 +103,17 @@ ChannelScores read_scores(const PruneOptions& options, const Model& model, nlohm
   return scores;
 }
 
-void run_prune(const PruneOptions& options) {
-  FT_CHECK(
-      options.importance.empty() != options.scores.empty(),
-      "give exactly one of --importance exact|batch|l1|random and --scores FILE (from ftcnn vuln --out)");
+void run_prune(const PruneOptions& given) {
+  // --scores is a method or a file; --importance is its older name for a method.
+  PruneOptions options = given;
+  if (!given.scores.empty()) {
+    FT_CHECK(given.importance.empty(), "give --scores alone (--importance is its older name)");
+    const ScoreSource source = score_source(given.scores, {"exact", "batch", "l1", "random"});
+    options.importance = source.method;
+    options.scores = source.file;
+  }
+  FT_CHECK(!options.importance.empty() || !options.scores.empty(),
+           "give a score source: --scores exact|batch|l1|random, or --scores FILE (from ftcnn vuln --out)");
   const PruneScope scope = with_flag("--scope", [&] { return prune_scope_from_name(options.scope); });
   const ScoreNormalization normalization =
       !options.normalize.empty()
@@ -221,25 +227,23 @@ void register_prune_command(CLI::App& app) {
   command
       ->add_option("--fc-ratio", options->fc_ratio, "share of each linear layer's neurons to remove, [0, 1)")
       ->required();
-  command
-      ->add_option("--importance", options->importance, "channel scores: exact, batch (Eq. 1), l1 or random")
+  command->add_option(
+      "--scores", options->scores,
+      "channel scores: exact or batch (Eq. 1, on --data), l1, random, or a file written by ftcnn "
+      "vuln --out");
+  command->add_option("--importance", options->importance, "older name of --scores METHOD")
       ->check(CLI::IsMember({"exact", "batch", "l1", "random"}));
-  command->add_option("--scores", options->scores, "channel scores from a file written by ftcnn vuln --out");
-  command->add_option("--data", options->data,
-                      "directory of CIFAR binary files (importance exact and batch)");
+  command->add_option("--data", options->data, "directory of CIFAR binary files (--scores exact and batch)");
   command->add_option("--split", options->split, "train (default) or test")
       ->check(CLI::IsMember({"test", "train"}));
-  command
-      ->add_option("--images", options->images,
-                   "score on N images evenly spaced over the split (default 256)")
-      ->check(positive_integer());
+  add_image_selection(*command, options->images,
+                      "the images the scores are computed on, exact and batch (default 256)");
   command
       ->add_option("--batch", options->batch,
-                   "images per forward pass; for importance batch the batch whose margins are summed "
+                   "images per forward pass; for --scores batch the batch whose margins are summed "
                    "(default 32 for exact, 128 for batch)")
       ->check(positive_integer());
-  command->add_option("--seed", options->seed, "seed of --importance random (default 0)")
-      ->check(seed_value());
+  command->add_option("--seed", options->seed, "seed of --scores random")->check(seed_value());
   command->add_option("--scope", options->scope, "layer (default): ratios per layer; global: across layers")
       ->check(CLI::IsMember({"layer", "global"}));
   command

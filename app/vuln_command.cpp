@@ -22,9 +22,9 @@ struct VulnOptions {
   // The paper profiles its detection intervals on the training set and SentinelNN scores channels on a
   // training batch, so vulnerability is profiled on training images too (docs/vulnerability.md).
   std::string split = "train";
-  int64_t images = 256;
+  ImageSelection images{256, false};
   std::string method = "exact";
-  uint64_t seed = 0;
+  uint64_t seed = 1;
   int64_t batch = 0;
   std::string device = "cpu";
   int threads = 0;
@@ -51,7 +51,7 @@ void run_vuln(const VulnOptions& options) {
   settings.device = parse_device(options.device);
   settings.threads = options.threads;
   const bool needs_data = uses_inputs(settings.method);
-  FT_CHECK(!needs_data || !options.data.empty(), "--data is required for --method {}", options.method);
+  FT_CHECK(!needs_data || !options.data.empty(), "--data is required for --scores {}", options.method);
   if (needs_data) require_device(settings.device);
 
   Model model = load_model_from(options.model);
@@ -134,15 +134,16 @@ void register_vuln_command(CLI::App& app) {
   command->add_option("--data", options->data, "directory of CIFAR binary files (exact and batch)");
   command->add_option("--split", options->split, "train (default) or test")
       ->check(CLI::IsMember({"test", "train"}));
+  add_image_selection(*command, options->images,
+                      "the images the scores are computed on, exact and batch (default 256)");
   command
-      ->add_option("--images", options->images, "profile N images evenly spaced over the split (default 256)")
-      ->check(positive_integer());
-  command->add_option("--method", options->method, "exact (default), batch, l1 or random")
+      ->add_option("--scores,--method", options->method,
+                   "how channel scores are computed: exact or batch (Eq. 1, on --data), l1 or random")
       ->check(CLI::IsMember({"exact", "batch", "l1", "random"}));
-  command->add_option("--seed", options->seed, "seed of --method random (default 0)")->check(seed_value());
+  command->add_option("--seed", options->seed, "seed of --scores random")->check(seed_value());
   command
       ->add_option("--batch", options->batch,
-                   "images per forward pass; for --method batch the batch whose margins are summed "
+                   "images per forward pass; for --scores batch the batch whose margins are summed "
                    "(default 32 for exact, 128 for batch)")
       ->check(positive_integer());
   command

@@ -186,7 +186,7 @@ evaluate() {  # evaluate FILE MODEL
     ${EVAL_LIMIT:+--limit "$EVAL_LIMIT"} --json
 }
 vuln() {  # vuln FILE.json MODEL OUT.h5
-  step "$1" "$FTCNN" vuln --model "$2" --data "$DATA" --split "$SPLIT" --images "$VULN_IMAGES" \
+  step "$1" "$FTCNN" vuln --model "$2" --data "$DATA" --split "$SPLIT" --images "$VULN_IMAGES" --evenly-spaced \
     --method "$VULN_METHOD" --device "$DEVICE" "${TH[@]}" --out "$3" --json
 }
 

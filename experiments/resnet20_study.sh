@@ -53,7 +53,7 @@ if [[ -n "$TRAIN" ]]; then
 else
   "$FTCNN" profile --model "$MODEL" "${common[@]}" --split test --out "$OUT/intervals.h5" >/dev/null
 fi
-"$FTCNN" vuln --model "$MODEL" "${common[@]}" --split test --images 500 --method exact --out "$OUT/ranking.h5" \
+"$FTCNN" vuln --model "$MODEL" "${common[@]}" --split test --images 500 --evenly-spaced --method exact --out "$OUT/ranking.h5" \
   >/dev/null
 
 echo "== hardened variants" >&2

@@ -396,7 +396,7 @@ def sweep(args, out):
             continue
         print(f"[scores: ftcnn vuln --method {method}, once]", flush=True)
         cmd = [ftcnn, "vuln", "--model", args.model, "--data", args.data, "--split", args.vuln_split,
-               "--images", str(args.vuln_images), "--method", method, "--device", args.device,
+               "--images", str(args.vuln_images), "--evenly-spaced", "--method", method, "--device", args.device,
                "--out", path, "--json", *threads] + (["--batch", str(args.vuln_batch)] if args.vuln_batch else [])
         result = runner.run(cmd, f"ftcnn vuln --method {method}", capture_json=True)
         meta.write_text(json.dumps(result, indent=2) + "\n")

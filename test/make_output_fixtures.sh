@@ -19,9 +19,9 @@ mkdir -p "$OUT"
 "$FT" eval --model $MODEL --data $DATA --logits "$OUT/logits.h5" "${T[@]}" >/dev/null
 "$FT" campaign --model $MODEL --data $DATA --images 200 --ber 1e-6,1e-5 --reps 4 --seed 3 --count binomial \
   --log-faults --out "$OUT/campaign" "${T[@]}" >/dev/null
-"$FT" vuln --model $MODEL --data $DATA --split test --images 48 --method exact --out "$OUT/vuln_exact.h5" \
+"$FT" vuln --model $MODEL --data $DATA --split test --images 48 --evenly-spaced --method exact --out "$OUT/vuln_exact.h5" \
   "${T[@]}" >/dev/null
-"$FT" vuln --model $MODEL --data $DATA --split test --images 48 --method batch --batch 24 \
+"$FT" vuln --model $MODEL --data $DATA --split test --images 48 --evenly-spaced --method batch --batch 24 \
   --out "$OUT/vuln_batch.h5" "${T[@]}" >/dev/null
 "$FT" profile --model $MODEL --data $DATA --split test --images 300 --out "$OUT/intervals.h5" "${T[@]}" >/dev/null
 for mode in edac dup-only tmr; do

@@ -97,7 +97,7 @@ TEST_CASE("a failed write keeps the old file and ends in one line", "[atomic][cl
   test::expect_one_line_error(run_limited(1, campaign + " --json"), "summary.json: write failed");
   CHECK(read_file(dir.file("c/summary.json")) == summary);
   CHECK(read_file(dir.file("c/summary.csv")) == csv);
-  CHECK(listing(dir.file("c")) == "accuracy_drop.svg runs.jsonl summary.csv summary.json ");
+  CHECK(listing(dir.file("c")) == "accuracy_drop.svg campaign.json runs.jsonl summary.csv summary.json ");
 }
 
 TEST_CASE("a link planted under the campaign log's name is refused, its target untouched",

@@ -470,7 +470,7 @@ TEST_CASE("ftcnn harden: bad input gives one-line errors", "[harden][cli][bad-in
                         "unknown hardening mode 'triple'");
   expect_one_line_error(run_ftcnn(base + "--ratio 0.5 --ranking-method l1"), "--mode edac needs --intervals");
   expect_one_line_error(run_ftcnn(base + "--intervals " + intervals + " --ratio 0.5"),
-                        "give exactly one of --ranking FILE");
+                        "give one ranking source: --scores l1|random, or --scores FILE");
   expect_one_line_error(run_ftcnn(base + "--intervals " + intervals + " --ratio 0.5 --ranking-method l2"),
                         "unknown method 'l2'");
   expect_one_line_error(

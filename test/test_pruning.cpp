@@ -582,12 +582,12 @@ TEST_CASE("prune refuses bad flags, hardened models and foreign scores in one li
   expect_one_line_error(run_ftcnn(base + "--conv-ratio 0.1 --fc-ratio -0.5 --importance l1"),
                         "--fc-ratio must be in [0, 1), got -0.5");
   expect_one_line_error(run_ftcnn(base + "--conv-ratio 0.1 --fc-ratio 0.5"),
-                        "give exactly one of --importance");
+                        "give a score source: --scores exact|batch|l1|random");
   expect_one_line_error(run_ftcnn(base + "--conv-ratio 0.1 --fc-ratio 0.5 --importance exact"),
-                        "--data is required for --importance exact");
+                        "--data is required for --scores exact");
   expect_one_line_error(
       run_ftcnn(base + "--conv-ratio 0.1 --fc-ratio 0.5 --importance l1 --data " + kDefaultData),
-      "--importance l1 uses no images");
+      "--scores l1 uses no images");
   expect_one_line_error(run_ftcnn(base + "--conv-ratio 0.1 --fc-ratio 0.5 --importance size"),
                         "--importance");
   expect_one_line_error(run_ftcnn(base + "--conv-ratio 0.1 --fc-ratio 0.5 --importance l1 --scope model"),

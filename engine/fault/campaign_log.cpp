@@ -41,6 +41,8 @@ nlohmann::json campaign_header(const CampaignConfig& config, const CampaignIdent
        {{"images", golden.images}, {"correct", golden.correct}, {"non_finite", golden.non_finite}}}};
   // CUDA: the cuDNN algorithm of every convolution plan, so that a resume computes with the same ones.
   if (!identity.algorithms.empty()) header["algorithms"] = identity.algorithms;
+  // Only when chosen: a header of the first images stays as it always was.
+  if (identity.evenly_spaced) header["selection"] = "evenly spaced";
   // Only in a shard's log: one process's header stays as it always was, and a merged log equals it.
   if (!config.shard.whole()) header["shard"] = config.shard.str();
   return header;
@@ -83,6 +85,12 @@ AlgorithmChoices logged_algorithms(const std::string& log_path) {
 }
 
 std::string header_mismatch(const nlohmann::json& existing, const nlohmann::json& wanted) {
+  // The selection first: other images give another golden run too, and this names the cause.
+  const nlohmann::json first = "first";
+  const nlohmann::json& logged_selection = existing.contains("selection") ? existing.at("selection") : first;
+  const nlohmann::json& selection = wanted.contains("selection") ? wanted.at("selection") : first;
+  if (logged_selection != selection)
+    return fmt::format("selection differs (log: {}, now: {})", logged_selection.dump(), selection.dump());
   for (const char* key : {"format_version", "seed", "bers", "count", "targets", "log_faults",
                           "model_checksum", "arch", "data", "images", "device", "golden"}) {
     if (!existing.contains(key) || existing.at(key) != wanted.at(key)) {

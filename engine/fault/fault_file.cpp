@@ -80,6 +80,11 @@ int64_t header_images(const nlohmann::json& header, const std::string& where) {
   return images;
 }
 
+// Whether a campaign header's images were spread over the split ("selection": "evenly spaced").
+bool header_evenly_spaced(const nlohmann::json& header) {
+  return header.contains("selection") && header.at("selection") == "evenly spaced";
+}
+
 // A whole-file JSON document {"faults": [...]}.
 FaultList read_fault_document(std::ifstream& in, const std::string& path, FaultCollector& collector) {
   in.clear();
@@ -107,6 +112,7 @@ FaultList read_fault_list(const std::string& path, double ber, int64_t repetitio
   FT_CHECK(in, "{}: cannot open", path);
   FaultCollector collector;
   int64_t images = 0;
+  bool evenly_spaced = false;
   std::string line;
   int64_t number = 0;
   while (std::getline(in, line)) {
@@ -129,6 +135,7 @@ FaultList read_fault_list(const std::string& path, double ber, int64_t repetitio
     if (number == 1) {
       if (type == "campaign") {  // the previous layout: the header is the log's first line
         images = header_images(parsed, where);
+        evenly_spaced = header_evenly_spaced(parsed);
         continue;
       }
       if (type == "repetition") {  // a log whose header is campaign.json beside it
@@ -136,6 +143,7 @@ FaultList read_fault_list(const std::string& path, double ber, int64_t repetitio
         FT_CHECK(header.has_value(), "{}: a campaign log without its header ({} is missing)", path,
                  campaign_header_path(path));
         images = header_images(*header, campaign_header_path(path));
+        evenly_spaced = header_evenly_spaced(*header);
       } else {
         FT_CHECK(parsed.contains("faults") && parsed.at("faults").is_array(),
                  "{}: neither a campaign log (repetition lines) nor a fault file (\"faults\": [...])", path);
@@ -152,6 +160,7 @@ FaultList read_fault_list(const std::string& path, double ber, int64_t repetitio
              "{}: the campaign ran without --log-faults; no fault list to replay", path);
     FaultList list = collector.take(parsed, "fault_list");
     list.images = images;
+    list.evenly_spaced = evenly_spaced;
     return list;
   }
   // getline sets badbit, not an exception, when a line does not fit in memory: not the end of the file.

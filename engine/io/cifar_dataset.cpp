@@ -1,6 +1,7 @@
 #include "engine/io/cifar_dataset.hpp"
 
 #include <sys/stat.h>
+#include <algorithm>
 
 #include <fstream>
 
@@ -96,6 +97,23 @@ Dataset load_cifar(const std::string& directory, const std::string& split, int64
   }
   if (static_cast<int>(data.class_names.size()) != data.num_classes) data.class_names.clear();
   return data;
+}
+
+Dataset evenly_spaced_subset(const Dataset& all, int64_t count) {
+  if (count >= all.count) return all;
+  FT_CHECK(count > 0, "an image count must be positive, got {}", count);
+  Dataset subset = all;
+  const size_t item = static_cast<size_t>(all.item.numel());
+  subset.count = count;
+  subset.pixels.resize(static_cast<size_t>(count) * item);
+  subset.labels.resize(static_cast<size_t>(count));
+  for (int64_t k = 0; k < count; ++k) {
+    const int64_t from = k * all.count / count;
+    std::copy_n(all.pixels.begin() + static_cast<std::ptrdiff_t>(static_cast<size_t>(from) * item), item,
+                subset.pixels.begin() + static_cast<std::ptrdiff_t>(static_cast<size_t>(k) * item));
+    subset.labels[static_cast<size_t>(k)] = all.labels[static_cast<size_t>(from)];
+  }
+  return subset;
 }
 
 void preprocess_images(const Dataset& data, int64_t first, int64_t count, float scale,

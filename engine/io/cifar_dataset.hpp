@@ -29,6 +29,10 @@ struct Dataset {
 // naming the file on a missing file, a truncated file or a label out of range.
 Dataset load_cifar(const std::string& directory, const std::string& split = "test", int64_t limit = 0);
 
+// `count` images of `all` spread evenly over it, in order: image k is all's image k * all.count / count, so
+// every part of a file whose images are sorted (by class, say) is represented. count >= all.count: all.
+Dataset evenly_spaced_subset(const Dataset& all, int64_t count);
+
 // Writes images [first, first + count) as float NCHW: (pixel * scale - mean[c]) / std[c].
 void preprocess_images(const Dataset& data, int64_t first, int64_t count, float scale,
                        const std::vector<float>& mean, const std::vector<float>& std, float* out);
