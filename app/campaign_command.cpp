@@ -130,11 +130,12 @@ void run_campaign_in(const CampaignOptions& o, const MpiJob* job) {
                             s.model.graph->spec().arch,
                             s.data.source,
                             s.data.count,
-                            o.images.evenly_spaced,
                             o.device,
                             s.evaluator->description(),
                             version(),
-                            {}};  // the algorithms: Campaign::run takes them from the evaluator
+                            {},  // the algorithms: Campaign::run takes them from the evaluator
+                            // Spread images only when fewer than all were asked for: all is all either way.
+                            o.images.evenly_spaced && o.images.count > 0};
   Campaign campaign(config, identity, s.model.graph->parameters(), *s.targets, *s.evaluator, o.out);
 #ifdef FTCNN_WITH_MPI
   campaign.compute_with(coordinator.get());
@@ -206,13 +207,16 @@ void run_campaign_in(const CampaignOptions& o, const MpiJob* job) {
 #endif
   if (!config.shard.whole()) {
     fmt::print(
-        "shard {} done: wrote {}/runs.jsonl; once all {} shards are done, `ftcnn merge --out DIR "
+        "shard {} done: wrote {}/campaign.json and runs.jsonl; once all {} shards are done, `ftcnn merge "
+        "--out DIR "
         "SHARD_DIR...` writes the campaign's log and summaries\n",
         config.shard.str(), o.out, config.shard.count);
     return;
   }
   print_campaign_table(result.summary);
-  fmt::print("wrote {0}/runs.jsonl, {0}/summary.csv, {0}/summary.json, {0}/accuracy_drop.svg\n", o.out);
+  fmt::print(
+      "wrote {0}/campaign.json, {0}/runs.jsonl, {0}/summary.csv, {0}/summary.json, {0}/accuracy_drop.svg\n",
+      o.out);
 }
 
 void run_campaign(const CampaignOptions& o) {
@@ -249,10 +253,13 @@ struct ReplayOptions {
 
 void run_replay(const ReplayOptions& o) {
   const FaultList list = read_fault_list(o.faults, o.ber, o.repetition);
-  // The campaign's images (its header's count and selection) unless --images says otherwise.
-  const ImageSelection images =
-      o.images.count > 0 ? o.images
-                         : ImageSelection{list.images, list.evenly_spaced || o.images.evenly_spaced};
+  // The campaign's images: its header's count (unless --images gives another) and always its selection, so
+  // that a logged repetition is replayed on the images it ran on.
+  FT_CHECK(!o.images.evenly_spaced || list.images == 0 || list.evenly_spaced,
+           "--evenly-spaced: the campaign of {} classified the first images; replay takes its selection",
+           o.faults);
+  const ImageSelection images{o.images.count > 0 ? o.images.count : list.images,
+                              list.images > 0 ? list.evenly_spaced : o.images.evenly_spaced};
   Setup s = prepare(o.model, o.data, images, "", o.device, o.batch, o.threads);
   const std::vector<FaultSite> sites = fault_sites_of(list, s.model.graph->parameters(), o.faults);
   const GoldenRun golden = s.evaluator->golden();

@@ -1,6 +1,7 @@
 #include "app/cli_common.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <iostream>
 
 #include "app/utc_time.hpp"
@@ -87,6 +88,12 @@ std::string describe_selection(const ImageSelection& selection, int64_t selected
 
 ScoreSource score_source(const std::string& text, const std::vector<std::string>& methods) {
   if (std::find(methods.begin(), methods.end(), text) != methods.end()) return {text, ""};
+  std::error_code error;
+  if (!std::filesystem::exists(text, error)) {
+    std::string names;
+    for (const std::string& m : methods) names += (names.empty() ? "" : ", ") + m;
+    FT_THROW("--scores: '{}' is neither a method ({}) nor a file", text, names);
+  }
   return {"", text};
 }
 

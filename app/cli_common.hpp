@@ -59,7 +59,8 @@ Dataset load_selected_images(const std::string& directory, const std::string& sp
 std::string describe_selection(const ImageSelection& selection, int64_t selected, int64_t total);
 
 // Where vuln, prune and harden take channel scores from: `--scores SOURCE`, one of `methods` (computed) or
-// else a file path (a file written by ftcnn vuln --out). Exactly one of the two is set.
+// else a file path (a file written by ftcnn vuln --out). Exactly one of the two is set; a text that is
+// neither a method nor an existing file is refused naming the methods.
 struct ScoreSource {
   std::string method;
   std::string file;

@@ -48,6 +48,7 @@ void run_eval(const EvalOptions& options) {
   bar.finish();
   if (!options.logits.empty()) write_logits(options.logits, result, data, model.graph->spec().num_classes);
   const double rate = result.seconds > 0 ? static_cast<double>(result.images) / result.seconds : 0.0;
+  const bool spread = options.images.evenly_spaced && options.images.count > 0;
   if (options.json) {
     print_json({{"command", "eval"},
                 {"model", model.path},
@@ -58,6 +59,7 @@ void run_eval(const EvalOptions& options) {
                 {"device_name", runner->description()},
                 {"batch", batch},
                 {"images", result.images},
+                {"selection", spread ? "evenly spaced" : "first"},
                 {"correct", result.correct},
                 {"non_finite", result.non_finite},
                 {"accuracy", result.accuracy()},
@@ -67,8 +69,8 @@ void run_eval(const EvalOptions& options) {
                 {"version", version()}});
     return;
   }
-  fmt::print("{} on {} ({} images, {}, batch {})\n", model.path, data.source, result.images,
-             runner->description(), batch);
+  fmt::print("{} on {} ({} images{}, {}, batch {})\n", model.path, data.source, result.images,
+             spread ? " evenly spaced" : "", runner->description(), batch);
   fmt::print("top-1 accuracy {:.2f} % ({} / {}), {:.3f} s, {:.0f} images/s\n", 100.0 * result.accuracy(),
              result.correct, result.images, result.seconds, rate);
   if (result.non_finite > 0) fmt::print("{} images had NaN or Inf logits\n", result.non_finite);

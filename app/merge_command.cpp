@@ -37,7 +37,9 @@ void run_merge(const MergeOptions& o) {
              merged.header.at("model").get<std::string>(), merged.header.at("seed").dump(), r.records.size(),
              100.0 * golden_accuracy);
   print_campaign_table(r.summary);
-  fmt::print("wrote {0}/runs.jsonl, {0}/summary.csv, {0}/summary.json, {0}/accuracy_drop.svg\n", o.out);
+  fmt::print(
+      "wrote {0}/campaign.json, {0}/runs.jsonl, {0}/summary.csv, {0}/summary.json, {0}/accuracy_drop.svg\n",
+      o.out);
 }
 
 }  // namespace

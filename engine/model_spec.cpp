@@ -1,6 +1,10 @@
 #include "engine/model_spec.hpp"
 
+#include <cxxabi.h>
+
+#include <cstdlib>
 #include <map>
+#include <memory>
 
 #include <nlohmann/json.hpp>
 
@@ -199,7 +203,12 @@ LayerSpec tmr_vote_spec(std::string name, int64_t channels, std::vector<int64_t>
 }
 
 void LayerSpec::missing_attributes(const char* wanted) const {
-  FT_THROW("node {} ({}) has no attributes of type {}", name, layer_type_name(type), wanted);
+  // The type's name as written in the source ("ftcnn::Conv2dAttributes"), not the mangled one.
+  int status = 0;
+  std::unique_ptr<char, void (*)(void*)> readable(abi::__cxa_demangle(wanted, nullptr, nullptr, &status),
+                                                  std::free);
+  FT_THROW("node {} ({}) has no attributes of type {}", name, layer_type_name(type),
+           status == 0 && readable ? readable.get() : wanted);
 }
 
 }  // namespace ftcnn

@@ -200,7 +200,7 @@ vuln vuln_base.json "$MODEL" "$OUT/vuln_base.h5"
 echo "== 2. prune: conv $CONV, FC $FC, importance $IMPORTANCE, $SCOPE scope" >&2
 if [[ $IMPORTANCE == "$VULN_METHOD" ]]; then SRC=(--scores "$OUT/vuln_base.h5")
 elif [[ $IMPORTANCE == exact || $IMPORTANCE == batch ]]; then
-  SRC=(--importance "$IMPORTANCE" --data "$DATA" --split "$SPLIT" --images "$VULN_IMAGES")
+  SRC=(--importance "$IMPORTANCE" --data "$DATA" --split "$SPLIT" --images "$VULN_IMAGES" --evenly-spaced)
 else SRC=(--importance "$IMPORTANCE" --seed "$SEED"); fi
 step prune.json "$FTCNN" prune --model "$MODEL" --conv-ratio "$CONV" --fc-ratio "$FC" "${SRC[@]}" "${SCOPE_FLAGS[@]}" \
   "${TH[@]}" --out "$OUT/pruned.h5" --json

@@ -131,6 +131,13 @@ TEST_CASE("one name per idea (--images and --scores) with the older names still 
       "give --scores alone (--importance is its older name)");
   test::expect_one_line_error(test::run_ftcnn(prune + "--out " + dir.file("d.h5")),
                               "give a score source: --scores exact|batch|l1|random");
+  // A mistyped method is named as such, not taken for a missing file.
+  test::expect_one_line_error(test::run_ftcnn(prune + "--scores exat --out " + dir.file("d.h5")),
+                              "--scores: 'exat' is neither a method (exact, batch, l1, random) nor a file");
+  test::expect_one_line_error(
+      test::run_ftcnn(fmt::format("harden --model {} --ratio 0.2 --mode dup-only --scores exact --out {}",
+                                  model, dir.file("d.h5"))),
+      "--scores: 'exact' is neither a method (l1, random) nor a file");
   // harden --scores l1 is --ranking-method l1; --scores FILE is --ranking FILE.
   const std::string harden = fmt::format("harden --model {} --ratio 0.2 --mode dup-only ", model);
   run(harden + "--scores l1 --out " + dir.file("h1.h5"));
@@ -182,6 +189,8 @@ TEST_CASE("the first N images everywhere unless --evenly-spaced spreads them (re
       json_of(fmt::format("eval --model {} --data {} --images 100 --evenly-spaced --json", model, data));
   CHECK(first.at("images") == 100);
   CHECK(even.at("images") == 100);
+  CHECK(first.at("selection") == "first");
+  CHECK(even.at("selection") == "evenly spaced");
   // vuln records its selection; the default is the first N.
   const std::string vuln =
       fmt::format("vuln --model {} --data {} --split test --images 16 --json ", model, data);
@@ -206,11 +215,25 @@ TEST_CASE("the first N images everywhere unless --evenly-spaced spreads them (re
   CHECK(replay.at("correct") == record.at("correct"));
   CHECK(replay.at("masked") == record.at("masked"));
   CHECK(replay.at("sdc") == record.at("sdc"));
+  // The selection is the campaign's whatever --images says (here its own count, given again).
+  const nlohmann::json again = json_of(
+      fmt::format("replay --model {} --data {} --faults {} --ber 1e-5 --repetition 0 --images 60 --json",
+                  model, data, dir.file("c/runs.jsonl")));
+  CHECK(again.at("correct") == record.at("correct"));
+  // summary.csv says which images, on every row.
+  CHECK_THAT(test::read_file(dir.file("c/summary.csv")), Catch::Contains(",60,evenly spaced,cpu,"));
   // A campaign of the first images writes no selection: its header is as it always was.
   json_of(
-      fmt::format("campaign --model {} --data {} --images 60 --ber 1e-5 --reps 1 --threads 2 --json --out {}",
+      fmt::format("campaign --model {} --data {} --images 60 --ber 1e-5 --reps 1 --log-faults --threads 2 "
+                  "--json --out {}",
                   model, data, dir.file("f")));
   CHECK_FALSE(nlohmann::json::parse(test::read_file(dir.file("f/campaign.json"))).contains("selection"));
+  CHECK_THAT(test::read_file(dir.file("f/summary.csv")), Catch::Contains(",60,first,cpu,"));
+  test::expect_one_line_error(
+      test::run_ftcnn(
+          fmt::format("replay --model {} --data {} --faults {} --ber 1e-5 --repetition 0 --evenly-spaced",
+                      model, data, dir.file("f/runs.jsonl"))),
+      "classified the first images; replay takes its selection");
 }
 
 TEST_CASE("the quiet flag leaves stderr to errors", "[cli]") {

@@ -35,10 +35,12 @@ struct CampaignIdentity {
   std::string model_path, model_checksum, arch;
   std::string data_source;
   int64_t images = 0;
-  bool evenly_spaced = false;  // the images spread over the test split (--evenly-spaced), not its first ones
   std::string device, device_name, version;
   // The convolution algorithms of the golden run (CUDA; Campaign::run fills them from the evaluator).
   AlgorithmChoices algorithms;
+  // The images spread over the test split (--evenly-spaced), not its first ones. Last, so that brace lists
+  // of the fields above need not name it.
+  bool evenly_spaced = false;
 };
 
 struct RepetitionRecord {

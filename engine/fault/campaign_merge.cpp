@@ -154,7 +154,8 @@ MergedCampaign merge_campaign_shards(const std::vector<std::string>& shard_dirs,
     }
   }
 
-  // The merged log: each record's line from its shard, in (BER, repetition) order, then the header file.
+  // The merged log: the header file, then each record's line from its shard in (BER, repetition) order (a
+  // merge killed in between leaves a campaign with no repetitions yet, which resumes, not a headerless log).
   std::error_code error;
   std::filesystem::create_directories(out_dir, error);
   FT_CHECK(!error, "{}: cannot create the output directory: {}", out_dir, error.message());
@@ -171,6 +172,7 @@ MergedCampaign merge_campaign_shards(const std::vector<std::string>& shard_dirs,
   merged.header = header;
   merged.shards = count;
   merged.result.golden = golden;
+  write_campaign_header(log_path, header);
   AtomicFile log(log_path);
   std::string buffer;
   for (const auto& [key, entry] : found) {
@@ -184,7 +186,6 @@ MergedCampaign merge_campaign_shards(const std::vector<std::string>& shard_dirs,
     merged.result.records.push_back(entry.first);
   }
   log.commit();
-  write_campaign_header(log_path, header);
   merged.result.summary = summarize_campaign(bers, golden, merged.result.records);
   write_campaign_report(out_dir, header, merged.result);
   return merged;

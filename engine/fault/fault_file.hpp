@@ -26,7 +26,7 @@ struct LoggedFault {
 struct FaultList {
   std::vector<std::string> tensors;  // the names the faults use, each once
   std::vector<LoggedFault> faults;
-  int64_t images = 0;  // the test images the campaign used (from a log's header); 0 for a fault file
+  int64_t images = 0;          // the test images the campaign used (from a log's header); 0 for a fault file
   bool evenly_spaced = false;  // ... spread evenly over the test split (the header's "selection")
 };
 

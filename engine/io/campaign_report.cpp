@@ -27,8 +27,10 @@ std::string csv_real(double value) {
 
 // The campaign's configuration as the leading columns of every summary.csv row, so that the summaries of
 // several campaigns concatenate into one table.
-constexpr const char* kConfigColumns[] = {"model",  "model_checksum", "arch",  "data",    "images",
-                                          "device", "seed",           "count", "targets", "version"};
+// `selection` is "first" or "evenly spaced" (the header has it only in the second case).
+constexpr const char* kConfigColumns[] = {"model",  "model_checksum", "arch",   "data",
+                                          "images", "selection",      "device", "seed",
+                                          "count",  "targets",        "version"};
 
 nlohmann::json sample_json(const SampleSummary& s) {
   return {{"n", s.n}, {"mean", s.mean}, {"std", s.std}, {"ci95", {s.ci95.low, s.ci95.high}}};
@@ -67,7 +69,8 @@ void write_campaign_report(const std::string& out_dir, const nlohmann::json& hea
 
   std::string config;
   for (const char* key : kConfigColumns) {
-    const nlohmann::json& value = header.at(key);
+    const nlohmann::json value =
+        std::string(key) == "selection" ? nlohmann::json(header.value(key, "first")) : header.at(key);
     config += csv_field(value.is_string() ? value.get<std::string>() : value.dump()) + ",";
   }
   config += csv_real(golden_accuracy) + ",";
