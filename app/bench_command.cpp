@@ -149,7 +149,7 @@ void run_bench(const BenchOptions& o) {
   const std::string date = utc_now();
   Model model = load_model_from(o.model);
   Graph& graph = *model.graph;
-  const Dataset data = load_cifar(o.data, "test", o.images);
+  const Dataset data = load_dataset(o.data, "test", o.images);
   FT_CHECK(data.count > 0, "{}: no images", o.data);
   check_model_fits_data(graph.spec(), data);
   const Preprocessing& pre = model.info.preprocessing;
@@ -260,7 +260,10 @@ void register_bench_command(CLI::App& app) {
   auto o = std::make_shared<BenchOptions>();
   CLI::App* c = app.add_subcommand("bench", "Time inference and campaign repetitions (docs/performance.md)");
   add_model_options(*c, o->model);
-  c->add_option("--data", o->data, "directory of CIFAR binary files (test split)")->required();
+  c->add_option("--data", o->data,
+                "CIFAR binary or python folder, or an .npz/.h5 of images and labels (docs/datasets.md); its "
+                "test split")
+      ->required();
   c->add_option("--device", o->device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
   c->add_option("--batch", o->batches, "comma-separated batch sizes (default 1000)");
   c->add_option("--warmup", o->warmup, "untimed runs before the timed ones (default 2)")

@@ -71,7 +71,7 @@ void run_bench_variants(const VariantsOptions& o) {
   FT_CHECK(!o.variants.empty(), "give at least one --variant to compare with --model");
   const double load = load_average();
   const std::string date = utc_now();
-  const Dataset data = load_cifar(o.data, "test", o.images);
+  const Dataset data = load_dataset(o.data, "test", o.images);
   FT_CHECK(data.count > 0, "{}: no images", o.data);
 
   std::vector<Contender> models;
@@ -174,7 +174,10 @@ void register_bench_variants_command(CLI::App& app) {
       "Time model variants against a baseline, interleaved in one process (docs/performance.md)");
   add_model_options(*c, o->model);
   c->add_option("--variant", o->variants, "a variant's model file (repeat the flag for more)")->required();
-  c->add_option("--data", o->data, "directory of CIFAR binary files (test split)")->required();
+  c->add_option("--data", o->data,
+                "CIFAR binary or python folder, or an .npz/.h5 of images and labels (docs/datasets.md); its "
+                "test split")
+      ->required();
   c->add_option("--device", o->device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
   c->add_option("--batch", o->batch, "images per forward pass (default 1000)")->check(positive_integer());
   c->add_option("--warmup", o->warmup, "untimed rounds before the timed ones (default 2)")

@@ -291,7 +291,10 @@ void register_campaign_command(CLI::App& app) {
   auto o = std::make_shared<CampaignOptions>();
   CLI::App* c = app.add_subcommand("campaign", "Repeated bit-flip fault injection over bit error rates");
   add_model_options(*c, o->model);
-  c->add_option("--data", o->data, "directory of CIFAR binary files (test split)")->required();
+  c->add_option("--data", o->data,
+                "CIFAR binary or python folder, or an .npz/.h5 of images and labels (docs/datasets.md); its "
+                "test split")
+      ->required();
   c->add_option("--ber", o->bers, "comma-separated bit error rates, e.g. 1e-7,1e-6,1e-5")->required();
   c->add_option("--reps", o->repetitions, "repetitions per bit error rate")->check(positive_integer());
   c->add_option("--seed", o->seed, "campaign seed (every fault set derives from it)")->check(seed_value());
@@ -324,7 +327,10 @@ void register_replay_command(CLI::App& app) {
   auto o = std::make_shared<ReplayOptions>();
   CLI::App* c = app.add_subcommand("replay", "Re-evaluate a logged fault set");
   add_model_options(*c, o->model);
-  c->add_option("--data", o->data, "directory of CIFAR binary files (test split)")->required();
+  c->add_option("--data", o->data,
+                "CIFAR binary or python folder, or an .npz/.h5 of images and labels (docs/datasets.md); its "
+                "test split")
+      ->required();
   c->add_option("--faults", o->faults, "a campaign's runs.jsonl or a fault file (docs/fault_format.md)")
       ->required();
   c->add_option("--ber", o->ber, "BER of the logged repetition to replay");

@@ -16,7 +16,7 @@ ScoredChannels score_channels(Model& model, const std::string& data_dir, const s
   ScoredChannels scored;
   int64_t count = 0;
   if (uses_inputs(settings.method)) {
-    scored.data = load_cifar(data_dir, split);
+    scored.data = load_dataset(data_dir, split);
     FT_CHECK(scored.data.count > 0, "{}: no images", data_dir);
     count = std::min(images.count, scored.data.count);
     check_model_fits_data(graph.spec(), scored.data);

@@ -76,8 +76,8 @@ void add_image_selection(CLI::App& command, ImageSelection& selection, const std
 
 Dataset load_selected_images(const std::string& directory, const std::string& split,
                              const ImageSelection& selection) {
-  if (!selection.evenly_spaced) return load_cifar(directory, split, selection.count);
-  const Dataset all = load_cifar(directory, split);
+  if (!selection.evenly_spaced) return load_dataset(directory, split, selection.count);
+  const Dataset all = load_dataset(directory, split);
   return selection.count > 0 ? evenly_spaced_subset(all, selection.count) : all;
 }
 

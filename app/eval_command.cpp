@@ -82,7 +82,10 @@ void register_eval_command(CLI::App& app) {
   auto options = std::make_shared<EvalOptions>();
   CLI::App* command = app.add_subcommand("eval", "Classify a CIFAR split and report top-1 accuracy");
   add_model_options(*command, options->model);
-  command->add_option("--data", options->data, "directory of CIFAR binary files")->required();
+  command
+      ->add_option("--data", options->data,
+                   "CIFAR binary or python folder, or an .npz/.h5 of images and labels (docs/datasets.md)")
+      ->required();
   command->add_option("--split", options->split, "test or train")->check(CLI::IsMember({"test", "train"}));
   command->add_option("--device", options->device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
   command->add_option("--batch", options->batch, "images per forward pass (default 128 on cpu, 1000 on cuda)")

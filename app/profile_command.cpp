@@ -95,7 +95,10 @@ void register_profile_command(CLI::App& app) {
       "profile",
       "Profile the EDAC detection intervals of a model (per channel min and max of conv/linear outputs)");
   add_model_options(*command, options->model);
-  command->add_option("--data", options->data, "directory of CIFAR binary files")->required();
+  command
+      ->add_option("--data", options->data,
+                   "CIFAR binary or python folder, or an .npz/.h5 of images and labels (docs/datasets.md)")
+      ->required();
   command->add_option("--split", options->split, "train (default, as the paper) or test")
       ->check(CLI::IsMember({"test", "train"}));
   add_image_selection(*command, options->images, "the images to profile (default: all)");

@@ -233,7 +233,9 @@ void register_prune_command(CLI::App& app) {
       "vuln --out");
   command->add_option("--importance", options->importance, "older name of --scores METHOD")
       ->check(CLI::IsMember({"exact", "batch", "l1", "random"}));
-  command->add_option("--data", options->data, "directory of CIFAR binary files (--scores exact and batch)");
+  command->add_option("--data", options->data,
+                      "CIFAR binary or python folder, or an .npz/.h5 of images and labels "
+                      "(docs/datasets.md); for --scores exact and batch");
   command->add_option("--split", options->split, "train (default) or test")
       ->check(CLI::IsMember({"test", "train"}));
   add_image_selection(*command, options->images,

@@ -131,7 +131,9 @@ void register_vuln_command(CLI::App& app) {
   CLI::App* command = app.add_subcommand(
       "vuln", "Per-channel vulnerability (Eq. 1) and rankings of every conv2d and linear layer");
   add_model_options(*command, options->model);
-  command->add_option("--data", options->data, "directory of CIFAR binary files (exact and batch)");
+  command->add_option("--data", options->data,
+                      "CIFAR binary or python folder, or an .npz/.h5 of images and labels "
+                      "(docs/datasets.md); for scores exact and batch");
   command->add_option("--split", options->split, "train (default) or test")
       ->check(CLI::IsMember({"test", "train"}));
   add_image_selection(*command, options->images,

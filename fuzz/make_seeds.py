@@ -53,6 +53,11 @@ def main():
                                               b"".join(bytes([k % 20, k * 13 % 100]) + pixels for k in range(2)))
 
     log = (OUTPUTS / "campaign" / "runs.jsonl").read_bytes()
+    datasets = FIXTURES / "datasets"
+    seeds[("dataset", "py2_batch")] = b"\x00" + (datasets / "py2" / "cifar-10-batches-py" / "test_batch").read_bytes()
+    seeds[("dataset", "p4_batch")] = b"\x02" + (datasets / "p4" / "cifar-10-batches-py" / "test_batch").read_bytes()
+    seeds[("dataset", "npz_stored")] = b"\x01" + (datasets / "arrays" / "gray-nhw.npz").read_bytes()
+    seeds[("dataset", "npz_deflated")] = b"\x03" + (datasets / "arrays" / "gray-nhwc-compressed.npz").read_bytes()
     seeds[("campaign_log", "logged")] = log
     seeds[("campaign_log", "torn")] = log[: len(log) * 2 // 3]
     seeds[("campaign_log", "header_only")] = log.split(b"\n", 1)[0] + b"\n"

@@ -132,7 +132,11 @@ TEST_CASE("truncated CIFAR files and labels out of range are named", "[bad-input
   write_cifar10(dir.path(), 3, 9);
   CHECK(run_ftcnn("eval" + model + " --data " + dir.path()).exit_code == 0);
   expect_one_line_error(run_ftcnn("eval" + model + " --data " + dir.file("nowhere")),
-                        "no CIFAR binary files");
+                        "nowhere: no such file or directory");
+  // A folder of no known layout: the line names what was looked for (docs/datasets.md).
+  std::filesystem::create_directory(dir.file("empty"));
+  expect_one_line_error(run_ftcnn("eval" + model + " --data " + dir.file("empty")),
+                        "no dataset here: looked for CIFAR binary files");
 }
 
 TEST_CASE("unknown flags and bad values are named", "[bad-input]") {

@@ -99,39 +99,4 @@ Dataset load_cifar(const std::string& directory, const std::string& split, int64
   return data;
 }
 
-Dataset evenly_spaced_subset(const Dataset& all, int64_t count) {
-  if (count >= all.count) return all;
-  FT_CHECK(count > 0, "an image count must be positive, got {}", count);
-  Dataset subset = all;
-  const size_t item = static_cast<size_t>(all.item.numel());
-  subset.count = count;
-  subset.pixels.resize(static_cast<size_t>(count) * item);
-  subset.labels.resize(static_cast<size_t>(count));
-  for (int64_t k = 0; k < count; ++k) {
-    const int64_t from = k * all.count / count;
-    std::copy_n(all.pixels.begin() + static_cast<std::ptrdiff_t>(static_cast<size_t>(from) * item), item,
-                subset.pixels.begin() + static_cast<std::ptrdiff_t>(static_cast<size_t>(k) * item));
-    subset.labels[static_cast<size_t>(k)] = all.labels[static_cast<size_t>(from)];
-  }
-  return subset;
-}
-
-void preprocess_images(const Dataset& data, int64_t first, int64_t count, float scale,
-                       const std::vector<float>& mean, const std::vector<float>& std, float* out) {
-  FT_CHECK(first >= 0 && count >= 0 && first + count <= data.count, "images [{}, {}) outside the {} of {}",
-           first, first + count, data.count, data.source);
-  FT_CHECK(mean.size() == 3 && std.size() == 3, "preprocessing needs 3 mean and std values, got {} and {}",
-           mean.size(), std.size());
-  const int64_t plane = kPixels / 3;
-  for (int64_t i = 0; i < count; ++i) {
-    const uint8_t* src = data.pixels.data() + (first + i) * kPixels;
-    float* dst = out + i * kPixels;
-    for (int64_t c = 0; c < 3; ++c) {
-      for (int64_t p = 0; p < plane; ++p) {
-        dst[c * plane + p] = (static_cast<float>(src[c * plane + p]) * scale - mean[c]) / std[c];
-      }
-    }
-  }
-}
-
 }  // namespace ftcnn

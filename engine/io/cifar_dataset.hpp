@@ -8,33 +8,14 @@
 
 #include <cstdint>
 #include <string>
-#include <vector>
 
-#include "engine/tensor.hpp"
+#include "engine/io/dataset.hpp"
 
 namespace ftcnn {
 
-struct Dataset {
-  std::string name;    // "cifar10" or "cifar100"
-  std::string source;  // the files it was read from
-  int num_classes = 0;
-  int64_t count = 0;
-  Shape item{3, 32, 32};
-  std::vector<uint8_t> pixels;  // count x 3072, CHW
-  std::vector<int32_t> labels;  // fine labels for CIFAR-100
-  std::vector<std::string> class_names;
-};
-
-// Reads `split` ("test" or "train") from a directory; `limit` > 0 keeps the first `limit` images. Throws
+// Reads `split` ("test" or "train") from a directory of the binary files (load_dataset, dataset.hpp, reads
+// any supported layout); `limit` > 0 keeps the first `limit` images. Throws
 // naming the file on a missing file, a truncated file or a label out of range.
 Dataset load_cifar(const std::string& directory, const std::string& split = "test", int64_t limit = 0);
-
-// `count` images of `all` spread evenly over it, in order: image k is all's image k * all.count / count, so
-// every part of a file whose images are sorted (by class, say) is represented. count >= all.count: all.
-Dataset evenly_spaced_subset(const Dataset& all, int64_t count);
-
-// Writes images [first, first + count) as float NCHW: (pixel * scale - mean[c]) / std[c].
-void preprocess_images(const Dataset& data, int64_t first, int64_t count, float scale,
-                       const std::vector<float>& mean, const std::vector<float>& std, float* out);
 
 }  // namespace ftcnn

@@ -195,7 +195,8 @@ def main():
     parser.add_argument("--class-names", help="a file with one name a line, or comma-separated names "
                                               "(default: the dataset's)")
     parser.add_argument("--ftcnn", help="the ftcnn binary that verifies the export")
-    parser.add_argument("--data", help="CIFAR binary folder whose first test images join the verification")
+    parser.add_argument("--data", help="dataset (any --data of ftcnn, docs/datasets.md) whose first test images "
+                                        "join the verification")
     parser.add_argument("--tolerance", type=float, default=verify.TOLERANCE,
                         help=f"largest logit difference over the image's largest logit (default {verify.TOLERANCE:g})")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random verification images (default 0)")

@@ -1,12 +1,17 @@
-"""Trains a CNN on a JPEG CIFAR pack and writes it as an ftcnn model file.
+"""Trains a CNN on CIFAR and writes it as an ftcnn model file.
 
-  python3 -m ftcnn.train --arch small --pack ../shared/data/cifar10/cifar10-jpeg.npz --epochs 7 --out small.h5
-  python3 -m ftcnn.train --arch vgg11 --pack P.npz --epochs 30 --device cuda --out vgg11.h5
-  python3 -m ftcnn.train --finetune pruned.h5 --pack P.npz            # 10 epochs at lr 0.001, written back
+  python3 -m ftcnn.train --arch small --data cifar-10-batches-py --epochs 7 --out small.h5
+  python3 -m ftcnn.train --arch vgg11 --data cifar-10-batches-bin --epochs 30 --device cuda --out vgg11.h5
+  python3 -m ftcnn.train --arch small --pack cifar10-jpeg.npz --out small.h5  # a JPEG CIFAR pack
+  python3 -m ftcnn.train --finetune pruned.h5 --data D                # 10 epochs at lr 0.001, written back
+
+--data takes what `ftcnn --data` takes (docs/datasets.md: CIFAR binary or python folders, .npz/.h5 arrays)
+with its train and test splits; --pack a JPEG CIFAR pack (ftcnn.cifar.JpegPack). The built-in architectures
+take 3 x 32 x 32 images; a dataset of another size trains a module of your own, exported with ftcnn.export.
 
 Training: SGD with Nesterov momentum 0.9, weight decay 5e-4, a one-cycle learning-rate schedule (constant
 --lr when fine-tuning), random crop with 4 pixels of zero padding and horizontal flips, optional label
-smoothing. The pack is decoded once into uint8 tensors (optionally cached with --cache) that live on the
+smoothing. The data is decoded once into uint8 tensors (optionally cached with --cache) that live on the
 training device with the augmentation, so a GPU never waits for a data loader. On CUDA the forward pass
 runs under bf16 autocast; on the CPU everything is float32. Every random choice comes from --seed (CUDA
 kernels themselves may still be non-deterministic).
@@ -25,10 +30,21 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ftcnn import cifar, model_file, models
+from ftcnn import cifar, datasets, model_file, models
 
 CROP_PADDING = 4
 EVAL_BATCH = 1000
+
+
+def load_dataset(path):
+    """(name, class names, {split: (images, int64 labels)}, scaled) from any --data layout: uint8 [N, H, W, C]
+    images, or float32 [N, C, H, W] already scaled."""
+    splits = {s: datasets.load(path, s) for s in ("train", "test")}
+    test = splits["test"]
+    if splits["train"].item != test.item or splits["train"].scaled != test.scaled:
+        raise ValueError(f"{path}: the train and test images differ in shape or type")
+    names = test.class_names or [str(i) for i in range(test.num_classes)]
+    return test.name, names, {s: (d.images, d.labels) for s, d in splits.items()}, test.scaled
 
 
 def load_data(pack_path, cache_path):
@@ -51,26 +67,27 @@ def load_data(pack_path, cache_path):
 
 
 class Normalize:
-    """uint8 NCHW on the device -> normalised float32, `(pixel * scale - mean) / std` as the engine does."""
+    """uint8 NCHW on the device -> normalised float32, `(pixel * scale - mean) / std` as the engine does;
+    already scaled float images: `(value - mean) / std`."""
 
-    def __init__(self, preprocessing, device):
-        self.scale = preprocessing["scale"]
-        self.mean = torch.tensor(preprocessing["mean"], device=device).view(1, 3, 1, 1)
-        self.std = torch.tensor(preprocessing["std"], device=device).view(1, 3, 1, 1)
+    def __init__(self, preprocessing, device, scaled=False):
+        self.scale = 1.0 if scaled else preprocessing["scale"]
+        self.mean = torch.tensor(preprocessing["mean"], device=device).view(1, -1, 1, 1)
+        self.std = torch.tensor(preprocessing["std"], device=device).view(1, -1, 1, 1)
 
     def __call__(self, x):
         return (x.float() * self.scale - self.mean) / self.std
 
 
 def augment(padded, generator):
-    """Random 32x32 crops of zero-padded uint8 images [B, 3, 40, 40], half of them flipped left-right."""
-    b, device = padded.shape[0], padded.device
+    """Random H x W crops of zero-padded images [B, C, H + 8, W + 8], half of them flipped left-right."""
+    b, channels, device = padded.shape[0], padded.shape[1], padded.device
+    height, width = padded.shape[2] - 2 * CROP_PADDING, padded.shape[3] - 2 * CROP_PADDING
     offsets = torch.randint(0, 2 * CROP_PADDING + 1, (2, b), generator=generator, device=device)
-    span = torch.arange(32, device=device)
-    rows = (offsets[0, :, None] + span)[:, None, :, None]
-    cols = (offsets[1, :, None] + span)[:, None, None, :]
+    rows = (offsets[0, :, None] + torch.arange(height, device=device))[:, None, :, None]
+    cols = (offsets[1, :, None] + torch.arange(width, device=device))[:, None, None, :]
     crops = padded[torch.arange(b, device=device)[:, None, None, None],
-                   torch.arange(3, device=device)[None, :, None, None], rows, cols]
+                   torch.arange(channels, device=device)[None, :, None, None], rows, cols]
     flip = torch.rand(b, generator=generator, device=device) < 0.5
     return torch.where(flip[:, None, None, None], crops.flip(3), crops)
 
@@ -143,7 +160,9 @@ def main():
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--arch", choices=models.ARCHITECTURES, help="architecture to train from scratch")
     parser.add_argument("--finetune", metavar="MODEL.h5", help="fine-tune this ftcnn model file instead")
-    parser.add_argument("--pack", required=True, help="JPEG CIFAR pack (.npz)")
+    data = parser.add_mutually_exclusive_group(required=True)
+    data.add_argument("--data", help="dataset with train and test splits, as ftcnn --data takes (docs/datasets.md)")
+    data.add_argument("--pack", help="JPEG CIFAR pack (.npz)")
     parser.add_argument("--cache", help="decoded-pack cache (.npz) to reuse or create")
     parser.add_argument("--epochs", type=int, help="epochs (default 30; 10 when fine-tuning)")
     parser.add_argument("--batch", type=int, default=256)
@@ -172,7 +191,12 @@ def main():
         torch.backends.cudnn.benchmark = True
 
     try:
-        dataset, class_names, splits = load_data(args.pack, args.cache)
+        scaled = False
+        if args.pack:
+            dataset, class_names, splits = load_data(args.pack, args.cache)
+        else:
+            dataset, class_names, splits, scaled = load_dataset(args.data)
+        source_name = Path(args.pack or args.data).name
         if args.finetune:
             module, metadata = model_file.load_model(args.finetune)
             if metadata["format"] != model_file.FORMAT:
@@ -182,20 +206,29 @@ def main():
                                  f"the pack {len(class_names)}")
             preprocessing, class_names = metadata["preprocessing"], metadata["class_names"]
             dataset = metadata["dataset"]
-            source = {"source": f"fine-tuned from {Path(args.finetune).name} on {Path(args.pack).name}",
+            source = {"source": f"fine-tuned from {Path(args.finetune).name} on {source_name}",
                       "parent": metadata["provenance"]}
         else:
-            module = models.build_module(models.architecture(args.arch, len(class_names)))
+            arch = models.architecture(args.arch, len(class_names))
+            module = models.build_module(arch)
+            if dataset not in cifar.NORMALIZATION:
+                raise ValueError(f"{source_name}: the built-in architectures are CIFAR's (3 x 32 x 32, with "
+                                 f"CIFAR's normalisation); train a module of your own for {dataset}")
             preprocessing = {"scale": model_file.PIXEL_SCALE, **cifar.NORMALIZATION[dataset]}
-            source = {"source": f"trained from scratch on {Path(args.pack).name}"}
+            source = {"source": f"trained from scratch on {source_name}"}
     except (ValueError, OSError) as e:
         print(f"ftcnn.train: error: {e}", file=sys.stderr)
         return 1
 
     module.to(device)
-    normalize = Normalize(preprocessing, device)
-    train_x, test_x = (torch.from_numpy(splits[s][0]).permute(0, 3, 1, 2).contiguous().to(device)
+    normalize = Normalize(preprocessing, device, scaled)
+    train_x, test_x = (torch.from_numpy(splits[s][0]).to(device) if scaled else
+                       torch.from_numpy(splits[s][0]).permute(0, 3, 1, 2).contiguous().to(device)
                        for s in ("train", "test"))
+    if list(train_x.shape[1:]) != list(module.arch["input"]):
+        print(f"ftcnn.train: error: the model takes {module.arch['input']} inputs, the data holds "
+              f"{list(train_x.shape[1:])}", file=sys.stderr)
+        return 1
     train_y, test_y = (torch.from_numpy(splits[s][1]).to(device) for s in ("train", "test"))
     print(f"{module.arch['arch']}: {models.count_parameters(module.arch):,} parameters, "
           f"{len(train_x)} training images, {args.epochs} epochs on {device}"

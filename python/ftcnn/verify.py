@@ -1,9 +1,10 @@
 """Checks an exported model file against the PyTorch module it came from, through the built ftcnn binary.
 
 Both classify the same images: random uint8 images drawn from a seeded counter-based generator (Philox) and,
-when a CIFAR binary folder is given, the first real test images. The images go to `ftcnn eval` as a CIFAR
-binary folder, so that the engine's own reader and preprocessing are part of what is checked; PyTorch
-preprocesses them as the model file says. The export passes only when every prediction is identical and
+when a dataset is given (any --data layout, docs/datasets.md), its first real test images. The images go to
+`ftcnn eval` as a CIFAR binary folder (3 x 32 x 32 models) or an .npz (any other input shape), so that the
+engine's own reader and preprocessing are part of what is checked; PyTorch preprocesses them as the model
+file says. The export passes only when every prediction is identical and
 the largest logit difference, over the image's largest |logit| (at least 1), is within the tolerance.
 """
 
@@ -18,7 +19,7 @@ import h5py
 import numpy as np
 import torch
 
-from ftcnn import cifar_binary, model_file
+from ftcnn import cifar_binary, datasets, model_file
 
 RANDOM_IMAGES = 64
 REAL_IMAGES = 256
@@ -44,16 +45,21 @@ def find_binary(given=None):
                             "--ftcnn PATH")
 
 
-def verification_images(seed, data=None):
-    """(uint8 images [N, 32, 32, 3], description): RANDOM_IMAGES random ones, then up to REAL_IMAGES of
-    `data`'s test split."""
+def verification_images(seed, data=None, item=CIFAR_ITEM):
+    """(uint8 images [N, H, W, C], description): RANDOM_IMAGES random ones of `item` ([C, H, W]), then up to
+    REAL_IMAGES of `data`'s test split (8-bit images of that shape)."""
+    channels, height, width = item
     generator = np.random.Generator(np.random.Philox(key=seed))
-    images = [generator.integers(0, 256, size=(RANDOM_IMAGES, 32, 32, 3), dtype=np.uint8)]
+    images = [generator.integers(0, 256, size=(RANDOM_IMAGES, height, width, channels), dtype=np.uint8)]
     described = {"random": RANDOM_IMAGES, "random_seed": seed}
     if data is not None:
-        real, _, _, dataset = cifar_binary.read_split(data, "test")
-        images.append(real[:REAL_IMAGES])
-        described.update(real=int(min(len(real), REAL_IMAGES)), real_source=f"{Path(data).name} ({dataset} test)")
+        real = datasets.load(data, "test")
+        if real.scaled or real.item != list(item):
+            raise VerificationError(f"{data}: its images ({'float ' if real.scaled else ''}{real.item}) are not "
+                                    f"8-bit images of the model's input {list(item)}")
+        images.append(real.images[:REAL_IMAGES])
+        described.update(real=int(min(len(real.images), REAL_IMAGES)),
+                         real_source=f"{Path(data).name} ({real.name} test)")
     return np.concatenate(images), described
 
 
@@ -61,23 +67,24 @@ def verify(model_path, module, preprocessing, binary=None, data=None, seed=0, to
     """Runs the check; returns its record for the file's provenance, raises VerificationError on failure."""
     with h5py.File(model_path, "r") as f:
         arch = json.loads(f.attrs["architecture"])
-    if list(arch["input"]) != CIFAR_ITEM:
-        raise VerificationError(f"the export is verified through CIFAR-format images, so the model must take "
-                                f"{CIFAR_ITEM} inputs, not {arch['input']}")
     binary = find_binary(binary)
-    images, described = verification_images(seed, data)
+    images, described = verification_images(seed, data, list(arch["input"]))
     with torch.no_grad():
         expected = module.eval()(model_file.preprocess(images, preprocessing).contiguous()).numpy()
     with tempfile.TemporaryDirectory(prefix="ftcnn-verify-") as folder:
         classes = arch["num_classes"]
         labels = np.zeros(len(images), np.uint8)
         names = [f"class{i}" for i in range(classes)]
-        if classes <= 10:
+        data_path = folder
+        if list(arch["input"]) != CIFAR_ITEM:
+            data_path = str(Path(folder) / "images.npz")
+            datasets.write_arrays(data_path, images, labels, num_classes=classes)
+        elif classes <= 10:
             cifar_binary.write_cifar10(folder, "test", images, labels, names)
         else:
             cifar_binary.write_cifar100(folder, "test", images, labels, labels, names, ["all"])
         logits_path = Path(folder) / "logits.h5"
-        command = [binary, "eval", "--model", str(model_path), "--data", folder, "--device", "cpu", "--json",
+        command = [binary, "eval", "--model", str(model_path), "--data", data_path, "--device", "cpu", "--json",
                    "--logits", str(logits_path)] + (["--threads", str(threads)] if threads else [])
         run = subprocess.run(command, capture_output=True, text=True)
         if run.returncode != 0:
