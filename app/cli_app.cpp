@@ -56,12 +56,14 @@ std::unique_ptr<CLI::App> make_app() {
   return app;
 }
 
-int run(int argc, char** argv) {
+Outcome execute(int argc, char** argv) {
   const std::unique_ptr<CLI::App> app = make_app();
   // Before or after the subcommand (fallthrough): errors then name the source line that raised them.
   bool verbose = false;
   app->add_flag("--verbose", verbose, "errors also name the source location that raised them");
-  app->add_flag_callback("--quiet", silence_progress, "no progress bar or progress lines on stderr");
+  set_progress_silenced(false);  // a previous command in this process (Python) may have set it
+  app->add_flag_callback(
+      "--quiet", [] { set_progress_silenced(true); }, "no progress bar or progress lines on stderr");
   for (CLI::App* sub : app->get_subcommands({})) sub->fallthrough();
   const auto is_subcommand = [&app](const std::string& name) {
     for (const CLI::App* sub : app->get_subcommands({})) {
@@ -70,17 +72,16 @@ int run(int argc, char** argv) {
     return false;
   };
   if (argc > 1 && argv[1][0] != '-' && !is_subcommand(argv[1])) {
-    fmt::print(stderr, "ftcnn: error: unknown subcommand '{}' (see --help)\n", argv[1]);
-    return 2;
+    return {2, fmt::format("ftcnn: error: unknown subcommand '{}' (see --help)", argv[1])};
   }
   try {
     app->parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
-    return app->exit(e);
+    return {app->exit(e), ""};
   } catch (const CLI::CallForAllHelp& e) {
-    return app->exit(e);
+    return {app->exit(e), ""};
   } catch (const CLI::CallForVersion& e) {
-    return app->exit(e);
+    return {app->exit(e), ""};
   } catch (const CLI::ParseError& e) {
     // A usage error, whatever CLI11's own code for its kind (106, 109, ...): 2, as for any Unix tool.
     std::string message = e.what();
@@ -90,32 +91,31 @@ int run(int argc, char** argv) {
         if (!suggestion.empty()) message = suggestion;
       }
     }
-    fmt::print(
-        stderr, "ftcnn: error: {} (see {} --help)\n", message,
-        app->get_subcommands().empty() ? "ftcnn" : "ftcnn " + app->get_subcommands().front()->get_name());
-    return 2;
+    return {2, fmt::format("ftcnn: error: {} (see {} --help)", message,
+                           app->get_subcommands().empty()
+                               ? "ftcnn"
+                               : "ftcnn " + app->get_subcommands().front()->get_name())};
   } catch (const Interrupted& e) {
-    fmt::print(stderr, "ftcnn: {}\n", e.what());
-    return e.exit_status();
+    return {e.exit_status(), fmt::format("ftcnn: {}", e.what())};
   } catch (const Error& e) {
-    if (verbose && !e.where().empty()) {
-      fmt::print(stderr, "ftcnn: error: {} [{}]\n", e.what(), e.where());
-    } else {
-      fmt::print(stderr, "ftcnn: error: {}\n", e.what());
-    }
-    return 1;
+    if (verbose && !e.where().empty()) return {1, fmt::format("ftcnn: error: {} [{}]", e.what(), e.where())};
+    return {1, fmt::format("ftcnn: error: {}", e.what())};
   } catch (const std::bad_alloc&) {
     // Sizes from files and flags are checked before they are allocated; what is left is a machine (or a
     // ulimit) with less memory free than the job needs.
-    fmt::print(stderr,
-               "ftcnn: error: out of memory (fewer --images, a smaller --batch, or at a high BER no "
-               "--log-faults, need less)\n");
-    return 1;
+    return {1,
+            "ftcnn: error: out of memory (fewer --images, a smaller --batch, or at a high BER no "
+            "--log-faults, need less)"};
   } catch (const std::exception& e) {
-    fmt::print(stderr, "ftcnn: internal error: {}\n", e.what());
-    return 3;
+    return {3, fmt::format("ftcnn: internal error: {}", e.what())};
   }
-  return 0;
+  return {0, ""};
+}
+
+int run(int argc, char** argv) {
+  const Outcome outcome = execute(argc, argv);
+  if (!outcome.message.empty()) fmt::print(stderr, "{}\n", outcome.message);
+  return outcome.status;
 }
 
 }  // namespace ftcnn::cli

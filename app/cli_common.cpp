@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <iostream>
 
 #include "app/utc_time.hpp"
 #include "ftcnn_version.hpp"
@@ -57,10 +56,6 @@ CLI::Validator positive_integer() {
 }
 CLI::Validator non_negative_integer() {
   return integer_at_least(0, "a non-negative integer");
-}
-
-void print_json(const nlohmann::json& object) {
-  std::cout << object.dump(2) << std::endl;
 }
 
 void add_image_selection(CLI::App& command, ImageSelection& selection, const std::string& what,

@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "app/command_reply.hpp"
 #include "engine/device.hpp"
 #include "engine/error.hpp"
 #include "engine/io/cifar_dataset.hpp"
@@ -69,9 +70,6 @@ ScoreSource score_source(const std::string& text, const std::vector<std::string>
 
 // Throws "--device cuda: <why>" when `device` is cuda and this build or machine cannot run it.
 void require_device(Device device);
-
-// Prints one JSON object on stdout.
-void print_json(const nlohmann::json& object);
 
 // A JSON object from text, or an empty object when the text is not one (a provenance string from a file).
 nlohmann::json parse_object(const std::string& text);

@@ -43,10 +43,18 @@ void run_eval(const EvalOptions& options) {
   auto runner = make_runner(*model.graph, device, options.threads);
   const Preprocessing& pre = model.info.preprocessing;
   ProgressBar bar("eval", data.count, "img");
-  const EvalResult result = evaluate(*runner, *model.graph, data, pre.scale, pre.mean, pre.std, batch,
-                                     !options.logits.empty(), [&](int64_t done) { bar.update(done); });
+  // The logits are kept for --logits, and for Python (the module's eval returns them as arrays).
+  const bool keep_logits = !options.logits.empty() || reply_captured();
+  EvalResult result = evaluate(*runner, *model.graph, data, pre.scale, pre.mean, pre.std, batch, keep_logits,
+                               [&](int64_t done) { bar.update(done); });
   bar.finish();
-  if (!options.logits.empty()) write_logits(options.logits, result, data, model.graph->spec().num_classes);
+  const int64_t classes = model.graph->spec().num_classes;
+  if (!options.logits.empty()) write_logits(options.logits, result, data, classes);
+  if (reply_captured()) {
+    offer_array("labels", {data.labels, {data.count}});
+    offer_array("predictions", {std::move(result.predictions), {result.images}});
+    offer_array("logits", {std::move(result.logits), {result.images, classes}});
+  }
   const double rate = result.seconds > 0 ? static_cast<double>(result.images) / result.seconds : 0.0;
   const bool spread = options.images.evenly_spaced && options.images.count > 0;
   if (options.json) {

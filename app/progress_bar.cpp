@@ -16,8 +16,8 @@ bool silenced = false;
 
 }  // namespace
 
-void silence_progress() {
-  silenced = true;
+void set_progress_silenced(bool value) {
+  silenced = value;
 }
 
 std::chrono::microseconds progress_line_interval() {

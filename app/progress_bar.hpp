@@ -34,8 +34,9 @@ class ProgressBar {
   std::chrono::steady_clock::time_point start_, last_draw_;
 };
 
-// --quiet: no bar and no progress lines, in this process, from now on.
-void silence_progress();
+// --quiet: no bar and no progress lines from now on (until set false: the next command of the Python
+// module starts unsilenced).
+void set_progress_silenced(bool silenced);
 
 // The interval between progress lines when stderr is not a terminal: FTCNN_PROGRESS_SECONDS (a number of
 // seconds >= 0), 60 s when unset or not a number.

@@ -41,16 +41,7 @@ from pathlib import Path
 import torch
 
 from ftcnn import cifar_binary, model_file
-
-
-def cpu_model():
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.machine()
+from machine import cpu_model  # bench/machine.py (this script's folder is on sys.path)
 
 
 def summarize_ms(runs):

@@ -30,7 +30,7 @@ command -v ninja >/dev/null && generator=(-G Ninja)
 if [[ ! -f build-fuzz/CMakeCache.txt ]]; then
   cmake -S . -B build-fuzz "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
     -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_C_FLAGS="$flags" -DFTCNN_CUDA=OFF -DFTCNN_MPI=OFF \
-    -DFTCNN_BUILD_TESTS=OFF -DFTCNN_FUZZ=ON >/dev/null
+    -DFTCNN_BUILD_TESTS=OFF -DFTCNN_PYTHON=OFF -DFTCNN_FUZZ=ON >/dev/null
 fi
 cmake --build build-fuzz --target "fuzz_$target" -j "$(nproc)" >/dev/null
 

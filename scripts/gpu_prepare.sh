@@ -50,7 +50,7 @@ if (( !skip_build )); then
   launcher=()
   command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_CUDA_COMPILER_LAUNCHER=ccache)
   # The project's default CUDA architectures (CMakeLists.txt), unless this build tree already has a list.
-  cmake -S . -B "$CARRY/build" -DCMAKE_BUILD_TYPE=Release -DFTCNN_CUDA=ON -DFTCNN_STATIC_HDF5=ON \
+  cmake -S . -B "$CARRY/build" -DCMAKE_BUILD_TYPE=Release -DFTCNN_CUDA=ON -DFTCNN_STATIC_HDF5=ON -DFTCNN_PYTHON=OFF \
     -DFTCNN_CUDA_WERROR=ON "${launcher[@]}" >/dev/null
   cmake --build "$CARRY/build" -j "$(nproc)" --target ftcnn ftcnn_tests
 fi

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 flags="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
 # No MPI here: OpenMPI's own allocations at exit would be reported as leaks (test/test_mpi.cpp runs in the
 # plain build of scripts/test.sh).
-cmake -S . -B build-sanitizers -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFTCNN_CUDA=OFF -DFTCNN_MPI=OFF \
+cmake -S . -B build-sanitizers -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFTCNN_CUDA=OFF -DFTCNN_MPI=OFF -DFTCNN_PYTHON=OFF \
   -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
 cmake --build build-sanitizers -j "$(nproc)"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

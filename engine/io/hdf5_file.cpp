@@ -182,6 +182,13 @@ void H5File::write_int_attribute(const std::string& name, int64_t value) {
            "{}: cannot write attribute '{}'", path_, name);
 }
 
+H5Id untimed_creation_properties(hid_t property_class) {
+  H5Id properties(H5Pcreate(property_class));
+  FT_CHECK(properties.valid() && H5Pset_obj_track_times(properties.get(), 0) >= 0,
+           "HDF5: cannot make creation properties");
+  return properties;
+}
+
 bool H5File::has_group(const std::string& path) const {
   if (H5Lexists(root(), path.c_str(), H5P_DEFAULT) <= 0) return false;
   H5O_info_t info{};
@@ -190,7 +197,8 @@ bool H5File::has_group(const std::string& path) const {
 }
 
 void H5File::create_group(const std::string& path) {
-  H5Id group(H5Gcreate2(root(), path.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  H5Id properties = untimed_creation_properties(H5P_GROUP_CREATE);
+  H5Id group(H5Gcreate2(root(), path.c_str(), H5P_DEFAULT, properties.get(), H5P_DEFAULT));
   FT_CHECK(group.valid(), "{}: cannot create group '{}'", path_, path);
 }
 
@@ -263,7 +271,7 @@ Tensor H5File::read_tensor(const std::string& path) const {
 void H5File::write_tensor(const std::string& path, const Shape& shape, const float* data, bool compress) {
   std::vector<hsize_t> dims(shape.dims().begin(), shape.dims().end());
   H5Id space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr));
-  H5Id properties(H5Pcreate(H5P_DATASET_CREATE));
+  H5Id properties = untimed_creation_properties(H5P_DATASET_CREATE);
   if (compress && shape.numel() >= 1024) {
     H5Pset_chunk(properties.get(), static_cast<int>(dims.size()), dims.data());
     H5Pset_shuffle(properties.get());

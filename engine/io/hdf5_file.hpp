@@ -34,6 +34,11 @@ class H5Id {
   hid_t id_ = H5I_INVALID_HID;
 };
 
+// Creation properties for a dataset or group (H5P_DATASET_CREATE, H5P_GROUP_CREATE) without modification
+// times in the object header: the same content gives the same bytes, so two runs' files compare with cmp
+// (the provenance's time follows SOURCE_DATE_EPOCH).
+H5Id untimed_creation_properties(hid_t property_class);
+
 class H5File;
 
 // Writes an HDF5 file through AtomicFile (engine/io/atomic_file.hpp): `fill` writes into a fresh file; the
