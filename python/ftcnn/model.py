@@ -31,9 +31,11 @@ class Model:
         return f"ftcnn.Model({self.path!r}, arch={self.arch!r}, input={self.input_shape}, classes={self.num_classes})"
 
     def preprocess(self, images):
-        """uint8 pixels [N, H, W, C] or [N, C, H, W] -> float32 NCHW, normalised as the engine's own commands
+        """uint8 pixels [N, H, W, C] or [N, C, H, W] ([N, H, W] for one channel) -> float32 NCHW, normalised as the engine's own commands
         do: (pixel x scale - mean[c]) / std[c]."""
         images = np.asarray(images)
+        if images.ndim == 3 and self.input_shape[0] == 1:
+            images = images[:, np.newaxis]  # [N, H, W] of a one-channel model
         if images.dtype != np.uint8 or images.ndim != 4:
             raise ValueError(f"preprocess takes uint8 images [N, H, W, C] or [N, C, H, W], got {images.dtype} "
                              f"of shape {images.shape}")
