@@ -18,6 +18,7 @@
 #include "engine/io/campaign_report.hpp"
 
 #ifdef FTCNN_WITH_MPI
+#include "app/embedding.hpp"
 #include "engine/mpi/mpi_campaign.hpp"
 #endif
 
@@ -221,6 +222,10 @@ void run_campaign_in(const CampaignOptions& o, const MpiJob* job) {
 
 void run_campaign(const CampaignOptions& o) {
 #ifdef FTCNN_WITH_MPI
+  if (embedded()) {  // Python: one process, never an MPI job
+    run_campaign_in(o, nullptr);
+    return;
+  }
   const MpiJob job;
   if (job.distributed()) {
     try {

@@ -1,5 +1,7 @@
 #include "app/stop_on_signal.hpp"
 
+#include "app/embedding.hpp"
+
 #include <csignal>
 #include <string>
 
@@ -19,9 +21,10 @@ StopOnSignal::StopOnSignal() {
   struct sigaction action {};
   action.sa_handler = remember_signal;
   sigemptyset(&action.sa_mask);
-  // One request; the next signal takes the default action (ends the process). SA_RESTART: a read or write
-  // in flight goes on instead of failing with EINTR.
-  action.sa_flags = SA_RESETHAND | SA_RESTART;
+  // One request; the next signal takes the default action (ends the process), except inside Python, whose
+  // process (a notebook's kernel) must outlive the campaign. SA_RESTART: a read or write in flight goes on
+  // instead of failing with EINTR.
+  action.sa_flags = embedded() ? SA_RESTART : SA_RESETHAND | SA_RESTART;
   sigaction(SIGINT, &action, &previous_int_);
   sigaction(SIGTERM, &action, &previous_term_);
 }

@@ -23,6 +23,7 @@
 #include "app/cli_app.hpp"
 #include "app/cli_common.hpp"
 #include "app/command_reply.hpp"
+#include "app/embedding.hpp"
 #include "engine/error.hpp"
 #include "engine/io/model_file.hpp"
 #include "engine/runner.hpp"
@@ -143,6 +144,7 @@ class PyModel {
 PYBIND11_MODULE(_core, m) {
   using ftcnn::python::PyModel;
   m.doc() = "ftcnn's engine in this process: run(arguments) runs a command line, Model a forward pass";
+  ftcnn::cli::set_embedded(true);  // no MPI job, no process-ending second SIGINT (app/embedding.hpp)
   // An engine error (bad input, a failed write) raises ftcnn.errors.Error with the engine's one line.
   py::register_exception_translator([](std::exception_ptr thrown) {
     try {
@@ -157,7 +159,13 @@ PYBIND11_MODULE(_core, m) {
         "--json, or None), arrays (name -> numpy array)}.");
   m.attr("version") = ftcnn::cli::version();
   py::class_<PyModel>(m, "Model")
-      .def(py::init<const std::string&, const std::string&>(), py::arg("path"), py::arg("arch") = "")
+      .def(py::init([](const std::string& path, const std::string& arch) {
+             // Reading the file is engine work too: without the GIL, in turn with commands.
+             py::gil_scoped_release reading;
+             std::lock_guard<std::mutex> turn(ftcnn::python::engine_turn());
+             return std::make_unique<PyModel>(path, arch);
+           }),
+           py::arg("path"), py::arg("arch") = "")
       .def_property_readonly("path", [](const PyModel& self) { return self.model().path; })
       .def_property_readonly("arch", [](const PyModel& self) { return self.spec().arch; })
       .def_property_readonly("num_classes", [](const PyModel& self) { return self.spec().num_classes; })

@@ -24,7 +24,7 @@ struct ArrayInfo {
   int64_t rows() const { return shape.empty() ? 1 : shape[0]; }
   int64_t row_elements() const {
     int64_t n = 1;
-    for (size_t i = 1; i < shape.size(); ++i) n *= shape[i];
+    for (size_t i = 1; i < shape.size(); ++i) n = checked_product(n, shape[i], "an array's shape");
     return n;
   }
 };
@@ -76,7 +76,9 @@ float float_at(const unsigned char* at, int size) {
 std::vector<int64_t> read_integers(const ArrayFile& file, const std::string& name, const ArrayInfo& info) {
   FT_CHECK((info.kind == 'u' || info.kind == 'i') && info.size > 0 && info.size <= 8,
            "{}: '{}' is not an integer array", file.path(), name);
-  check_fits_memory(checked_product(info.rows() * info.row_elements(), 8, file.path()), file.path());
+  check_fits_memory(
+      checked_product(checked_product(info.rows(), info.row_elements(), file.path()), 8, file.path()),
+      file.path());
   std::vector<int64_t> values;
   values.reserve(static_cast<size_t>(info.rows() * info.row_elements()));
   file.read_rows(name, info.rows(), info.rows(), [&](int64_t, int64_t n, const unsigned char* raw) {
@@ -104,7 +106,9 @@ Dataset load_arrays(const ArrayFile& file, const std::string& split, int64_t lim
            list_names(file.names()));
   const ArrayInfo images = file.info(x);
   const ArrayInfo label_info = file.info(y);
-  FT_CHECK(label_info.shape.size() == 1, "{}: '{}' must be one label per image (shape [N]), is {}", path, y,
+  // [N], or Keras's [N, 1].
+  FT_CHECK(label_info.shape.size() == 1 || (label_info.shape.size() == 2 && label_info.shape[1] == 1),
+           "{}: '{}' must be one label per image (shape [N] or [N, 1]), is {}", path, y,
            Shape(label_info.shape).str());
   FT_CHECK(label_info.shape[0] == images.rows() && images.shape.size() >= 3,
            "{}: '{}' of shape {} and '{}' of shape {} are not N images and N labels", path, x,
@@ -180,6 +184,15 @@ Dataset load_arrays(const ArrayFile& file, const std::string& split, int64_t lim
       }
     }
   });
+  if (is_float) {
+    // Float images are taken as scaled to [0, 1], with the model's mean and std still to apply: raw 0..255
+    // values, or values already normalised, would give a wrong accuracy without a word.
+    const auto [low, high] = std::minmax_element(data.values.begin(), data.values.end());
+    FT_CHECK(low == data.values.end() || (*low >= -0.01f && *high <= 1.01f),
+             "{}: float images must be scaled to [0, 1] (ftcnn applies the model's mean and std; "
+             "docs/datasets.md), but '{}' spans [{}, {}]",
+             path, x, *low, *high);
+  }
   data.count = count;
   data.labels.assign(labels.begin(), labels.begin() + count);
   check_dataset(data);

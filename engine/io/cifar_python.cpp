@@ -37,6 +37,9 @@ std::vector<int64_t> integers(const PickleValue& value, const std::string& path,
   FT_CHECK(value.kind == PickleValue::Kind::kArray && value.shape.size() == 1 && size > 0 &&
                value.text.find_first_of("ui", value.text.size() - 2) != std::string::npos,
            "{}: '{}' is neither a list of integers nor a 1-D integer array", path, key);
+  FT_CHECK(static_cast<int64_t>(value.data.size()) == checked_product(value.shape[0], size, path),
+           "{}: '{}' holds {} bytes for {} integers of {} bytes", path, key, value.data.size(),
+           value.shape[0], size);
   const bool is_signed = value.text.find('i') != std::string::npos;
   for (int64_t i = 0; i < value.shape[0]; ++i) {
     const unsigned char* at = reinterpret_cast<const unsigned char*>(value.data.data()) + i * size;
@@ -70,6 +73,8 @@ void read_batch(const std::string& path, const char* label_key, int64_t limit, D
            "{}: 'data' is not a uint8 array of N x {} pixels", path, kPixels);
   const std::vector<int64_t> labels = integers(entry(batch.root(), label_key, path), path, label_key);
   const int64_t count = pixels.shape[0];
+  FT_CHECK(static_cast<int64_t>(pixels.data.size()) == checked_product(count, kPixels, path),
+           "{}: 'data' holds {} bytes for {} x {} pixels", path, pixels.data.size(), count, kPixels);
   FT_CHECK(static_cast<int64_t>(labels.size()) == count, "{}: {} labels for {} images", path, labels.size(),
            count);
   const int64_t take = limit > 0 ? std::min(count, limit - data.count) : count;

@@ -374,6 +374,7 @@ class PickleMachine {
 
   // UTF-8 text whose code points are all below 256 -> those bytes.
   PickleValue* latin1(const std::string& utf8) {
+    account(utf8.size());
     PickleValue* v = make(PickleValue::Kind::kBytes);
     v->text.reserve(utf8.size());
     for (size_t i = 0; i < utf8.size();) {
@@ -404,6 +405,8 @@ class PickleMachine {
       return;
     }
     check(is(target, PickleValue::Kind::kArray), "BUILD on something not a numpy array or dtype");
+    // One BUILD per array: a second would leave the first one's shape over the second one's data.
+    check(!target->built, "a second BUILD of one numpy array");
     check(is(state, PickleValue::Kind::kTuple) && (state->items.size() == 5 || state->items.size() == 4),
           "a numpy array state that is not (version, shape, dtype, fortran, data)");
     const size_t at = state->items.size() - 4;
@@ -430,8 +433,18 @@ class PickleMachine {
     if (checked_product(count, item, what_) != static_cast<int64_t>(data->text.size()))
       fail(fmt::format("a numpy array of {} elements of {} bytes holds {} bytes", count, item,
                        data->text.size()));
+    account(data->text.size());
     target->text = dtype->text;
     target->data = data->text;
+    target->built = true;
+  }
+
+  // Every byte string copied while reading counts against twice the file's size (plus 1 MiB): a memoised
+  // string built into many arrays cannot make a small file ask for gigabytes.
+  void account(size_t bytes) {
+    bytes_made_ += bytes;
+    if (bytes_made_ > 2 * size_ + (size_t{1} << 20))
+      fail(fmt::format("more array data than a {}-byte file can hold", size_));
   }
 
   void finish() {
@@ -443,6 +456,7 @@ class PickleMachine {
   size_t size_;
   size_t pos_ = 0;
   size_t opcode_at_ = 0;
+  size_t bytes_made_ = 0;
   std::string what_;
   Pickle& out_;
   std::vector<PickleValue*> stack_;

@@ -39,6 +39,7 @@ struct PickleValue {
   // kArray: a numpy array (dtype code in `text`, e.g. "|u1" or "<i8"), raw C-order bytes in `data`.
   std::vector<int64_t> shape;
   std::string data;
+  bool built = false;  // kArray: BUILD gave it its shape and data (a second BUILD is refused)
 
   bool is_string() const { return kind == Kind::kBytes || kind == Kind::kText; }
   // The value of a dict entry whose key is `key` as text or bytes (Python 2 str keys read as bytes); nullptr

@@ -108,6 +108,11 @@ ZipArchive::ZipArchive(std::string path) : path_(std::move(path)) {
     }
     FT_CHECK(m.header_offset < file_size_ && m.compressed <= file_size_ - m.header_offset,
              "{}: damaged zip archive ({} lies outside the file)", path_, m.name);
+    // Deflate expands at most 1032:1, and a stored member not at all: a declared size beyond that is a lie
+    // that would have the reader allocate for data the file cannot hold.
+    FT_CHECK(m.size <= (m.method == 8 ? m.compressed * 1032 + 1024 : m.compressed),
+             "{}: damaged zip archive ({} declares {} bytes from {} compressed)", path_, m.name, m.size,
+             m.compressed);
     members_.push_back(std::move(m));
     at += 46 + name_length + extra_length + comment_length;
   }

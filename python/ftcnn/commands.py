@@ -7,8 +7,10 @@ results (the defaults are the command line's too: ``ftcnn <command> --help`` lis
 
   name_with_underscores=value   --name-with-underscores value
   flag=True / False / None      --flag / left out / left out
-  a list or tuple               its items joined by commas (--ber, --targets)
+  a list, tuple, numpy array    its items joined by commas (--ber, --targets); for --variant, the flag
+                                once per item (variant=[a, b] is --variant a --variant b)
   a path (os.PathLike)          its text
+  a whole float, numpy scalar   images=1e3 is --images 1000; np.float64(1e-5) is 1e-05
 
 Each function returns the command's ``--json`` reply as a dict (eval adds numpy arrays, campaign and merge
 read what they wrote); a failure raises ftcnn.errors.Error (or UsageError, ...) with the command's message.
@@ -35,23 +37,59 @@ def _core():
     return core
 
 
-def _text(value):
-    if isinstance(value, (list, tuple)):
-        return ",".join(_text(item) for item in value)
+# Options given once per value on the command line (`--variant A --variant B`), not as one list.
+_REPEATED = {"variant"}
+
+
+def _items(value):
+    """The items of a list-like value (list, tuple, range, numpy array, generator), else None."""
+    if isinstance(value, (str, bytes, os.PathLike)):
+        return None
+    if hasattr(value, "tolist") and not isinstance(getattr(value, "tolist")(), (list, tuple)):
+        return None  # a numpy scalar
+    if hasattr(value, "tolist"):
+        return list(value.tolist())
+    if hasattr(value, "__iter__") and not isinstance(value, dict):
+        return list(value)
+    return None
+
+
+def _scalar(value):
+    if hasattr(value, "item") and callable(value.item) and not isinstance(value, (str, bytes)):
+        value = value.item()  # numpy scalars: np.float64(1e-5), np.int64(3)
     if isinstance(value, os.PathLike):
         return os.fspath(value)
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return str(int(value))  # images=1e3 means 1000, as the command line reads it
     return str(value)
+
+
+def _flag_value(value):
+    if hasattr(value, "item") and callable(value.item) and not isinstance(value, (str, bytes)) \
+            and _items(value) is None:
+        value = value.item()  # np.bool_(True) is a flag
+    return value
 
 
 def arguments(command, positional=(), options=None):
     """The command line (after `ftcnn`) that a call stands for, --json included."""
     words = command.split()
-    words += [_text(item) for item in positional]
+    words += [_scalar(item) for item in positional]
     for name, value in (options or {}).items():
+        value = _flag_value(value)
         if value is None or value is False:
             continue
         flag = "--" + name.replace("_", "-")
-        words += [flag] if value is True else [flag, _text(value)]
+        items = _items(value)
+        if value is True:
+            words.append(flag)
+        elif items is not None and name in _REPEATED:
+            for item in items:
+                words += [flag, _scalar(item)]
+        elif items is not None:
+            words += [flag, ",".join(_scalar(item) for item in items)]
+        else:
+            words += [flag, _scalar(value)]
     return words + ["--json"]
 
 
@@ -105,8 +143,8 @@ def read_campaign(out):
     if log.exists():
         with open(log) as lines:
             for line in lines:
-                if not line.strip():
-                    continue
+                if not line.strip() or not line.endswith("\n"):
+                    continue  # a last line cut short by a kill: the engine drops it on resume too
                 record = json.loads(line)
                 if "repetition" in record:
                     runs.append(record)
@@ -142,7 +180,7 @@ def campaign(model, data, ber, **options):
     """Runs (or resumes) a campaign; returns a CampaignResult. Ctrl-C stops it after the repetition in flight
     with KeyboardInterrupt; calling again with the same arguments resumes."""
     reply, _ = _call("campaign", (), {"model": model, "data": data, "ber": ber, **options})
-    return CampaignResult(reply, reply["out"])
+    return CampaignResult(reply, reply["out"]) if "out" in reply else reply  # help=True: no campaign
 
 
 def replay(model, data, faults, **options):
@@ -152,7 +190,7 @@ def replay(model, data, faults, **options):
 def merge(*shards, out, **options):
     """Merges shard directories into `out`; returns a CampaignResult."""
     reply, _ = _call("merge", shards, {"out": out, **options})
-    return CampaignResult(reply, out)
+    return CampaignResult(reply, out) if reply else reply
 
 
 def vuln(model, data, **options):

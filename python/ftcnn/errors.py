@@ -3,9 +3,12 @@
   Error           bad input, a failed write, out of memory: the one line the command line prints (1)
   UsageError      a malformed call: unknown option, missing or malformed value (2); also a ValueError
   InternalError   a bug in ftcnn (3): please report it with the call
-  Interrupted     a campaign stopped by SIGTERM (143); calling it again resumes. A campaign stopped by
-                  SIGINT (Ctrl-C, a notebook's stop button) raises KeyboardInterrupt with the same message.
+  Interrupted     a campaign stopped by SIGTERM (143): a SystemExit, not an Error; calling it again resumes.
+                  A campaign stopped by SIGINT (Ctrl-C, a notebook's stop button) raises KeyboardInterrupt
+                  with the same message.
 """
+
+import sys
 
 
 class Error(Exception):
@@ -22,8 +25,17 @@ class InternalError(Error):
     exit_status = 3
 
 
-class Interrupted(Error):
-    exit_status = 143
+class Interrupted(SystemExit):
+    """SIGTERM (a scheduler's time limit, scancel): not an Error, so that `except ftcnn.Error` does not keep a
+    job running that was told to stop; uncaught, it ends Python with the command line's status (143)."""
+
+    def __init__(self, message, status=143):
+        super().__init__(status)
+        self.message = message
+        self.exit_status = status
+
+    def __str__(self):
+        return self.message
 
 
 def raise_for(status, message):
@@ -36,7 +48,9 @@ def raise_for(status, message):
             break
     if status == 130:
         raise KeyboardInterrupt(message)
-    kinds = {1: Error, 2: UsageError, 3: InternalError}
-    error = kinds.get(status, Interrupted)(message)
+    if status > 128:
+        sys.stderr.write(f"ftcnn: {message}\n")  # SystemExit prints no message of its own
+        raise Interrupted(message, status)
+    error = {2: UsageError, 3: InternalError}.get(status, Error)(message)
     error.exit_status = status
     raise error

@@ -50,11 +50,19 @@ class Model:
         return np.ascontiguousarray((images.astype(np.float32) * scale - mean) / std, dtype=np.float32)
 
     def logits(self, images, device="cpu", batch=128, threads=0):
-        """Logits [N, classes] float32. uint8 images are preprocessed first; float images are taken as
-        preprocessed NCHW."""
+        """Logits [N, classes] float32. 8-bit pixels (uint8, or any integer type holding 0..255) are
+        preprocessed first; float images are taken as preprocessed NCHW."""
         images = np.asarray(images)
+        if images.dtype.kind in "iu" and images.dtype != np.uint8:
+            # int pixels (from PIL or torch): 8-bit values or a mistake, never preprocessed floats.
+            if images.size and (images.min() < 0 or images.max() > 255):
+                raise ValueError(f"integer images must be 8-bit pixels 0..255, got {images.dtype} values in "
+                                 f"[{images.min()}, {images.max()}]")
+            images = images.astype(np.uint8)
         if images.dtype == np.uint8:
             images = self.preprocess(images)
+        elif images.dtype.kind != "f":
+            raise ValueError(f"images must be 8-bit pixels or preprocessed floats, got {images.dtype}")
         return self._model.forward(images, device, batch, threads)
 
     def predict(self, images, device="cpu", batch=128, threads=0):

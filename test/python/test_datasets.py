@@ -225,3 +225,71 @@ def test_train_reads_the_same_inputs(tmp_path):
     assert run.returncode == 0, run.stderr
     assert "5 training images" in run.stdout
     assert ftcnn_eval(out, FIXTURES / "py2" / "cifar-10-batches-py")["images"] == 2
+
+
+def _build_twice(blob):
+    """The pickle `blob` with its first numpy array BUILT a second time with the same state: a crafted file
+    in which the array's shape would be given twice over one array's bytes."""
+    import pickletools
+    ops = list(pickletools.genops(blob))
+    # _reconstruct(ndarray, (0,), b'b'): the one REDUCE whose arguments are a TUPLE3 (a memo PUT between).
+    puts = ("BINPUT", "LONG_BINPUT", "MEMOIZE")
+    reduce_at = next(i for i, (op, _, _) in enumerate(ops) if op.name == "REDUCE" and (
+        ops[i - 1][0].name == "TUPLE3" or (ops[i - 1][0].name in puts and ops[i - 2][0].name == "TUPLE3")))
+    put_op, memo, put_pos = ops[reduce_at + 1]
+    assert put_op.name in ("BINPUT", "LONG_BINPUT"), put_op.name
+    state_start = ops[reduce_at + 2][2]
+    # The state tuple builds its dtype first (BUILD of the dtype), then the array's BUILD.
+    build_pos = [pos for op, _, pos in ops[reduce_at:] if op.name == "BUILD"][1]
+    get = b"h" + bytes([memo]) if memo < 256 else b"j" + memo.to_bytes(4, "little")
+    # POP: the array stays on the stack after BUILD, and the dict takes the first one
+    return blob[:build_pos + 1] + get + blob[state_start:build_pos + 1] + b"0" + blob[build_pos + 1:]
+
+
+def test_an_array_built_twice_is_refused_not_read_past_its_bytes(tmp_path):
+    folder = tmp_path / "cifar-10-batches-py"
+    folder.mkdir()
+    source = FIXTURES / "p2" / "cifar-10-batches-py"
+    (folder / "batches.meta").write_bytes((source / "batches.meta").read_bytes())
+    crafted = _build_twice((source / "test_batch").read_bytes())
+    (folder / "test_batch").write_bytes(crafted)
+    run = subprocess.run([verify.find_binary(), "eval", "--model", str(MODEL), "--data", str(folder)],
+                         capture_output=True, text=True)
+    assert run.returncode == 1, (run.returncode, run.stderr)
+    assert "a second BUILD of one numpy array" in run.stderr
+
+
+def _slice_arrays(count=40):
+    images, labels = cifar_binary.read_split(SLICE, "test")[:2]
+    return images[:count], labels[:count].astype(np.int64)
+
+
+def test_float_images_outside_0_1_are_refused_and_keras_labels_taken(tmp_path):
+    images, labels = _slice_arrays()
+    scaled = images.transpose(0, 3, 1, 2).astype(np.float32) / 255
+    np.savez(tmp_path / "scaled.npz", x_test=scaled, y_test=labels.reshape(-1, 1), num_classes=np.int64(10))
+    reference = ftcnn_eval(MODEL, SLICE, "--images", "40")
+    assert ftcnn_eval(MODEL, tmp_path / "scaled.npz")["correct"] == reference["correct"]
+    np.savez(tmp_path / "raw.npz", x_test=scaled * 255, y_test=labels, num_classes=np.int64(10))
+    run = subprocess.run([verify.find_binary(), "eval", "--model", str(MODEL), "--data", str(tmp_path / "raw.npz")],
+                         capture_output=True, text=True)
+    assert run.returncode == 1 and "float images must be scaled to [0, 1]" in run.stderr, run.stderr
+
+
+def test_an_npz_whose_member_declares_more_than_it_can_inflate_to_is_refused(tmp_path):
+    images, labels = _slice_arrays()
+    np.savez_compressed(tmp_path / "d.npz", x_test=images, y_test=labels)
+    blob = bytearray((tmp_path / "d.npz").read_bytes())
+    # numpy writes zip64 sizes: the central directory entry's extra field holds the 8-byte uncompressed size.
+    entry = blob.index(b"PK\x01\x02")
+    name_length = int.from_bytes(blob[entry + 28:entry + 30], "little")
+    extra = entry + 46 + name_length
+    if int.from_bytes(blob[entry + 24:entry + 28], "little") == 0xFFFFFFFF:
+        assert int.from_bytes(blob[extra:extra + 2], "little") == 1  # the zip64 field
+        blob[extra + 4:extra + 12] = (1 << 40).to_bytes(8, "little")
+    else:
+        blob[entry + 24:entry + 28] = (0xFFFFFFF0).to_bytes(4, "little")
+    (tmp_path / "lie.npz").write_bytes(bytes(blob))
+    run = subprocess.run([verify.find_binary(), "eval", "--model", str(MODEL), "--data", str(tmp_path / "lie.npz")],
+                         capture_output=True, text=True)
+    assert run.returncode == 1 and "compressed)" in run.stderr, run.stderr

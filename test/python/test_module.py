@@ -221,3 +221,28 @@ except KeyboardInterrupt as stop:
                 "--out", str(tmp_path / "whole"))
     assert (tmp_path / "c" / "summary.csv").read_bytes() == (tmp_path / "whole" / "summary.csv").read_bytes()
     assert untimed(whole["per_ber"]) == untimed(resumed["per_ber"])
+
+
+def test_python_values_become_the_flags_the_command_line_takes():
+    from ftcnn.commands import arguments
+    assert arguments("campaign", (), dict(ber=np.array([1e-6, 1e-5]), log_faults=np.bool_(True), images=1e3,
+                                          reps=np.int64(3), seed=None, verify_each=False, out=Path("o"))) == [
+        "campaign", "--ber", "1e-06,1e-05", "--log-faults", "--images", "1000", "--reps", "3", "--out", "o", "--json"]
+    assert arguments("bench-variants", (), dict(variant=["a.h5", "b.h5"], batch=range(250, 750, 250))) == [
+        "bench-variants", "--variant", "a.h5", "--variant", "b.h5", "--batch", "250,500", "--json"]
+
+
+def test_sigterm_is_not_an_error_a_script_would_swallow():
+    from ftcnn.errors import raise_for
+    with pytest.raises(ftcnn.Interrupted) as caught:
+        raise_for(143, "ftcnn: campaign stopped by SIGTERM after 3 of 9 repetitions")
+    assert not isinstance(caught.value, ftcnn.Error) and caught.value.code == 143
+
+
+def test_integer_pixels_are_preprocessed_and_out_of_range_ones_refused():
+    model = ftcnn.load_model(MODEL)
+    from ftcnn.cifar_binary import read_split
+    images = read_split(DATA, "test")[0][:8]
+    assert np.array_equal(model.logits(images.astype(np.int64)), model.logits(images))
+    with pytest.raises(ValueError, match="0..255"):
+        model.logits(images.astype(np.int32) * 2)
