@@ -1,6 +1,5 @@
 #include "engine/io/cifar_dataset.hpp"
 
-#include <sys/stat.h>
 #include <algorithm>
 
 #include <fstream>
@@ -10,13 +9,6 @@
 
 namespace ftcnn {
 namespace {
-
-constexpr int64_t kPixels = 3 * 32 * 32;
-
-bool file_exists(const std::string& path) {
-  struct stat info {};
-  return stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode);
-}
 
 std::vector<std::string> read_lines(const std::string& path) {
   std::vector<std::string> lines;
@@ -34,7 +26,7 @@ void read_records(const std::string& path, int label_bytes, int num_classes, int
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   FT_CHECK(in, "{}: cannot open", path);
   const int64_t size = static_cast<int64_t>(in.tellg());
-  const int64_t record = label_bytes + kPixels;
+  const int64_t record = label_bytes + kCifarPixels;
   FT_CHECK(size > 0 && size % record == 0,
            "{}: truncated or not a CIFAR file ({} bytes is not a whole number of "
            "{}-byte records)",
@@ -42,8 +34,8 @@ void read_records(const std::string& path, int label_bytes, int num_classes, int
   int64_t records = size / record;
   if (limit > 0) records = std::min(records, limit - data.count);
   // Sized from the file before anything is read: a huge (or sparse) file fails here, not in the allocator.
-  check_fits_memory(checked_product(data.count + records, kPixels, path), path + "'s images");
-  data.pixels.reserve(static_cast<size_t>((data.count + records) * kPixels));
+  check_fits_memory(checked_product(data.count + records, kCifarPixels, path), path + "'s images");
+  data.pixels.reserve(static_cast<size_t>((data.count + records) * kCifarPixels));
   data.labels.reserve(static_cast<size_t>(data.count + records));
   in.seekg(0);
   std::vector<uint8_t> buffer(static_cast<size_t>(record));
@@ -68,7 +60,7 @@ Dataset load_cifar(const std::string& directory, const std::string& split, int64
   Dataset data;
   std::vector<std::string> files;
   int label_bytes = 1;
-  if (file_exists(directory + "/test_batch.bin") || file_exists(directory + "/data_batch_1.bin")) {
+  if (is_regular_file(directory + "/test_batch.bin") || is_regular_file(directory + "/data_batch_1.bin")) {
     data.name = "cifar10";
     data.num_classes = 10;
     if (split == "test") {
@@ -77,7 +69,7 @@ Dataset load_cifar(const std::string& directory, const std::string& split, int64
       for (int i = 1; i <= 5; ++i) files.push_back(directory + "/data_batch_" + std::to_string(i) + ".bin");
     }
     data.class_names = read_lines(directory + "/batches.meta.txt");
-  } else if (file_exists(directory + "/test.bin") || file_exists(directory + "/train.bin")) {
+  } else if (is_regular_file(directory + "/test.bin") || is_regular_file(directory + "/train.bin")) {
     data.name = "cifar100";
     data.num_classes = 100;
     label_bytes = 2;
@@ -90,7 +82,7 @@ Dataset load_cifar(const std::string& directory, const std::string& split, int64
         directory);
   }
   for (const std::string& file : files) {
-    FT_CHECK(file_exists(file), "{}: no such file", file);
+    FT_CHECK(is_regular_file(file), "{}: no such file", file);
     if (limit > 0 && data.count >= limit) break;
     read_records(file, label_bytes, data.num_classes, limit, data);
     data.source += (data.source.empty() ? "" : ",") + file;

@@ -13,6 +13,9 @@
 
 namespace ftcnn {
 
+// Bytes of one CIFAR image: 3 planes of 32 x 32 (the binary and the python files alike).
+constexpr int64_t kCifarPixels = 3 * 32 * 32;
+
 // Reads `split` ("test" or "train") from a directory of the binary files (load_dataset, dataset.hpp, reads
 // any supported layout); `limit` > 0 keeps the first `limit` images. Throws
 // naming the file on a missing file, a truncated file or a label out of range.

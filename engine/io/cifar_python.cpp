@@ -1,20 +1,12 @@
 #include "engine/io/cifar_python.hpp"
 
-#include <sys/stat.h>
-
 #include "engine/error.hpp"
+#include "engine/io/cifar_dataset.hpp"
 #include "engine/io/pickle_reader.hpp"
 #include "engine/memory_limit.hpp"
 
 namespace ftcnn {
 namespace {
-
-constexpr int64_t kPixels = 3 * 32 * 32;
-
-bool file_exists(const std::string& path) {
-  struct stat info {};
-  return stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode);
-}
 
 const PickleValue& entry(const PickleValue& dict, const std::string& key, const std::string& path) {
   const PickleValue* value = dict.get(key);
@@ -69,23 +61,23 @@ void read_batch(const std::string& path, const char* label_key, int64_t limit, D
   const PickleValue& pixels = entry(batch.root(), "data", path);
   FT_CHECK(pixels.kind == PickleValue::Kind::kArray && numpy_item_size(pixels.text) == 1 &&
                pixels.text.back() == '1' && pixels.text.find('u') != std::string::npos &&
-               pixels.shape.size() == 2 && pixels.shape[1] == kPixels,
-           "{}: 'data' is not a uint8 array of N x {} pixels", path, kPixels);
+               pixels.shape.size() == 2 && pixels.shape[1] == kCifarPixels,
+           "{}: 'data' is not a uint8 array of N x {} pixels", path, kCifarPixels);
   const std::vector<int64_t> labels = integers(entry(batch.root(), label_key, path), path, label_key);
   const int64_t count = pixels.shape[0];
-  FT_CHECK(static_cast<int64_t>(pixels.data.size()) == checked_product(count, kPixels, path),
-           "{}: 'data' holds {} bytes for {} x {} pixels", path, pixels.data.size(), count, kPixels);
+  FT_CHECK(static_cast<int64_t>(pixels.data.size()) == checked_product(count, kCifarPixels, path),
+           "{}: 'data' holds {} bytes for {} x {} pixels", path, pixels.data.size(), count, kCifarPixels);
   FT_CHECK(static_cast<int64_t>(labels.size()) == count, "{}: {} labels for {} images", path, labels.size(),
            count);
   const int64_t take = limit > 0 ? std::min(count, limit - data.count) : count;
-  check_fits_memory(checked_product(data.count + take, kPixels, path), path + "'s images");
+  check_fits_memory(checked_product(data.count + take, kCifarPixels, path), path + "'s images");
   for (int64_t i = 0; i < take; ++i) {
     FT_CHECK(labels[static_cast<size_t>(i)] >= 0 && labels[static_cast<size_t>(i)] < data.num_classes,
              "{}: label {} out of range [0, {}) at image {}", path, labels[static_cast<size_t>(i)],
              data.num_classes, i);
     data.labels.push_back(static_cast<int32_t>(labels[static_cast<size_t>(i)]));
   }
-  data.pixels.insert(data.pixels.end(), pixels.data.begin(), pixels.data.begin() + take * kPixels);
+  data.pixels.insert(data.pixels.end(), pixels.data.begin(), pixels.data.begin() + take * kCifarPixels);
   data.count += take;
 }
 
@@ -96,7 +88,7 @@ Dataset load_cifar_python(const std::string& directory, const std::string& split
   Dataset data;
   std::vector<std::string> files;
   const char* label_key = "labels";
-  if (file_exists(directory + "/batches.meta")) {
+  if (is_regular_file(directory + "/batches.meta")) {
     data.name = "cifar10";
     data.num_classes = 10;
     if (split == "test") {
@@ -106,7 +98,7 @@ Dataset load_cifar_python(const std::string& directory, const std::string& split
     }
     data.class_names = names(directory + "/batches.meta", "label_names");
   } else {
-    FT_CHECK(file_exists(directory + "/meta"), "{}: no batches.meta or meta: not a CIFAR python folder",
+    FT_CHECK(is_regular_file(directory + "/meta"), "{}: no batches.meta or meta: not a CIFAR python folder",
              directory);
     data.name = "cifar100";
     data.num_classes = 100;
@@ -115,7 +107,7 @@ Dataset load_cifar_python(const std::string& directory, const std::string& split
     data.class_names = names(directory + "/meta", "fine_label_names");
   }
   for (const std::string& file : files) {
-    FT_CHECK(file_exists(file), "{}: no such file", file);
+    FT_CHECK(is_regular_file(file), "{}: no such file", file);
     if (limit > 0 && data.count >= limit) break;
     read_batch(file, label_key, limit, data);
     data.source += (data.source.empty() ? "" : ",") + file;

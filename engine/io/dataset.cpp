@@ -13,11 +13,6 @@
 namespace ftcnn {
 namespace {
 
-bool is_file(const std::string& path) {
-  struct stat info {};
-  return stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode);
-}
-
 bool is_directory(const std::string& path) {
   struct stat info {};
   return stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
@@ -35,7 +30,7 @@ std::string lower_extension(const std::string& path) {
 enum class Layout { kNone, kCifarBinary, kCifarPython };
 
 Layout folder_layout(const std::string& dir) {
-  const auto has = [&](const char* name) { return is_file(dir + "/" + name); };
+  const auto has = [&](const char* name) { return is_regular_file(dir + "/" + name); };
   if (has("test_batch.bin") || has("data_batch_1.bin") || has("test.bin") || has("train.bin"))
     return Layout::kCifarBinary;
   if (((has("test_batch") || has("data_batch_1")) && has("batches.meta")) ||
@@ -58,7 +53,7 @@ Dataset load_folder(const std::string& dir, Layout layout, const std::string& sp
 Dataset load_dataset(const std::string& path, const std::string& split, int64_t limit) {
   FT_CHECK(split == "test" || split == "train", "unknown split '{}' (expected test or train)", split);
   FT_CHECK(limit >= 0, "an image count must be positive, got {}", limit);
-  if (is_file(path)) {
+  if (is_regular_file(path)) {
     const std::string extension = lower_extension(path);
     if (extension == ".npz") return load_npz_dataset(path, split, limit);
     if (extension == ".h5" || extension == ".hdf5") return load_h5_dataset(path, split, limit);
@@ -81,6 +76,11 @@ Dataset load_dataset(const std::string& path, const std::string& split, int64_t 
       "or a folder cifar-10-batches-py, cifar-100-python, cifar-10-batches-bin or cifar-100-binary in it; "
       "an array file must end in .npz, .h5 or .hdf5 (docs/datasets.md)",
       dir);
+}
+
+bool is_regular_file(const std::string& path) {
+  struct stat info {};
+  return stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode);
 }
 
 void check_dataset(const Dataset& data) {

@@ -45,6 +45,9 @@ Dataset evenly_spaced_subset(const Dataset& all, int64_t count);
 void preprocess_images(const Dataset& data, int64_t first, int64_t count, float scale,
                        const std::vector<float>& mean, const std::vector<float>& std, float* out);
 
+// Whether `path` is a regular file (not a folder), as the readers test for the files of a layout.
+bool is_regular_file(const std::string& path);
+
 // Checks a dataset just read: labels within [0, num_classes), class names (if any) one per class, the
 // image buffer the size of count x item. Throws naming `data.source`.
 void check_dataset(const Dataset& data);

@@ -89,16 +89,12 @@ class PickleMachine {
           break;  // LONG4
         case 'G':
           push_float();
-          break;  // BINFLOAT
-        case 'U':
-          push_string(PickleValue::Kind::kBytes, byte());
-          break;  // SHORT_BINSTRING (py2 str)
-        case 'T':
-          push_string(PickleValue::Kind::kBytes, length(4));
-          break;  // BINSTRING
+          break;   // BINFLOAT
+        case 'U':  // SHORT_BINSTRING (py2 str)
         case 'C':
           push_string(PickleValue::Kind::kBytes, byte());
-          break;  // SHORT_BINBYTES
+          break;   // SHORT_BINBYTES
+        case 'T':  // BINSTRING
         case 'B':
           push_string(PickleValue::Kind::kBytes, length(4));
           break;  // BINBYTES

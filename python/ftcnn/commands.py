@@ -41,22 +41,24 @@ def _core():
 _REPEATED = {"variant"}
 
 
+def _plain(value):
+    """A numpy scalar as the Python value it holds (np.bool_(True) is a flag, np.int64(3) a number)."""
+    if hasattr(value, "tolist") and not isinstance(value.tolist(), list):
+        return value.tolist()
+    return value
+
+
 def _items(value):
     """The items of a list-like value (list, tuple, range, numpy array, generator), else None."""
-    if isinstance(value, (str, bytes, os.PathLike)):
+    if isinstance(value, (str, bytes, dict, os.PathLike)):
         return None
-    if hasattr(value, "tolist") and not isinstance(getattr(value, "tolist")(), (list, tuple)):
-        return None  # a numpy scalar
     if hasattr(value, "tolist"):
-        return list(value.tolist())
-    if hasattr(value, "__iter__") and not isinstance(value, dict):
-        return list(value)
-    return None
+        return value.tolist()  # a numpy array (scalars were made plain before)
+    return list(value) if hasattr(value, "__iter__") else None
 
 
 def _scalar(value):
-    if hasattr(value, "item") and callable(value.item) and not isinstance(value, (str, bytes)):
-        value = value.item()  # numpy scalars: np.float64(1e-5), np.int64(3)
+    value = _plain(value)
     if isinstance(value, os.PathLike):
         return os.fspath(value)
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
@@ -64,19 +66,12 @@ def _scalar(value):
     return str(value)
 
 
-def _flag_value(value):
-    if hasattr(value, "item") and callable(value.item) and not isinstance(value, (str, bytes)) \
-            and _items(value) is None:
-        value = value.item()  # np.bool_(True) is a flag
-    return value
-
-
 def arguments(command, positional=(), options=None):
     """The command line (after `ftcnn`) that a call stands for, --json included."""
     words = command.split()
     words += [_scalar(item) for item in positional]
     for name, value in (options or {}).items():
-        value = _flag_value(value)
+        value = _plain(value)
         if value is None or value is False:
             continue
         flag = "--" + name.replace("_", "-")
