@@ -48,6 +48,7 @@ struct CampaignOptions {
   bool json = false;
   std::string shard = "1/1";
   int64_t chunk = 1;
+  std::string checkpoint_memory = "auto";
 };
 
 struct Setup {
@@ -59,7 +60,8 @@ struct Setup {
 
 Setup prepare(const ModelOptions& model_options, const std::string& data_dir, const ImageSelection& images,
               const std::string& targets, const std::string& device, int64_t batch, int threads,
-              const AlgorithmChoices& pinned_algorithms = {}, int cuda_device = 0) {
+              const AlgorithmChoices& pinned_algorithms = {}, int cuda_device = 0,
+              int64_t checkpoint_budget = 0) {
   const Device device_kind = parse_device(device);
   require_device(device_kind);
   Setup s;
@@ -72,7 +74,7 @@ Setup prepare(const ModelOptions& model_options, const std::string& data_dir, co
   const Preprocessing& pre = s.model.info.preprocessing;
   s.evaluator =
       make_fault_evaluator(*s.model.graph, *s.targets, s.data, pre.scale, pre.mean, pre.std, device_kind,
-                           EvaluatorOptions{batch, threads, pinned_algorithms, cuda_device});
+                           EvaluatorOptions{batch, threads, pinned_algorithms, cuda_device, checkpoint_budget});
   return s;
 }
 
@@ -82,6 +84,8 @@ void run_campaign_in(const CampaignOptions& o, const MpiJob* job) {
   // choice), so that its golden run and repetitions are those of the log.
   AlgorithmChoices pinned = logged_algorithms(o.out + "/runs.jsonl");
   int cuda_device = 0;
+  const int64_t checkpoints =
+      with_flag("--checkpoint-memory", [&] { return parse_checkpoint_memory(o.checkpoint_memory); });
   Setup s;
 #ifdef FTCNN_WITH_MPI
   if (job != nullptr) {
@@ -91,7 +95,8 @@ void run_campaign_in(const CampaignOptions& o, const MpiJob* job) {
     cuda_device = devices > 0 ? job->local_rank() % devices : 0;
     std::string algorithms;
     if (job->rank() == 0) {
-      s = prepare(o.model, o.data, o.images, o.targets, o.device, o.batch, o.threads, pinned, cuda_device);
+      s = prepare(o.model, o.data, o.images, o.targets, o.device, o.batch, o.threads, pinned, cuda_device,
+                  checkpoints);
       if (pinned.empty() && parse_device(o.device) == Device::cuda) {
         s.evaluator->golden();  // chooses the algorithms
         pinned = s.evaluator->algorithms();
@@ -101,12 +106,14 @@ void run_campaign_in(const CampaignOptions& o, const MpiJob* job) {
     job->broadcast(algorithms);
     if (job->rank() > 0) {
       pinned = nlohmann::json::parse(algorithms).get<AlgorithmChoices>();
-      s = prepare(o.model, o.data, o.images, o.targets, o.device, o.batch, o.threads, pinned, cuda_device);
+      s = prepare(o.model, o.data, o.images, o.targets, o.device, o.batch, o.threads, pinned, cuda_device,
+                  checkpoints);
     }
   }
 #endif
   if (job == nullptr) {
-    s = prepare(o.model, o.data, o.images, o.targets, o.device, o.batch, o.threads, pinned, cuda_device);
+    s = prepare(o.model, o.data, o.images, o.targets, o.device, o.batch, o.threads, pinned, cuda_device,
+                  checkpoints);
   }
   CampaignConfig config;
   config.bers = parse_ber_list(o.bers);
@@ -174,6 +181,7 @@ void run_campaign_in(const CampaignOptions& o, const MpiJob* job) {
                             {"seconds", result.seconds},
                             {"repetitions_per_second", rate},
                             {"faults_per_repetition", fault_plan_json(plan, config.count)},
+                            {"checkpoints", checkpoints_json(result.checkpoints, *s.model.graph)},
                             {"version", version()}};
     if (config.shard.whole()) {
       reply["per_ber"] = campaign_rows_json(result.summary);
@@ -197,6 +205,7 @@ void run_campaign_in(const CampaignOptions& o, const MpiJob* job) {
   fmt::print("golden accuracy {:.2f} %; {} repetitions run ({} resumed) in {:.1f} s, {:.2f} rep/s\n",
              100.0 * static_cast<double>(result.golden.correct) / static_cast<double>(result.golden.images),
              ran, result.resumed, result.seconds, rate);
+  fmt::print("checkpoints: {}\n", describe(result.checkpoints, *s.model.graph));
 #ifdef FTCNN_WITH_MPI
   if (coordinator) {
     fmt::print(
@@ -321,6 +330,9 @@ void register_campaign_command(CLI::App& app) {
   c->add_option("--chunk", o->chunk,
                 "under mpirun: repetitions rank 0 hands a rank per request (default 1; docs/distributed.md)")
       ->check(positive_integer());
+  c->add_option("--checkpoint-memory", o->checkpoint_memory,
+                "memory for golden activations that repetitions start from (docs/campaigns.md): a size "
+                "(2G, 512M), 0 for none, or auto (a quarter of the free memory)");
   c->add_option("--shard", o->shard,
                 "K/N: run only shard K of N (repetitions r with r mod N = K - 1), for ftcnn merge "
                 "(docs/distributed.md)");

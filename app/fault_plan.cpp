@@ -97,4 +97,10 @@ nlohmann::json fault_plan_json(const std::vector<FaultPlanRow>& plan, CountModel
   return rows;
 }
 
+nlohmann::json checkpoints_json(const CheckpointPlan& checkpoints, const Graph& graph) {
+  nlohmann::json layers = nlohmann::json::array();
+  for (int node : checkpoints.starts) layers.push_back(graph.layer(node).name());
+  return {{"layers", layers}, {"bytes", checkpoints.bytes}};
+}
+
 }  // namespace ftcnn::cli

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/fault/checkpoints.hpp"
 #include "engine/fault/fault_counts.hpp"
 #include "engine/fault/fault_targets.hpp"
 
@@ -30,5 +31,7 @@ void refuse_zero_fault_bers(const std::vector<FaultPlanRow>& plan, const FaultTa
 
 void print_fault_plan(const std::vector<FaultPlanRow>& plan, CountModel count);
 nlohmann::json fault_plan_json(const std::vector<FaultPlanRow>& plan, CountModel count);
+// The checkpoints a campaign chose, for its --json reply: {"layers": [where repetitions may start], "bytes"}.
+nlohmann::json checkpoints_json(const CheckpointPlan& checkpoints, const Graph& graph);
 
 }  // namespace ftcnn::cli

@@ -20,11 +20,16 @@ class CpuRunner final : public Runner {
   void sync_parameters() override {}  // the CPU runs on the host arena itself
 
   void forward(const float* input, int64_t batch, float* output) override {
+    forward_device(input, batch, output, nullptr, nullptr);
+  }
+
+  void forward_device(const float* input, int64_t batch, float* output, const LayerHooks* hooks,
+                      const RunStart* start) override {
     const GraphPlan& plan = plans_.get(ctx_, batch);
     const size_t size = static_cast<size_t>(plans_.arena_floats());
     if (arena_.size() < size) arena_.resize(size);
     graph_.run(ctx_, plan, ParameterView(graph_.parameters(), graph_.parameters().arena().data()), input,
-               arena_.data(), output);
+               arena_.data(), output, hooks, start);
   }
 
  private:

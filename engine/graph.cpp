@@ -53,6 +53,21 @@ std::vector<Shape> Graph::node_inputs(int node, const std::vector<Shape>& shapes
   return in;
 }
 
+std::vector<int> Graph::cut(int first) const {
+  FT_CHECK(first >= 0 && first <= size(), "cut at node {} of a graph of {} nodes", first, size());
+  std::vector<bool> needed(static_cast<size_t>(first), false);
+  for (size_t i = static_cast<size_t>(first); i < inputs_.size(); ++i) {
+    for (int p : inputs_[i]) {
+      if (p >= 0 && p < first) needed[static_cast<size_t>(p)] = true;
+    }
+  }
+  std::vector<int> nodes;
+  for (int p = 0; p < first; ++p) {
+    if (needed[static_cast<size_t>(p)]) nodes.push_back(p);
+  }
+  return nodes;
+}
+
 Shape Graph::input_shape(int64_t batch) const {
   std::vector<int64_t> dims{batch};
   for (int64_t d : spec_.input.dims()) dims.push_back(d);
@@ -208,19 +223,33 @@ ActivationLayout Graph::activation_layout(int64_t batch, const std::vector<int>&
 }
 
 void Graph::run(const ExecContext& ctx, const GraphPlan& plan, const ParameterView& params,
-                const float* input, float* arena, float* output, const LayerHooks* hooks) {
+                const float* input, float* arena, float* output, const LayerHooks* hooks,
+                const RunStart* start) {
   FT_CHECK(plan.layers.size() == layers_.size() && plan.absorbed.size() == layers_.size(),
            "graph run with a plan of {} layers for {} layers", plan.layers.size(), layers_.size());
   const size_t count = layers_.size();
   const Shape input_shape_ = input_shape(plan.batch);
+  const size_t first = start == nullptr ? 0 : static_cast<size_t>(start->first);
+  if (start != nullptr) {
+    FT_CHECK(first < count && plan.absorbed[first] >= 0 && start->values.size() == count,
+             "a run cannot start at node {} of {} (not a step of the plan, or {} values)", first, count,
+             start->values.size());
+  }
+  // Where node p's output is read from: the arena, or, for a node before the start, the value given.
+  const auto value = [&](int p) -> const float* {
+    if (p < 0) return input;
+    if (static_cast<size_t>(p) >= first) return arena + plan.memory.offsets[static_cast<size_t>(p)];
+    const float* given = start->values[static_cast<size_t>(p)];
+    FT_CHECK(given != nullptr, "a run from node {} lacks the output of node {}", first, p);
+    return given;
+  };
   std::vector<const float*> in;
-  for (size_t i = 0, end = 0; i < count; i = end + 1) {
+  for (size_t i = first, end = 0; i < count; i = end + 1) {
     Layer& layer = *layers_[i];
     // A fused layer runs the ones it absorbed too: its result is the output of layer `end`.
     end = i + static_cast<size_t>(plan.absorbed[i]);
     in.clear();
-    for (int p : inputs_[i])
-      in.push_back(p < 0 ? input : arena + plan.memory.offsets[static_cast<size_t>(p)]);
+    for (int p : inputs_[i]) in.push_back(value(p));
     float* out = end + 1 == count ? output : arena + plan.memory.offsets[end];
     if (hooks != nullptr && hooks->before) {
       const int p = inputs_[i].front();

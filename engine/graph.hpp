@@ -55,6 +55,15 @@ struct LayerHooks {
   std::function<void(int layer, const Shape& output, float* out)> after;
 };
 
+// Where Graph::run starts (campaign checkpoints, engine/fault/checkpoints.hpp): at node `first`, a step start
+// of the plan, with the outputs of earlier nodes that later nodes read (Graph::cut(first)) taken from
+// `values[node]` (device pointers, [batch, ...]) instead of computed. The values are only read: a node that
+// would work in place over one writes its output into the arena instead.
+struct RunStart {
+  int first = 0;
+  std::vector<const float*> values;  // indexed by node; nullptr where not needed
+};
+
 class Graph {
  public:
   // Builds the layers and declares their parameters (zero-filled); throws when the layers do not chain
@@ -65,6 +74,9 @@ class Graph {
   int size() const { return static_cast<int>(layers_.size()); }
   // The nodes a node reads, in order (-1: the model input).
   const std::vector<int>& inputs(int node) const { return inputs_.at(static_cast<size_t>(node)); }
+  // The nodes before `first` whose outputs nodes from `first` on read, ascending: what a run that starts at
+  // `first` needs besides the model input.
+  std::vector<int> cut(int first) const;
   // How many nodes read a node's output.
   int consumers(int node) const { return consumers_.at(static_cast<size_t>(node)); }
   // True when every node reads the one before it.
@@ -92,9 +104,10 @@ class Graph {
   // Where the activations of a batch live when run with this fusion (`absorbed` as GraphPlan's).
   ActivationLayout activation_layout(int64_t batch, const std::vector<int>& absorbed) const;
   // Runs a plan of this graph on device pointers. `arena` holds at least plan.arena_floats() floats;
-  // `input` is read only; the result lands in `output`.
+  // `input` is read only; the result lands in `output`. With `start`, the run begins at start->first (hooks
+  // are called for the nodes it runs only).
   void run(const ExecContext& ctx, const GraphPlan& plan, const ParameterView& params, const float* input,
-           float* arena, float* output, const LayerHooks* hooks = nullptr);
+           float* arena, float* output, const LayerHooks* hooks = nullptr, const RunStart* start = nullptr);
 
  private:
   ModelSpec spec_;

@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <fstream>
 #include <string>
 
 #include "engine/error.hpp"
@@ -20,6 +22,25 @@ int64_t memory_limit_bytes() {
   const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
   if (pages <= 0 || page <= 0) return INT64_MAX;
   return static_cast<int64_t>(pages) * page;
+}
+
+int64_t available_memory_bytes() {
+  int64_t available = -1;
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  int64_t kib = 0;
+  while (meminfo >> key >> kib) {
+    if (key == "MemAvailable:") {
+      available = kib * 1024;
+      break;
+    }
+    meminfo.ignore(64, '\n');
+  }
+  if (available < 0) {
+    const long pages = ::sysconf(_SC_AVPHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
+    available = pages > 0 && page > 0 ? static_cast<int64_t>(pages) * page : 0;
+  }
+  return std::min(available, memory_limit_bytes());
 }
 
 void check_fits_memory(int64_t bytes, const std::string& what) {

@@ -10,6 +10,9 @@
 namespace ftcnn {
 
 int64_t memory_limit_bytes();
+// The memory free for use now (MemAvailable, or free pages where /proc/meminfo lacks it), no more than the
+// limit.
+int64_t available_memory_bytes();
 
 // Throws "<what> needs <X> GiB, more than the <Y> GiB this machine has (FTCNN_MEMORY_LIMIT_GIB)" when
 // `bytes` exceeds the limit (or is negative: an overflowed size).

@@ -17,6 +17,11 @@ class Runner {
   // Classifies `batch` items: `input` is host memory [batch, C, H, W] (preprocessed), `output` host memory
   // [batch, outputs]. Plans again when the batch size changes.
   virtual void forward(const float* input, int64_t batch, float* output) = 0;
+  // Runs on the device's own memory (host memory on the CPU): `input` [batch, C, H, W], `output`
+  // [batch, outputs]; on CUDA asynchronously on the runner's stream. `hooks` and `start` as Graph::run's
+  // (campaign checkpoints).
+  virtual void forward_device(const float* input, int64_t batch, float* output,
+                              const LayerHooks* hooks = nullptr, const RunStart* start = nullptr) = 0;
   // Makes the device's parameters equal the graph's host arena (after the host copy changed).
   virtual void sync_parameters() = 0;
   // A short description of the device ("cpu (2 threads)", "NVIDIA H200").

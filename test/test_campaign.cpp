@@ -40,6 +40,9 @@ class DelegatingEvaluator : public FaultEvaluator {
  public:
   explicit DelegatingEvaluator(FaultEvaluator& inner) : inner_(inner) {}
   std::string description() const override { return inner_.description(); }
+  CheckpointPlan plan_checkpoints(const ForEachRepetition& repetitions) override {
+    return inner_.plan_checkpoints(repetitions);
+  }
   GoldenRun golden() override { return inner_.golden(); }
   OutcomeCounts run_repetition(const FaultKey& key, const std::vector<int64_t>& counts) override {
     return inner_.run_repetition(key, counts);

@@ -52,6 +52,7 @@ class CudaFaultEvaluator final : public FaultEvaluator {
         targets_(targets),
         runner_(make_cuda_runner(graph, options.cuda_device, options.pinned_algorithms)),
         batch_(options.batch > 0 ? options.batch : 1000),
+        checkpoint_budget_(options.checkpoint_budget),
         images_(data.count),
         classes_(graph.spec().num_classes),
         offsets_host_(targets.groups().size() + 1),
@@ -71,11 +72,42 @@ class CudaFaultEvaluator final : public FaultEvaluator {
   std::string description() const override { return runner_->description(); }
   AlgorithmChoices algorithms() const override { return runner_->algorithms(); }
 
+  CheckpointPlan plan_checkpoints(const ForEachRepetition& repetitions) override {
+    kept_ = DeviceBuffer<float>();  // the previous choice's memory back before the budget is measured
+    int64_t budget = checkpoint_budget_;
+    if (budget < 0) {
+      size_t free = 0, total = 0;
+      FT_CUDA_CHECK(cudaMemGetInfo(&free, &total));
+      budget = default_checkpoint_budget(static_cast<int64_t>(free));
+    }
+    // A run may start only where a step of every plan starts (the full batches' and the last one's).
+    std::vector<int> absorbed(static_cast<size_t>(graph_.size()), 0);
+    if (runner_->options().fuse) {
+      for (int64_t batch : {std::min(batch_, images_), images_ % batch_}) {
+        if (batch == 0) continue;
+        const std::vector<int> plan = graph_.fusion_plan(batch);
+        for (size_t i = 0; i < plan.size(); ++i) absorbed[i] = std::min(absorbed[i], plan[i] < 0 ? -1 : 0);
+      }
+    }
+    checkpoints_ = CheckpointLayout(graph_, absorbed, targets_, repetitions, images_, budget);
+    kept_.resize(static_cast<size_t>(checkpoints_.floats()));
+    have_golden_ = false;  // the kept values come with the next golden run
+    return checkpoints_.plan();
+  }
+
   GoldenRun golden() override {
     cudaStream_t stream = runner_->context().stream();
     const int64_t item = graph_.spec().input.numel();
     for_each_batch(images_, batch_, [&](int64_t first, int64_t count) {
-      runner_->forward_device(inputs_.data() + first * item, count, logits_.data());
+      LayerHooks keep;
+      keep.after = [&](int node, const Shape& shape, float* out) {
+        const int64_t at = checkpoints_.offset(node, first);
+        if (at < 0) return;
+        FT_CUDA_CHECK(cudaMemcpyAsync(kept_.data() + at, out, static_cast<size_t>(shape.numel()) * sizeof(float),
+                                      cudaMemcpyDeviceToDevice, stream));
+      };
+      runner_->forward_device(inputs_.data() + first * item, count, logits_.data(),
+                              checkpoints_.plan().empty() ? nullptr : &keep);
       kernels::launch_top1(logits_.data(), count, classes_, golden_.data() + first, stream);
       FT_LAUNCH_CHECK("top1");
     });
@@ -109,8 +141,9 @@ class CudaFaultEvaluator final : public FaultEvaluator {
                                       targets_.bit_first(), targets_.bit_count(), key, stream);
       FT_LAUNCH_CHECK("flip_repetition");
     };
+    const int start = checkpoints_.plan().empty() ? 0 : checkpoints_.start_for(counts);
     flip();
-    const OutcomeCounts outcome = restoring_on_error(flip, [&] { return classify_and_compare(); });
+    const OutcomeCounts outcome = restoring_on_error(flip, [&] { return classify_and_compare(start); });
     flip();  // restore: the same sites again
     return outcome;
   }
@@ -133,8 +166,9 @@ class CudaFaultEvaluator final : public FaultEvaluator {
                                 static_cast<int64_t>(sites.size()), stream);
       FT_LAUNCH_CHECK("flip_list");
     };
+    const int start = checkpoints_.plan().empty() ? 0 : checkpoints_.start_for(graph_, sites);
     flip();
-    const OutcomeCounts outcome = restoring_on_error(flip, [&] { return classify_and_compare(); });
+    const OutcomeCounts outcome = restoring_on_error(flip, [&] { return classify_and_compare(start); });
     flip();
     runner_->context().synchronize();  // d_elements and d_bits leave scope
     return outcome;
@@ -169,13 +203,17 @@ class CudaFaultEvaluator final : public FaultEvaluator {
     }
   }
 
-  OutcomeCounts classify_and_compare() {
+  // Classifies every image, each batch from node `start` (its values from the checkpoints), and counts
+  // the outcomes against the golden predictions.
+  OutcomeCounts classify_and_compare(int start) {
     cudaStream_t stream = runner_->context().stream();
     FT_CUDA_CHECK(
         cudaMemsetAsync(counters_.data(), 0, kernels::kOutcomeCounters * sizeof(unsigned long long), stream));
     const int64_t item = graph_.spec().input.numel();
     for_each_batch(images_, batch_, [&](int64_t first, int64_t count) {
-      runner_->forward_device(inputs_.data() + first * item, count, logits_.data());
+      const RunStart from = start > 0 ? checkpoints_.run_start(start, kept_.data(), first) : RunStart{};
+      runner_->forward_device(inputs_.data() + first * item, count, logits_.data(), nullptr,
+                              start > 0 ? &from : nullptr);
       kernels::launch_compare_with_golden(logits_.data(), count, classes_, golden_.data() + first,
                                           labels_.data() + first, counters_.data(), stream);
       FT_LAUNCH_CHECK("compare_with_golden");
@@ -195,7 +233,11 @@ class CudaFaultEvaluator final : public FaultEvaluator {
   Graph& graph_;
   const FaultTargets& targets_;
   std::unique_ptr<CudaRunner> runner_;
-  int64_t batch_, images_, classes_;
+  int64_t batch_;
+  int64_t checkpoint_budget_;
+  int64_t images_, classes_;
+  CheckpointLayout checkpoints_;
+  DeviceBuffer<float> kept_;  // the golden values checkpoints_ lays out
   DeviceBuffer<float> inputs_, logits_;
   DeviceBuffer<int32_t> labels_, golden_;
   DeviceBuffer<TargetGroup> groups_;

@@ -64,10 +64,11 @@ class CudaRunnerImpl final : public CudaRunner {
     cuda_.synchronize();
   }
 
-  void forward_device(const float* input, int64_t batch, float* output) override {
+  void forward_device(const float* input, int64_t batch, float* output, const LayerHooks* hooks,
+                      const RunStart* start) override {
     const GraphPlan& plan = plan_for(batch);
     graph_.run(ctx_, plan, ParameterView(graph_.parameters(), parameters_.data()), input, activations_.data(),
-               output);
+               output, hooks, start);
   }
 
   void forward(const float* input, int64_t batch, float* output) override {
@@ -78,7 +79,7 @@ class CudaRunnerImpl final : public CudaRunner {
     output_.resize(out_count);
     FT_CUDA_CHECK(cudaMemcpyAsync(input_.data(), input, in_count * sizeof(float), cudaMemcpyHostToDevice,
                                   cuda_.stream()));
-    forward_device(input_.data(), batch, output_.data());
+    forward_device(input_.data(), batch, output_.data(), nullptr, nullptr);
     FT_CUDA_CHECK(cudaMemcpyAsync(output, output_.data(), out_count * sizeof(float), cudaMemcpyDeviceToHost,
                                   cuda_.stream()));
     cuda_.synchronize();

@@ -37,9 +37,6 @@ class CudaRunner : public Runner {
   virtual const CudaRunnerOptions& options() const = 0;
   // Device copy of the graph's parameter arena (same offsets as the host arena).
   virtual float* device_parameters() = 0;
-  // Runs on device memory: `input` [batch, C, H, W] and `output` [batch, outputs], asynchronously on the
-  // context's stream.
-  virtual void forward_device(const float* input, int64_t batch, float* output) = 0;
 };
 
 // Options from the environment (CudaRunnerOptions::from_environment), algorithms pinned as given.

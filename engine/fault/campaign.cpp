@@ -31,6 +31,18 @@ Campaign::Campaign(CampaignConfig config, CampaignIdentity identity, const Param
            config_.bers.size());
 }
 
+CheckpointPlan plan_campaign_checkpoints(FaultEvaluator& evaluator, const FaultTargets& targets,
+                                         const CampaignConfig& config) {
+  return evaluator.plan_checkpoints([&](const RepetitionCountsVisitor& visit) {
+    for (double ber : config.bers) {
+      for (int64_t rep = config.shard.index - 1; rep < config.repetitions; rep += config.shard.count) {
+        const FaultKey key = RepetitionTask{ber, rep}.key(config.seed);
+        visit(fault_counts(targets, config.count, ber, key));
+      }
+    }
+  });
+}
+
 // A logged repetition must be one this campaign could have written: counts that are not negative, whose
 // outcomes add up to the images, and no more correct images than images.
 void check_campaign_record(const RepetitionRecord& r, int64_t images, const std::string& log_path) {
@@ -55,6 +67,7 @@ CampaignResult Campaign::run(const std::function<void(const CampaignProgress&)>&
   const DirectoryLock lock(out_dir_);  // one run per directory, before anything is read or written
 
   const uint64_t golden_checksum = evaluator_.parameter_checksum();
+  result.checkpoints = plan_campaign_checkpoints(evaluator_, targets_, config_);
   result.golden = evaluator_.golden();
   if (result.golden.non_finite > 0) {
     warn(

@@ -66,6 +66,7 @@ struct CampaignResult {
   std::vector<RepetitionRecord> records;  // in (BER, repetition) order
   std::vector<BerSummary> summary;
   int64_t resumed = 0;  // repetitions found in the log at start
+  CheckpointPlan checkpoints;  // where repetitions may start (engine/fault/checkpoints.hpp)
   double seconds = 0;   // wall time of the repetitions run now
   // Stopped on request before the last repetition: `records` holds what is done (all logged), `summary` is
   // empty and no summary file was written; a rerun resumes.
@@ -101,6 +102,11 @@ class RepetitionExecutor {
   virtual void run(const GoldenRun& golden, uint64_t checksum, const std::vector<RepetitionTask>& tasks,
                    const std::function<bool(size_t task, const OutcomeCounts& outcome)>& finished) = 0;
 };
+
+// Has the evaluator choose its checkpoints for the repetitions of `config` (this shard's, logged or not):
+// before any golden run whose values they keep.
+CheckpointPlan plan_campaign_checkpoints(FaultEvaluator& evaluator, const FaultTargets& targets,
+                                         const CampaignConfig& config);
 
 // Throws naming the log, the BER and the repetition unless `record` is one a campaign on `images` images
 // could have logged (counts not negative, outcomes adding up to the images).

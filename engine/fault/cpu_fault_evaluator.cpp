@@ -5,6 +5,7 @@
 #include "engine/error.hpp"
 #include "engine/evaluate.hpp"
 #include "engine/fault/fault_evaluator.hpp"
+#include "engine/memory_limit.hpp"
 
 #ifdef FTCNN_WITH_CUDA
 #include "engine/cuda/cuda_fault_evaluator.hpp"
@@ -22,7 +23,8 @@ class CpuFaultEvaluator final : public FaultEvaluator {
         targets_(targets),
         labels_(data.labels),
         runner_(make_runner(graph, Device::cpu, options.threads)),
-        batch_(options.batch > 0 ? options.batch : 128) {
+        batch_(options.batch > 0 ? options.batch : 128),
+        checkpoint_budget_(options.checkpoint_budget) {
     images_ = data.count;
     classes_ = graph.spec().num_classes;
     inputs_.resize(static_cast<size_t>(data.count * data.item.numel()));
@@ -32,8 +34,21 @@ class CpuFaultEvaluator final : public FaultEvaluator {
 
   std::string description() const override { return runner_->description(); }
 
+  CheckpointPlan plan_checkpoints(const ForEachRepetition& repetitions) override {
+    const int64_t budget =
+        checkpoint_budget_ < 0 ? default_checkpoint_budget(available_memory_bytes()) : checkpoint_budget_;
+    kept_.clear();
+    kept_.shrink_to_fit();
+    checkpoints_ = CheckpointLayout(graph_, std::vector<int>(static_cast<size_t>(graph_.size()), 0), targets_,
+                                    repetitions, images_, budget);
+    check_fits_memory(checked_product(checkpoints_.floats(), sizeof(float), "checkpoints"), "the checkpoints");
+    kept_.resize(static_cast<size_t>(checkpoints_.floats()));
+    golden_.clear();  // the kept values come with the next golden run
+    return checkpoints_.plan();
+  }
+
   GoldenRun golden() override {
-    golden_ = classify();
+    golden_ = classify(0, true);
     GoldenRun run;
     run.images = images_;
     for (int64_t i = 0; i < images_; ++i) {
@@ -44,16 +59,25 @@ class CpuFaultEvaluator final : public FaultEvaluator {
   }
 
   OutcomeCounts run_repetition(const FaultKey& key, const std::vector<int64_t>& counts) override {
-    return run_sites(fault_sites(targets_, counts, key));
+    const int start = checkpoints_.plan().empty() ? 0 : checkpoints_.start_for(counts);
+    return run(fault_sites(targets_, counts, key), start);
   }
 
   OutcomeCounts run_sites(const std::vector<FaultSite>& sites) override {
+    return run(sites, checkpoints_.plan().empty() ? 0 : checkpoints_.start_for(graph_, sites));
+  }
+
+  uint64_t parameter_checksum() override { return graph_.parameters().checksum(); }
+
+ private:
+  // Flips `sites`, classifies from node `start` (a checkpoint before the first faulty layer, or 0), restores.
+  OutcomeCounts run(const std::vector<FaultSite>& sites, int start) {
     FT_CHECK(!golden_.empty(), "run a golden pass before repetitions");
     float* arena = graph_.parameters().arena().data();
     flip_bits(arena, sites);
     OutcomeCounts counts;
     try {
-      const std::vector<int32_t> predictions = classify();
+      const std::vector<int32_t> predictions = classify(start, false);
       for (int64_t i = 0; i < images_; ++i) {
         const int32_t p = predictions[static_cast<size_t>(i)], g = golden_[static_cast<size_t>(i)];
         if (p == kNoPrediction)
@@ -72,14 +96,22 @@ class CpuFaultEvaluator final : public FaultEvaluator {
     return counts;
   }
 
-  uint64_t parameter_checksum() override { return graph_.parameters().checksum(); }
-
- private:
-  std::vector<int32_t> classify() {
+  // The predictions of every image, each batch run from node `start` (its values from the checkpoints);
+  // `keep`: the golden run, which fills the checkpoints.
+  std::vector<int32_t> classify(int start, bool keep) {
     std::vector<int32_t> predictions(static_cast<size_t>(images_));
     const int64_t item = graph_.spec().input.numel();
     for_each_batch(images_, batch_, [&](int64_t first, int64_t count) {
-      runner_->forward(inputs_.data() + first * item, count, logits_.data());
+      LayerHooks hooks;
+      if (keep && !checkpoints_.plan().empty()) {
+        hooks.after = [&](int node, const Shape& shape, float* out) {
+          const int64_t at = checkpoints_.offset(node, first);
+          if (at >= 0) std::copy(out, out + shape.numel(), kept_.data() + at);
+        };
+      }
+      const RunStart from = start > 0 ? checkpoints_.run_start(start, kept_.data(), first) : RunStart{};
+      runner_->forward_device(inputs_.data() + first * item, count, logits_.data(), hooks.after ? &hooks : nullptr,
+                              start > 0 ? &from : nullptr);
       for (int64_t i = 0; i < count; ++i)
         predictions[static_cast<size_t>(first + i)] = top1(logits_.data() + i * classes_, classes_);
     });
@@ -93,6 +125,9 @@ class CpuFaultEvaluator final : public FaultEvaluator {
   int64_t batch_, images_ = 0, classes_ = 0;
   std::vector<float> inputs_, logits_;
   std::vector<int32_t> golden_;
+  int64_t checkpoint_budget_;
+  CheckpointLayout checkpoints_;
+  std::vector<float> kept_;  // the golden values checkpoints_ lays out
 };
 
 }  // namespace

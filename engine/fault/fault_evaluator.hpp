@@ -12,6 +12,7 @@
 #include <memory>
 #include <vector>
 
+#include "engine/fault/checkpoints.hpp"
 #include "engine/fault/fault_counts.hpp"
 #include "engine/graph.hpp"
 #include "engine/io/cifar_dataset.hpp"
@@ -32,6 +33,10 @@ class FaultEvaluator {
  public:
   virtual ~FaultEvaluator() = default;
   virtual std::string description() const = 0;
+  // Checkpoints (engine/fault/checkpoints.hpp): before golden(), the fault counts of the repetitions to
+  // come; the evaluator chooses where to keep golden activations within EvaluatorOptions::checkpoint_budget
+  // and says what it chose. Without this call every repetition runs the whole forward pass.
+  virtual CheckpointPlan plan_checkpoints(const ForEachRepetition& repetitions) = 0;
   // Classifies the fault-free model and keeps its predictions as the reference.
   virtual GoldenRun golden() = 0;
   // Flips `counts[g]` sites of every group (sites from fault_site()), classifies, restores.
@@ -51,6 +56,9 @@ struct EvaluatorOptions {
   AlgorithmChoices pinned_algorithms;
   // CUDA: the device (an MPI rank takes the one of its rank on the node).
   int cuda_device = 0;
+  // Bytes for campaign checkpoints (engine/fault/checkpoints.hpp): 0 none, -1 a quarter of the free memory
+  // of the device.
+  int64_t checkpoint_budget = 0;
 };
 
 // The images are preprocessed once with the model's preprocessing and kept on the device.

@@ -150,6 +150,7 @@ void MpiCoordinator::run(const GoldenRun& golden, uint64_t checksum, const std::
 void serve_repetitions(const MpiJob& job, FaultEvaluator& evaluator, const FaultTargets& targets,
                        const CampaignConfig& config) {
   FT_CHECK(job.rank() > 0, "rank 0 coordinates; it serves no repetitions");
+  plan_campaign_checkpoints(evaluator, targets, config);  // as rank 0's: the same configuration
   const GoldenRun golden = evaluator.golden();
   const uint64_t checksum = evaluator.parameter_checksum();
   const Hello hello{golden.images, golden.correct, golden.non_finite, checksum};
