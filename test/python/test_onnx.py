@@ -189,6 +189,40 @@ def test_asymmetric_pads_and_auto_pad_are_refused(tmp_path):
     assert arch["num_classes"] == 4
 
 
+def test_batchnorm_and_matmul_add_as_other_exporters_write_them(tmp_path):
+    """A BatchNormalization that no convolution absorbed and a linear layer as MatMul + Add (what PyTorch
+    folds or writes as Gemm), written with onnx.helper, converted and verified."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    tensors = {"conv.weight": rng.normal(0, 0.3, (8, 3, 3, 3)), "bn.weight": rng.uniform(0.5, 1.5, 8),
+               "bn.bias": rng.normal(0, 0.3, 8), "bn.running_mean": rng.normal(0, 0.3, 8),
+               "bn.running_var": rng.uniform(0.5, 2.0, 8), "fc_w": rng.normal(0, 0.5, (8, 10)),
+               "fc_b": rng.normal(0, 0.5, 10)}
+    nodes = [helper.make_node("Conv", ["x", "conv.weight"], ["c"], name="/conv/Conv", pads=[1, 1, 1, 1]),
+             helper.make_node("BatchNormalization", ["c", "bn.weight", "bn.bias", "bn.running_mean",
+                                                     "bn.running_var"], ["n"], name="/bn/BatchNormalization",
+                              epsilon=1e-3),
+             helper.make_node("LeakyRelu", ["n"], ["r"], name="/act/LeakyRelu", alpha=0.1),
+             helper.make_node("GlobalAveragePool", ["r"], ["p"], name="/pool/GlobalAveragePool"),
+             helper.make_node("Flatten", ["p"], ["f"], name="/Flatten"),
+             helper.make_node("MatMul", ["f", "fc_w"], ["m"], name="/fc/MatMul"),
+             helper.make_node("Add", ["m", "fc_b"], ["z"], name="/fc/Add")]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, 32, 32])],
+                              [helper.make_tensor_value_info("z", TensorProto.FLOAT, ["N", 10])],
+                              [numpy_helper.from_array(v.astype(np.float32), k) for k, v in tensors.items()])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(tmp_path / "other.onnx"))
+    status, output = export("--in", str(tmp_path / "other.onnx"), "--dataset", "cifar10",
+                            "--out", str(tmp_path / "other.h5"))
+    assert status == 0, output
+    _, metadata = model_file.load_model(tmp_path / "other.h5")
+    layers = metadata["architecture"]["layers"]
+    assert [(layer["name"], layer["type"]) for layer in layers] == [
+        ("conv", "conv2d"), ("bn", "batchnorm2d"), ("act.leakyrelu", "leaky_relu"),
+        ("pool.globalaveragepool", "global_avgpool"), ("flatten", "flatten"), ("fc", "linear")]
+    assert layers[1]["eps"] == pytest.approx(1e-3) and layers[5]["bias"] is True
+
+
 BLOCKER = '''
 import importlib.abc, os, sys
 
