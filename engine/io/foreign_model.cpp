@@ -39,11 +39,8 @@ std::string foreign_model_problem(const std::string& path) {
   }
   // ONNX: a protobuf ModelProto, whose first field is ir_version (field 1, varint: tag byte 0x08).
   if (ends_with(path, ".onnx") || head[0] == 0x08) {
-    return fmt::format(
-        "{}: an ONNX file, which ftcnn does not read yet; export the PyTorch module it came from: {} "
-        "--module "
-        "MODULE:FACTORY --out MODEL.h5",
-        path, convert);
+    return fmt::format("{}: an ONNX file, not an ftcnn model file; {} --in {} --out MODEL.h5", path, convert,
+                       path);
   }
   return "";
 }

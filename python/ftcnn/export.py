@@ -6,17 +6,19 @@
   # a state_dict of a built-in architecture (small, alexnet, vgg11, vgg16, resnet20, resnet18):
   python3 -m ftcnn.export --in vgg11_cifar10.h5 --out vgg11.h5                  # HDF5 with an `arch` attribute
   python3 -m ftcnn.export --in model.pt --arch resnet20 --dataset cifar10 --out resnet20.h5
+  # an ONNX file of supported ops (python/ftcnn/onnx_import.py), checked against onnxruntime:
+  python3 -m ftcnn.export --in net.onnx --dataset cifar10 --out net.h5
 
 `--module MODULE:FACTORY` imports MODULE (from the current directory or PYTHONPATH) and calls FACTORY() for
 the network; `--in` then loads a state_dict into it (a dict of tensors, or one under 'state_dict' or
 'model'). Normalisation and class names come from --mean/--std/--class-names, else from --dataset's standard
 values (or the file's attributes for an HDF5 state_dict).
 
-Every export is verified: the PyTorch model and `ftcnn eval` (the binary of --ftcnn, $FTCNN_BINARY,
-build/ftcnn or `ftcnn` on PATH) classify 64 random images and, with --data, up to 256 real test images of
-a CIFAR binary folder; the file is written only when every prediction agrees and the largest logit
-difference is within --tolerance of the image's largest logit. The measured difference is recorded in the
-file's provenance (`verification`).
+Every export is verified: the original (the PyTorch module, or the ONNX graph run by onnxruntime) and
+`ftcnn eval` (the binary of --ftcnn, $FTCNN_BINARY, build/ftcnn or `ftcnn` on PATH) classify 64 random
+images and, with --data, up to 256 real test images of a dataset; the file is written only when every
+prediction agrees and the largest logit difference is within --tolerance of the image's largest logit. The
+measured difference is recorded in the file's provenance (`verification`).
 """
 
 import argparse
@@ -29,7 +31,9 @@ import h5py
 import torch
 from torch import nn
 
-from ftcnn import cifar, model_file, models, trace, verify
+from ftcnn import cifar, model_file, models, onnx_import, trace, verify
+
+DEFAULT_INPUT_SHAPE = "3,32,32"
 
 def load_torch_file(path):
     """A module (torch.save(module)) or a state_dict (a dict of tensors, or one under 'state_dict'/'model')."""
@@ -50,17 +54,20 @@ def load_torch_file(path):
     return state
 
 
+def is_onnx(path):
+    """An .onnx file, or a protobuf whose first field is ir_version (tag byte 0x08) and not a torch.save."""
+    with open(path, "rb") as f:
+        head = f.read(9)
+    return path.suffix == ".onnx" or (head.startswith(b"\x08") and not h5py.is_hdf5(path))
+
+
 def read_source(path):
     """(module or state_dict, HDF5 attributes) of --in; a .pt file has no attributes."""
-    if not path.is_file():
-        raise ValueError(f"{path}: no such file")
     if h5py.is_hdf5(path):
         return model_file.read_state_dict_file(path)
     with open(path, "rb") as f:
         head = f.read(9)
     if not head.startswith((b"PK", b"\x80")):  # torch.save's zip, or a legacy pickle
-        if path.suffix == ".onnx" or head.startswith(b"\x08"):
-            raise ValueError(f"{path}: an ONNX file; ONNX is not supported yet: export the PyTorch module instead")
         if path.suffix == ".safetensors" or head[8:9] == b"{":
             raise ValueError(f"{path}: a SafeTensors file; load it into your module and give --module")
     return load_torch_file(path), {}
@@ -100,12 +107,10 @@ def float_list(text, what):
     return values
 
 
-def export(args):
-    source = Path(args.source) if args.source else None
+def from_torch(args, source):
+    """(arch, state, reference, route, HDF5 attributes, dataset) of a PyTorch module or state_dict."""
     loaded, attrs = read_source(source) if source else (None, {})
     dataset = args.dataset or attrs.get("dataset")
-    if dataset is not None and dataset not in cifar.NORMALIZATION:
-        raise ValueError(f"unknown dataset '{dataset}' (known: {', '.join(sorted(cifar.NORMALIZATION))})")
     if args.module or isinstance(loaded, nn.Module):
         if args.arch:
             raise ValueError("--arch names a built-in architecture; a traced module has its own")
@@ -117,13 +122,13 @@ def export(args):
                 net.load_state_dict(loaded)
             except RuntimeError as e:
                 raise ValueError(f"{source}: does not fit {type(net).__name__}: {str(e).splitlines()[0]}") from None
-        input_shape = [int(v) for v in args.input_shape.split(",")]
+        input_shape = [int(v) for v in (args.input_shape or DEFAULT_INPUT_SHAPE).split(",")]
         arch, state = trace.trace(net, input_shape)
         arch["arch"] = args.name or type(net).__name__.lower()
         route = f"traced {type(net).__name__} with torch.fx"
     else:
         if loaded is None:
-            raise ValueError("give --in (a state_dict or module file) or --module MODULE:FACTORY")
+            raise ValueError("give --in (a state_dict, module or ONNX file) or --module MODULE:FACTORY")
         arch_name = args.arch or attrs.get("arch")
         if arch_name is None:
             raise ValueError(f"{source}: a state_dict: give --arch (built-in) or --module (your own module)")
@@ -136,6 +141,32 @@ def export(args):
         net = models.build_module(arch)
         net.load_state_dict(state, strict=False)
         route = f"state_dict of the built-in {arch_name}"
+    return arch, state, verify.torch_reference(net), route, attrs, dataset, f"torch {torch.__version__}"
+
+
+def from_onnx(args, source):
+    """The same of an ONNX file: converted node by node, verified against onnxruntime."""
+    if args.module or args.arch:
+        raise ValueError(f"{source}: an ONNX file brings its own graph; --module and --arch do not apply")
+    model = onnx_import.read(source)
+    input_shape = [int(v) for v in args.input_shape.split(",")] if args.input_shape else None
+    converted = onnx_import.convert(model, input_shape)
+    arch = converted.arch
+    arch["arch"] = args.name or source.stem.lower()
+    run, record = onnx_import.reference(source, converted)
+    reference = verify.Reference(run, record, what="the ONNX model")
+    return (arch, converted.state, reference, f"converted from {converted.description}", {}, args.dataset,
+            f"onnx {onnx_import.onnx_version()}")
+
+
+def export(args):
+    source = Path(args.source) if args.source else None
+    if source is not None and not source.is_file():
+        raise ValueError(f"{source}: no such file")
+    route_of = from_onnx if source is not None and is_onnx(source) else from_torch
+    arch, state, reference, route, attrs, dataset, made_with = route_of(args, source)
+    if dataset is not None and dataset not in cifar.NORMALIZATION:
+        raise ValueError(f"unknown dataset '{dataset}' (known: {', '.join(sorted(cifar.NORMALIZATION))})")
     if dataset is None and (args.mean is None or args.std is None or args.class_names is None):
         raise ValueError("give --dataset, or --mean, --std and --class-names")
 
@@ -151,7 +182,7 @@ def export(args):
     if len(class_names) != arch["num_classes"]:
         raise ValueError(f"{len(class_names)} class names for a model of {arch['num_classes']} outputs "
                          f"(give --class-names)")
-    provenance = {"created_by": f"ftcnn python/ftcnn/export.py (torch {torch.__version__})", "export": route}
+    provenance = {"created_by": f"ftcnn python/ftcnn/export.py ({made_with})", "export": route}
     provenance["source"] = (f"{source.name} (sha256 {hashlib.sha256(source.read_bytes()).hexdigest()[:16]})"
                             if source else f"{args.module}()")
     if "test_accuracy" in attrs:
@@ -166,7 +197,7 @@ def export(args):
     try:
         model_file.save_model(unverified, state, arch, dataset or "custom", class_names, normalization["mean"],
                               normalization["std"], provenance)
-        provenance["verification"] = verify.verify(unverified, net, preprocessing, args.ftcnn, args.data,
+        provenance["verification"] = verify.verify(unverified, reference, preprocessing, args.ftcnn, args.data,
                                                    args.seed, args.tolerance, args.threads)
     finally:
         unverified.unlink(missing_ok=True)
@@ -182,12 +213,13 @@ def export(args):
 def main():
     parser = argparse.ArgumentParser(prog="python3 -m ftcnn.export", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--in", dest="source", help="state_dict (.h5, .pt, .pth) or a torch.save'd module")
+    parser.add_argument("--in", dest="source", help="state_dict (.h5, .pt, .pth), a torch.save'd module or an "
+                                                    "ONNX file (.onnx)")
     parser.add_argument("--module", metavar="MODULE:FACTORY", help="build the network with MODULE.FACTORY()")
     parser.add_argument("--out", required=True, help="ftcnn model file to write")
     parser.add_argument("--arch", choices=models.ARCHITECTURES, help="built-in architecture of a state_dict")
     parser.add_argument("--name", help="architecture name of a traced module (default: its class, lower case)")
-    parser.add_argument("--input-shape", default="3,32,32", help="C,H,W of one input (default 3,32,32)")
+    parser.add_argument("--input-shape", help="C,H,W of one input (default: an ONNX graph's own, else 3,32,32)")
     parser.add_argument("--num-classes", type=int, help="classes (default: the file's, else the dataset's)")
     parser.add_argument("--dataset", help="cifar10 or cifar100: normalisation and class names (default: the file's)")
     parser.add_argument("--mean", help="per-channel mean of the normalisation, comma-separated")

@@ -1,11 +1,13 @@
-"""Checks an exported model file against the PyTorch module it came from, through the built ftcnn binary.
+"""Checks an exported model file against the model it came from, through the built ftcnn binary.
 
-Both classify the same images: random uint8 images drawn from a seeded counter-based generator (Philox) and,
-when a dataset is given (any --data layout, docs/datasets.md), its first real test images. The images go to
-`ftcnn eval` as a CIFAR binary folder (3 x 32 x 32 models) or an .npz (any other input shape), so that the
-engine's own reader and preprocessing are part of what is checked; PyTorch preprocesses them as the model
-file says. The export passes only when every prediction is identical and
-the largest logit difference, over the image's largest |logit| (at least 1), is within the tolerance.
+The original runs as it was given: a PyTorch module in eval mode, or an ONNX graph through onnxruntime
+(`Reference`, python/ftcnn/onnx_import.py). Both classify the same images: random uint8 images drawn from a
+seeded counter-based generator (Philox) and, when a dataset is given (any --data layout, docs/datasets.md),
+its first real test images. The images go to `ftcnn eval` as a CIFAR binary folder (3 x 32 x 32 models) or an
+.npz (any other input shape), so that the engine's own reader and preprocessing are part of what is checked;
+the original gets them preprocessed as the model file says. The export passes only when every prediction is
+identical and the largest logit difference, over the image's largest |logit| (at least 1), is within the
+tolerance.
 """
 
 import json
@@ -13,7 +15,9 @@ import os
 import shutil
 import subprocess
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import h5py
 import numpy as np
@@ -28,7 +32,27 @@ CIFAR_ITEM = [3, 32, 32]
 
 
 class VerificationError(ValueError):
-    """The export and its module disagree, or the check could not run; the message says which."""
+    """The export and its original disagree, or the check could not run; the message says which."""
+
+
+@dataclass
+class Reference:
+    """The original model: `run` maps preprocessed float32 NCHW images to logits (numpy); `record` says what
+    ran it, for the provenance; `what` names it in a failure."""
+    run: Callable
+    record: dict
+    what: str = "the module"
+
+
+def torch_reference(module):
+    """A PyTorch module as the Reference, run in eval mode without gradients."""
+    module = module.eval()
+
+    def run(x):
+        with torch.no_grad():
+            return module(torch.from_numpy(x)).numpy()
+
+    return Reference(run, {"reference": "PyTorch (eval mode)", "torch": torch.__version__})
 
 
 def find_binary(given=None):
@@ -63,14 +87,16 @@ def verification_images(seed, data=None, item=CIFAR_ITEM):
     return np.concatenate(images), described
 
 
-def verify(model_path, module, preprocessing, binary=None, data=None, seed=0, tolerance=TOLERANCE, threads=None):
-    """Runs the check; returns its record for the file's provenance, raises VerificationError on failure."""
+def verify(model_path, reference, preprocessing, binary=None, data=None, seed=0, tolerance=TOLERANCE, threads=None):
+    """Runs the check of the file against `reference` (a Reference, or the nn.Module the file came from);
+    returns its record for the file's provenance, raises VerificationError on failure."""
+    if isinstance(reference, torch.nn.Module):
+        reference = torch_reference(reference)
     with h5py.File(model_path, "r") as f:
         arch = json.loads(f.attrs["architecture"])
     binary = find_binary(binary)
     images, described = verification_images(seed, data, list(arch["input"]))
-    with torch.no_grad():
-        expected = module.eval()(model_file.preprocess(images, preprocessing).contiguous()).numpy()
+    expected = np.asarray(reference.run(model_file.preprocess(images, preprocessing).contiguous().numpy()))
     with tempfile.TemporaryDirectory(prefix="ftcnn-verify-") as folder:
         classes = arch["num_classes"]
         labels = np.zeros(len(images), np.uint8)
@@ -92,17 +118,17 @@ def verify(model_path, module, preprocessing, binary=None, data=None, seed=0, to
         with h5py.File(logits_path, "r") as f:
             got = f["logits"][...]
     if got.shape != expected.shape:
-        raise VerificationError(f"ftcnn gives logits of shape {list(got.shape)}, PyTorch {list(expected.shape)}")
+        raise VerificationError(f"ftcnn gives logits of shape {list(got.shape)}, {reference.what} "
+                                f"{list(expected.shape)}")
     difference = np.abs(got.astype(np.float64) - expected)
     scale = np.maximum(np.abs(expected).max(1, keepdims=True), 1.0)
     relative = float((difference / scale).max())
     differing = int((got.argmax(1) != expected.argmax(1)).sum())
     record = {"images": described, "max_abs_logit_difference": float(difference.max()),
               "max_relative_logit_difference": relative, "tolerance": tolerance,
-              "differing_predictions": differing, "engine": "ftcnn eval --device cpu",
-              "torch": torch.__version__}
+              "differing_predictions": differing, "engine": "ftcnn eval --device cpu", **reference.record}
     if differing or not relative <= tolerance:  # NaN fails too
-        raise VerificationError(f"the export does not compute what the module computes: {differing} of "
+        raise VerificationError(f"the export does not compute what {reference.what} computes: {differing} of "
                                 f"{len(images)} predictions differ, largest logit difference {relative:.3g} of "
                                 f"the image's largest logit (tolerance {tolerance:g})")
     return record

@@ -82,27 +82,42 @@ NETS = textwrap.dedent('''
             return x * self.se(x)
 
 
-    class WithUnsupported(nn.Module):
+    class Gate(nn.Module):
+        """A squeeze-and-excitation gate: traced, but its Sigmoid is an ONNX op ftcnn lacks (test_onnx.py)."""
+
         def __init__(self):
             super().__init__()
+            self.pool = nn.AdaptiveAvgPool2d(1)
+
+        def forward(self, x):
+            return x * torch.sigmoid(self.pool(x))
+
+
+    class WithUnsupported(nn.Module):
+        def __init__(self, squeeze=Squeeze):
+            super().__init__()
             self.conv = nn.Conv2d(3, 8, 3, padding=1)
-            self.layer3 = nn.Sequential(Squeeze())
+            self.layer3 = nn.Sequential(squeeze())
             self.fc = nn.Linear(8 * 32 * 32, 10)
 
         def forward(self, x):
             return self.fc(torch.flatten(self.layer3(self.conv(x)), 1))
 
 
-    def _seeded(cls):
-        torch.manual_seed(0)
-        net = cls()
-        for m in net.modules():  # running statistics away from 0 / 1, so that a dropped BatchNorm shows
+    def seed_batchnorm(net):
+        """Running statistics away from 0 / 1, so that a dropped (or folded) BatchNorm shows."""
+        for m in net.modules():
             if isinstance(m, nn.BatchNorm2d):
                 m.running_mean.normal_(0, 0.3)
                 m.running_var.uniform_(0.5, 2.0)
                 m.weight.data.uniform_(0.5, 1.5)
                 m.bias.data.normal_(0, 0.3)
         return net
+
+
+    def _seeded(cls):
+        torch.manual_seed(0)
+        return seed_batchnorm(cls())
 
 
     class Activations(nn.Module):
@@ -134,6 +149,10 @@ NETS = textwrap.dedent('''
 
     def unsupported():
         return _seeded(WithUnsupported)
+
+
+    def gated():
+        return _seeded(lambda: WithUnsupported(Gate))
 ''')
 
 
