@@ -41,7 +41,8 @@ fi
 # and verifies the export against onnxruntime. Debian 12 has python3-onnx 1.12 (no evaluator) and no
 # onnxruntime, so both come from PyPI, pinned, into a virtual environment that also sees Debian's packages
 # (--system-site-packages: torch, numpy, h5py, pytest) and changes nothing outside it. CMake runs
-# test/python with its interpreter when it exists. FTCNN_NO_ONNX=1 skips this (the ONNX tests then skip).
+# test/python with its interpreter when it exists. FTCNN_NO_ONNX=1 skips this, and so does a failed pip, with
+# a warning (the ONNX tests then skip).
 root=$(cd "$(dirname "$0")/.." && pwd)
 env_dir="$root/build/python-env"
 pins=(onnx==1.17.0 onnxruntime==1.20.1 protobuf==5.29.5)
@@ -51,11 +52,14 @@ elif [[ "$(cat "$env_dir/pins" 2>/dev/null)" == "${pins[*]}" ]]; then
   echo "install_deps: $env_dir has ${pins[*]}"
 else
   /usr/bin/python3 -m venv --system-site-packages --clear "$env_dir"
-  if ! "$env_dir/bin/python3" -m pip install -q --disable-pip-version-check "${pins[@]}"; then
-    echo "install_deps: pip could not install ${pins[*]} into $env_dir (no access to PyPI?);" \
-         "FTCNN_NO_ONNX=1 scripts/install_deps.sh goes on without ONNX import" >&2
-    exit 1
+  if "$env_dir/bin/python3" -m pip install -q --disable-pip-version-check "${pins[@]}"; then
+    echo "${pins[*]}" >"$env_dir/pins"
+    echo "install_deps: $env_dir has ${pins[*]}"
+  else
+    # Everything else builds and tests without them: say so loudly, and leave no half-made environment for
+    # CMake to pick (the ONNX tests then skip, naming what is missing).
+    rm -rf "$env_dir"
+    echo "install_deps: WARNING: pip could not install ${pins[*]} into $env_dir (no access to PyPI?):" \
+         "ONNX import and its tests are left out" >&2
   fi
-  echo "${pins[*]}" >"$env_dir/pins"
-  echo "install_deps: $env_dir has ${pins[*]}"
 fi
