@@ -203,6 +203,7 @@ void run_bench(const BenchOptions& o) {
                 {"device", device_name(device)},
                 {"device_name", description},
                 {"cpu_model", cpu_model()},
+                {"cpu_isa", cpu_isa()},
                 {"hardware_threads", std::thread::hardware_concurrency()},
                 {"load_average_1min", load},
                 {"cuda", versions_json(device)},

@@ -27,6 +27,9 @@ nlohmann::json timing_json(const Timing& t);
 
 // "model name" of /proc/cpuinfo ("" where there is none).
 std::string cpu_model();
+// The SIMD extensions of the processor that decide which kernels the BLAS and DNN libraries run (avx2, fma,
+// avx512f, avx512_vnni, avx512_bf16, amx_tile, ...), from /proc/cpuinfo's flags, in that order.
+std::vector<std::string> cpu_isa();
 // The 1-minute load average, -1 where unknown.
 double load_average();
 // The CUDA driver and library versions for a CUDA result, null otherwise.

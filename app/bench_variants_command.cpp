@@ -139,6 +139,7 @@ void run_bench_variants(const VariantsOptions& o) {
                 {"device", device_name(device)},
                 {"device_name", base.timer->description()},
                 {"cpu_model", cpu_model()},
+                {"cpu_isa", cpu_isa()},
                 {"hardware_threads", std::thread::hardware_concurrency()},
                 {"load_average_1min", load},
                 {"cuda", versions_json(device)},

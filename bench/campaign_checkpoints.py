@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import cpu_model  # noqa: E402
+from machine import cpu_isa, cpu_model  # noqa: E402
 
 MODELS = [("alexnet_cifar10.h5", "cifar10", 1000, 20), ("vgg11_cifar10.h5", "cifar10", 500, 10),
           ("vgg16_cifar100.h5", "cifar100", 500, 6)]
@@ -68,7 +68,7 @@ def main():
     parser.add_argument("--out", help="also write every row as JSON here")
     args = parser.parse_args()
     bers = [float(b) for b in args.bers.split(",")]
-    processor = cpu_model()
+    processor = f"{cpu_model()} ({' '.join(cpu_isa())})"
     rows = []
     print(f"processor: {processor}, {args.threads} threads")
     print("| model | images | BER | count | faults/rep | rep/s whole | rep/s checkpoints | gain | checkpoints | memory MiB |")

@@ -13,3 +13,19 @@ def cpu_model():
     except OSError:
         pass
     return platform.machine()
+
+
+ISA_EXTENSIONS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16",
+                  "avx512_fp16", "amx_tile", "amx_bf16")
+
+
+def cpu_isa():
+    """The SIMD extensions that decide the BLAS and DNN kernels, from /proc/cpuinfo (as `ftcnn bench` lists them)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+                return [e for e in ISA_EXTENSIONS if e in flags]
+    except OSError:
+        pass
+    return []

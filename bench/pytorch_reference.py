@@ -41,7 +41,7 @@ from pathlib import Path
 import torch
 
 from ftcnn import cifar_binary, model_file
-from machine import cpu_model  # bench/machine.py (this script's folder is on sys.path)
+from machine import cpu_isa, cpu_model  # bench/machine.py (this script's folder is on sys.path)
 
 
 def summarize_ms(runs):
@@ -269,6 +269,7 @@ def main():
         "device": args.device,
         "device_name": torch.cuda.get_device_name(device) if cuda else f"cpu ({torch.get_num_threads()} threads)",
         "cpu_model": cpu_model(),
+        "cpu_isa": cpu_isa(),
         "hardware_threads": os.cpu_count(), "load_average_1min": load,
         "cuda": {"runtime": torch.version.cuda, "cudnn": str(torch.backends.cudnn.version())} if cuda else None,
         "settings": {"tf32_matmul": torch.backends.cuda.matmul.allow_tf32,

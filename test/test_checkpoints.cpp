@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <functional>
 #include <limits>
 
 #include "engine/fault/campaign.hpp"
@@ -37,14 +38,15 @@ struct CampaignRun {
 
 // A campaign of `model` with the given checkpoint budget.
 CampaignRun run_campaign(Model& model, const Dataset& data, const std::string& out, int64_t budget,
-                         CountModel count, const std::vector<double>& bers, int64_t repetitions) {
+                         CountModel count, const std::vector<double>& bers, int64_t repetitions,
+                         Device device = Device::cpu) {
   const FaultTargets fault_targets(model.graph->parameters(), TargetSelection{});
   const Preprocessing& pre = model.info.preprocessing;
   EvaluatorOptions options;
   options.batch = 10;  // a tail batch too
   options.checkpoint_budget = budget;
-  auto evaluator = make_fault_evaluator(*model.graph, fault_targets, data, pre.scale, pre.mean, pre.std,
-                                        Device::cpu, options);
+  auto evaluator =
+      make_fault_evaluator(*model.graph, fault_targets, data, pre.scale, pre.mean, pre.std, device, options);
   CampaignConfig config;
   config.bers = bers;
   config.repetitions = repetitions;
@@ -156,6 +158,31 @@ TEST_CASE("outcomes with checkpoints equal the whole forward pass's at every BER
       const CampaignRun with =
           run_campaign(model, data, dir.file("with" + tag), kLarge, count, c.bers, c.repetitions);
       CHECK(without.result.checkpoints.empty());
+      CHECK(!with.result.checkpoints.empty());
+      CHECK(with.result.golden.correct == without.result.golden.correct);
+      check_same_outcomes(with.records, without.records);
+    }
+  }
+}
+
+TEST_CASE("CUDA outcomes with checkpoints equal the whole forward pass's, fused hardened layers too",
+          "[cuda][checkpoints]") {
+  if (test::skip_without_gpu()) return;
+  test::TempDir dir;
+  const Dataset data = test_images(16);
+  // The hardened model's correction layers absorb the BatchNorm and ReLU after them (CUDA fusion): a start
+  // must never fall inside such a step.
+  for (const std::string& path : {kBundled + "resnet20_cifar10.h5", test::fixture_path("hardened_edac_small.h5"),
+                                  test::fixture_path("hardened_tmr_small.h5")}) {
+    for (CountModel count : {CountModel::paper, CountModel::binomial}) {
+      INFO(path << ", " << count_model_name(count) << " counts");
+      Model model = load_model(path);
+      const std::string tag = std::to_string(std::hash<std::string>{}(path)) + count_model_name(count);
+      const std::vector<double> bers{1e-6, 1e-5, 1e-4};
+      const CampaignRun without =
+          run_campaign(model, data, dir.file("without" + tag), 0, count, bers, 3, Device::cuda);
+      const CampaignRun with =
+          run_campaign(model, data, dir.file("with" + tag), kLarge, count, bers, 3, Device::cuda);
       CHECK(!with.result.checkpoints.empty());
       CHECK(with.result.golden.correct == without.result.golden.correct);
       check_same_outcomes(with.records, without.records);
