@@ -748,7 +748,7 @@ TEST_CASE("a pruned residual network computes what the network with the removed 
   }
 }
 
-TEST_CASE("a depthwise convolution prunes with the layer that makes its input; a grouped one stays whole",
+TEST_CASE("a depthwise convolution prunes with the layer that makes its input, a grouped one stays whole",
           "[pruning][dag]") {
   // vuln_grouped.h5 (test/generate_vulnerability_fixture.py): features.3 is a groups = 2 conv, then two
   // MobileNetV2 blocks (expand, depthwise, project), the first with a residual add onto features.3's output.
