@@ -146,7 +146,8 @@ void run_prune(const PruneOptions& given) {
                       {"channels", p.channels},
                       {"kept", p.channels - static_cast<int64_t>(p.removed.size())},
                       {"removed", p.removed}});
-    // Only where an add ties layers, so that the provenance of a sequential model stays as it was.
+    // Only where an add or a depthwise convolution ties layers, so that the provenance of a sequential model
+    // stays as it was.
     if (!p.tied_with.empty()) layers.back()["tied_with"] = p.tied_with;
     tied = tied || !p.tied_with.empty();
   }
@@ -158,10 +159,10 @@ void run_prune(const PruneOptions& given) {
       {"importance", importance},
       {"seed", options.seed},
       {"images", importance.value("images", int64_t{0})},
-      {"rounding", tied ? "floor(ratio x units: the channels an add ties count once), at least one channel "
-                          "kept per layer"
+      {"rounding", tied ? "floor(ratio x units: the channels an add or a depthwise convolution ties count "
+                          "once), at least one channel kept per layer"
                         : "floor(ratio x channels), at least one channel kept per layer"},
-      {"output_layer", protected_layers(plain.spec()).back()->name},  // never pruned
+      {"output_layer", weighted_layers_of(plain.spec()).back()->name},  // never pruned
       {"layers", layers},
   };
   const nlohmann::json provenance = derived_provenance("prune", model, "pruning", pruning);
@@ -199,7 +200,7 @@ void run_prune(const PruneOptions& given) {
                  : "",
              importance.value("method", "?"), options.scores.empty() ? "" : " from " + options.scores);
   fmt::print("{:<20} {:<7} {:>9} {:>9} {:>9}{}\n", "layer", "type", "channels", "removed", "kept",
-             tied ? "  tied by an add to" : "");
+             tied ? "  tied to" : "");
   for (const LayerPruning& p : plan) {
     fmt::print("{:<20} {:<7} {:>9} {:>9} {:>9}{}\n", p.layer, layer_type_name(p.type), p.channels,
                p.removed.size(), p.channels - static_cast<int64_t>(p.removed.size()),

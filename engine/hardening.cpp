@@ -56,20 +56,26 @@ HardenMode harden_mode_from_name(const std::string& name) {
   return enum_from_name(kHardenModes, name, "hardening mode");
 }
 
-std::vector<const LayerSpec*> protected_layers(const ModelSpec& spec) {
+std::vector<const LayerSpec*> weighted_layers_of(const ModelSpec& spec) {
   std::vector<const LayerSpec*> layers;
   for (const LayerSpec& l : spec.layers) {
     FT_CHECK(l.type != LayerType::edac && l.type != LayerType::tmr_vote,
              "layer {} is a {} layer: the model is hardened already", l.name, layer_type_name(l.type));
     if (l.type == LayerType::conv2d || l.type == LayerType::linear) layers.push_back(&l);
+  }
+  FT_CHECK(!layers.empty(), "architecture '{}' has no conv2d or linear layer", spec.arch);
+  return layers;
+}
+
+std::vector<const LayerSpec*> protected_layers(const ModelSpec& spec) {
+  for (const LayerSpec& l : spec.layers) {
     const Conv2dAttributes* conv = l.find_attrs<Conv2dAttributes>();
     FT_CHECK(conv == nullptr || conv->groups == 1,
-             "layer {} is a grouped convolution (groups = {}): hardening and pruning do not support grouped "
-             "convolutions yet",
+             "layer {} is a grouped convolution (groups = {}): hardening does not support grouped "
+             "convolutions yet (a copy of a channel would have to read its group's input channels)",
              l.name, conv->groups);
   }
-  FT_CHECK(!layers.empty(), "architecture '{}' has no conv2d or linear layer to harden", spec.arch);
-  return layers;
+  return weighted_layers_of(spec);
 }
 
 ChannelRankings rank_channels_l1(const Graph& graph) {

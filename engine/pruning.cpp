@@ -9,6 +9,7 @@
 #include "engine/error.hpp"
 #include "engine/hardening.hpp"
 #include "engine/layers/attributes.hpp"
+#include "engine/layers/conv2d.hpp"
 #include "engine/pruning_units.hpp"
 #include "engine/vulnerability/vulnerability.hpp"
 
@@ -168,7 +169,7 @@ std::vector<const LayerSpec*> prunable_layers(const ModelSpec& spec) {
   });
   FT_CHECK(weighted >= 2, "architecture '{}' has no conv2d or linear layer to prune besides its output layer",
            spec.arch);
-  std::vector<const LayerSpec*> layers = protected_layers(spec);
+  std::vector<const LayerSpec*> layers = weighted_layers_of(spec);
   layers.pop_back();  // the classifier's output layer: its outputs are the classes
   return layers;
 }
@@ -317,7 +318,8 @@ std::unique_ptr<Graph> build_pruned_graph(const Graph& source, const std::vector
       FT_CHECK(
           unit >= 0,
           "the pruning plan removes channel {} of layer {}, which cannot be removed: an add ties it to the "
-          "model input or the output layer, or a linear layer reads it without a flatten",
+          "model input or the output layer, a linear layer reads it without a flatten, or a grouped "
+          "convolution (not depthwise) reads or makes it",
           c, units.layers[k]->name);
       unit_removed[static_cast<size_t>(unit)] = true;
     }
@@ -357,11 +359,22 @@ std::unique_ptr<Graph> build_pruned_graph(const Graph& source, const std::vector
     switch (layer.channel_map()) {
       case ChannelMap::owns: {
         std::vector<int64_t> keep = kept_positions(read);
+        const auto own = own_keep.find(l.name);
+        const Conv2dAttributes* conv = l.find_attrs<Conv2dAttributes>();
+        if (conv != nullptr && is_depthwise(*conv)) {
+          // Its input channel c and its filter c are one unit: the kept ones are the same list, and the
+          // weight [channels, 1, kh, kw] loses rows only.
+          const std::vector<int64_t> kept_rows = own == own_keep.end() ? keep : own->second;
+          FT_CHECK(kept_rows == keep, "layer {}: a depthwise convolution keeps other input than output channels",
+                   l.name);
+          Conv2dAttributes& a = p.attrs<Conv2dAttributes>();
+          a.in_channels = a.out_channels = a.groups = static_cast<int64_t>(keep.size());
+          break;
+        }
         if (keep.size() < read.size()) {
           p.attrs<ChannelAttributes>().in_channels = static_cast<int64_t>(keep.size());
           in_keep[l.name] = std::move(keep);
         }
-        const auto own = own_keep.find(l.name);
         if (own != own_keep.end())
           p.attrs<ChannelAttributes>().out_channels = static_cast<int64_t>(own->second.size());
         break;

@@ -6,6 +6,7 @@
 
 #include "engine/error.hpp"
 #include "engine/layers/attributes.hpp"
+#include "engine/layers/conv2d.hpp"
 #include "engine/pruning.hpp"
 
 namespace ftcnn {
@@ -46,6 +47,10 @@ int64_t positions(const Shape& shape) {
 }
 
 }  // namespace
+
+bool is_depthwise(const Conv2dAttributes& conv) {
+  return conv.groups > 1 && conv.groups == conv.in_channels && conv.groups == conv.out_channels;
+}
 
 PruningUnits pruning_units(const Graph& graph) {
   PruningUnits result;
@@ -91,6 +96,17 @@ PruningUnits pruning_units(const Graph& graph) {
         const auto slot = slot_of.find(s.name);
         out = make(positions(shapes[static_cast<size_t>(i)]),
                    slot == slot_of.end() ? -1 : static_cast<int64_t>(slot->second));
+        const Conv2dAttributes* conv = s.find_attrs<Conv2dAttributes>();
+        if (conv != nullptr && conv->groups > 1) {
+          if (is_depthwise(*conv)) {
+            // Output channel c is input channel c filtered alone: the two go together.
+            for (size_t c = 0; c < out.size(); ++c) sets.unite(ins.front()[c], out[c]);
+          } else {
+            // Removing a channel would unbalance the groups: what it reads and makes stays.
+            for (int e : ins.front()) pinned[static_cast<size_t>(e)] = true;
+            for (int e : out) pinned[static_cast<size_t>(e)] = true;
+          }
+        }
         break;
       }
       case ChannelMap::per_channel:

@@ -9,9 +9,14 @@
 // layer its shortcut comes from must keep or lose channel k together. A unit is one such tied set; in a
 // chain every channel is a unit of its own.
 //
+// A depthwise convolution (groups = in = out channels) ties its output channel c to its input channel c
+// (channel c is input c filtered alone): removing a channel of the layer that makes its input removes the
+// depthwise filter c too. A grouped convolution that is not depthwise pins what it reads and makes.
+//
 // A unit is prunable when all its channels belong to prunable layers (prunable_layers: conv2d and linear
 // but the classifier's output layer). Channels tied to a channel of the model input or of the output layer,
-// and the channels of a tensor that a linear layer reads without a flatten before it, are not.
+// the channels of a tensor that a linear layer reads without a flatten before it, and the input and output
+// channels of a grouped, not depthwise, convolution are not.
 #pragma once
 
 #include <cstdint>
@@ -19,6 +24,7 @@
 #include <vector>
 
 #include "engine/graph.hpp"
+#include "engine/layers/conv2d.hpp"
 
 namespace ftcnn {
 
@@ -45,6 +51,9 @@ struct PruningUnits {
   // an add ties it to.
   std::vector<std::vector<std::string>> tied_with;
 };
+
+// A depthwise convolution: groups = in = out channels, so each channel is convolved alone.
+bool is_depthwise(const Conv2dAttributes& conv);
 
 // Throws naming the layer when the graph is hardened or has no prunable layer (as prunable_layers).
 PruningUnits pruning_units(const Graph& graph);

@@ -747,3 +747,86 @@ TEST_CASE("a pruned residual network computes what the network with the removed 
     CHECK_FALSE(test::compare(logits, test::run_graph(*model.graph, Device::cpu, inputs), 1e-5, 1e-5).ok);
   }
 }
+
+TEST_CASE("a depthwise convolution prunes with the layer that makes its input, a grouped one stays whole",
+          "[pruning][dag]") {
+  // vuln_grouped.h5 (test/generate_vulnerability_fixture.py): features.3 is a groups = 2 conv, then two
+  // MobileNetV2 blocks (expand, depthwise, project), the first with a residual add onto features.3's output.
+  Model model = load_model(test::fixture_path("vuln_grouped.h5"));
+  const Graph& graph = *model.graph;
+  const Tensor inputs = H5File::open_read(test::fixture_path("vuln_grouped.h5")).read_tensor("vuln_input");
+  const PruningUnits units = pruning_units(graph);
+  std::map<std::string, size_t> slot;
+  for (size_t k = 0; k < units.layers.size(); ++k) slot[units.layers[k]->name] = k;
+  REQUIRE(units.layers.size() == 8);
+  // What the grouped conv reads (features.0) and makes (features.3, which the add ties to blocks.0.project)
+  // stays; each block's expand channel c and depthwise filter c are one unit; blocks.1.project alone.
+  for (const char* pinned : {"features.0", "features.3", "blocks.0.project"}) {
+    INFO(pinned);
+    for (int u : units.unit_of[slot[pinned]]) CHECK(u == -1);
+  }
+  CHECK(units.units.size() == 24 + 24 + 16);
+  for (const char* block : {"blocks.0", "blocks.1"}) {
+    const std::string b = block;
+    CHECK(units.tied_with[slot[b + ".expand"]] == std::vector<std::string>{b + ".depthwise"});
+    for (size_t c = 0; c < 24; ++c) {
+      CHECK(units.unit_of[slot[b + ".expand"]][c] >= 0);
+      CHECK(units.unit_of[slot[b + ".expand"]][c] == units.unit_of[slot[b + ".depthwise"]][c]);
+    }
+  }
+
+  // Ranked by the sum of both scores: alone, the expand conv would lose channels 0..5; expand c + depthwise c
+  // = 46 - c, so channels 18..23 go from both.
+  ChannelScores scores = l1_scores(*model.graph);
+  for (size_t c = 0; c < 24; ++c) {
+    scores["blocks.0.expand"][c] = static_cast<double>(c);
+    scores["blocks.0.depthwise"][c] = 2.0 * (23.0 - static_cast<double>(c));
+  }
+  const auto plan = plan_pruning(graph, scores, 0.25, 0.0, PruneScope::layer);
+  CHECK(entry(plan, "blocks.0.expand").removed == std::vector<int64_t>{18, 19, 20, 21, 22, 23});
+  CHECK(entry(plan, "blocks.0.depthwise").removed == std::vector<int64_t>{18, 19, 20, 21, 22, 23});
+  CHECK(entry(plan, "features.3").removed.empty());
+  CHECK_THROWS_WITH(build_pruned_graph(graph, {{"blocks.0.expand", LayerType::conv2d, 24, {3}}}),
+                    Catch::Contains("removes channel 3 of layer blocks.0.expand but keeps channel 3 of layer "
+                                    "blocks.0.depthwise"));
+  CHECK_THROWS_WITH(build_pruned_graph(graph, {{"features.3", LayerType::conv2d, 12, {0}}}),
+                    Catch::Contains("a grouped convolution (not depthwise) reads or makes it"));
+
+  // l1 and Eq. (1) scores, both scopes: the pruned model computes what the model with the removed channels
+  // cut where they are read computes (the depthwise filters' outputs by the project convs, blocks.1.project's
+  // channels by the classifier).
+  VulnerabilityOptions eq1;
+  eq1.threads = 2;
+  ChannelScores exact;
+  for (const LayerVulnerability& l : compute_vulnerability(*model.graph, inputs, eq1).layers)
+    exact[l.layer] = l.scores;
+  for (const ChannelScores* chosen : {&scores, &exact}) {
+    for (const PruneScope scope : {PruneScope::layer, PruneScope::global}) {
+      INFO((chosen == &exact ? "Eq. (1)" : "l1") << ", scope " << prune_scope_name(scope));
+      const auto p = plan_pruning(graph, *chosen, 0.25, 0.0, scope);
+      const auto pruned = build_pruned_graph(graph, p);
+      auto masked = copy_of(graph);
+      for (const char* block : {"blocks.0", "blocks.1"}) {
+        const std::string b = block;
+        const std::vector<int64_t>& gone = entry(p, b + ".depthwise").removed;
+        CHECK(gone == entry(p, b + ".expand").removed);
+        const auto& dw = layer_of(*pruned, b + ".depthwise");
+        CHECK(dw.in_channels == 24 - static_cast<int64_t>(gone.size()));
+        CHECK(dw.out_channels == dw.in_channels);
+        for (const LayerSpec& l : pruned->spec().layers) {
+          if (l.name == b + ".depthwise") CHECK(l.attrs<Conv2dAttributes>().groups == dw.in_channels);
+        }
+        CHECK(layer_of(*pruned, b + ".project").in_channels == dw.out_channels);
+        cut_inputs(*masked, b + ".project", gone);
+      }
+      cut_inputs(*masked, "classifier", entry(p, "blocks.1.project").removed);
+      int64_t removed = 0;
+      for (const LayerPruning& e : p) removed += static_cast<int64_t>(e.removed.size());
+      CHECK(removed > 0);
+      const Tensor logits = test::run_graph(*pruned, Device::cpu, inputs);
+      const test::Comparison c = test::compare(logits, test::run_graph(*masked, Device::cpu, inputs), 1e-5, 1e-5);
+      INFO(c.message);
+      CHECK(c.ok);
+    }
+  }
+}

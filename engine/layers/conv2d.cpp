@@ -73,14 +73,6 @@ Conv2d::Conv2d(LayerSpec spec) : Layer(std::move(spec)) {
   }
 }
 
-std::string Conv2d::reverse_refusal() const {
-  return fmt::format(
-      "layer {} is a grouped convolution (groups = {}): the vulnerability reverse pass does not support "
-      "grouped "
-      "convolutions yet",
-      name(), attributes().groups);
-}
-
 void Conv2d::declare_parameters(ParameterStore& store) {
   const Conv2dAttributes& s = attributes();
   const std::string& n = spec_.name;

@@ -29,11 +29,8 @@ class Conv2d final : public Layer {
   const Conv2dAttributes& attributes() const { return spec_.attrs<Conv2dAttributes>(); }
   WindowSpec window_spec(const Shape& /*input*/) const override { return attributes(); }
   ChannelMap channel_map() const override { return ChannelMap::owns; }
-  // Grouped convolutions have no reverse rule yet.
-  ReverseRule reverse_rule() const override {
-    return attributes().groups == 1 ? ReverseRule::weighted_conv : ReverseRule::unsupported;
-  }
-  std::string reverse_refusal() const override;
+  // Grouped convolutions included: output channel c's weight gradient and W^T dY per group.
+  ReverseRule reverse_rule() const override { return ReverseRule::weighted_conv; }
   void declare_parameters(ParameterStore& store) override;
   Shape output_shape(const Shape& input) const override;
   int64_t macs_per_item(const Shape& input) const override;

@@ -298,9 +298,20 @@ def test_mobilenet_v2_is_exported_verified_and_runs_a_campaign(tmp_path):
                           str(tmp_path / "campaign"), "--threads", "2"], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert (tmp_path / "campaign" / "summary.csv").is_file()
-    # Hardening and Eq. (1) do not take grouped convolutions yet: refused by name.
+    # Eq. (1) and pruning take grouped and depthwise convolutions; hardening does not yet: refused by name.
     run = subprocess.run([binary, "vuln", "--model", str(tmp_path / "mnv2.h5"), "--data", data, "--split", "test",
-                          "--images", "4", "--out", str(tmp_path / "v.h5")], capture_output=True, text=True)
+                          "--images", "2", "--out", str(tmp_path / "v.h5")], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    run = subprocess.run([binary, "prune", "--model", str(tmp_path / "mnv2.h5"), "--conv-ratio", "0.25",
+                          "--fc-ratio", "0", "--scores", str(tmp_path / "v.h5"), "--out", str(tmp_path / "p.h5")],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    run = subprocess.run([binary, "eval", "--model", str(tmp_path / "p.h5"), "--data", data, "--images", "4"],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    run = subprocess.run([binary, "harden", "--model", str(tmp_path / "mnv2.h5"), "--ratio", "0.1", "--mode",
+                          "dup-only", "--scores", "l1", "--out", str(tmp_path / "h.h5")],
+                         capture_output=True, text=True)
     assert run.returncode == 1
     assert "features.1.conv.0.0 is a grouped convolution (groups = 32)" in run.stderr
 
