@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <random>
@@ -320,9 +321,21 @@ TEST_CASE("CPU convolution: where a non-finite weight reaches, padding included"
   }
 }
 
-TEST_CASE("FTCNN_CPU_CONV names the CPU convolution; a wrong value is refused", "[conv2d][onednn]") {
+TEST_CASE("FTCNN_CPU_CONV names the CPU convolution, and a build without oneDNN refuses it", "[conv2d][onednn]") {
   CHECK(std::string(cpu_convolution_name(CpuConvolution::im2col)) == "im2col");
   CHECK(std::string(cpu_convolution_name(CpuConvolution::onednn)) == "onednn");
   CHECK(CpuContext(1, CpuConvolution::im2col).convolution() == CpuConvolution::im2col);
   if (!onednn_compiled()) CHECK_THROWS_WITH(CpuContext(1, CpuConvolution::onednn), Catch::Contains("oneDNN"));
+  const char* before = std::getenv("FTCNN_CPU_CONV");
+  const std::string saved = before ? before : "";
+  ::setenv("FTCNN_CPU_CONV", "gemm", 1);
+  CHECK_THROWS_WITH(cpu_convolution_from_environment(),
+                    Catch::Contains("FTCNN_CPU_CONV") && Catch::Contains("'gemm'"));
+  ::setenv("FTCNN_CPU_CONV", "im2col", 1);
+  CHECK(cpu_convolution_from_environment() == CpuConvolution::im2col);
+  if (before) {
+    ::setenv("FTCNN_CPU_CONV", saved.c_str(), 1);
+  } else {
+    ::unsetenv("FTCNN_CPU_CONV");
+  }
 }

@@ -161,24 +161,25 @@ std::unique_ptr<LayerCpuState> prepare_onednn_conv(const std::string& layer, con
     FT_THROW("layer {} (conv2d): oneDNN cannot make a direct fp32 convolution for input {}: {}", layer,
              input.str(), e.what());
   }
-  // The full chunk's buffers are the largest (a tail has fewer images, the same channels).
-  const Primitive& p = s->full;
+  // Each buffer as large as the full chunk's or the tail's needs (a tail has fewer images, but oneDNN may
+  // choose another blocking for it).
   int64_t at = 0;
-  const auto take = [&](int64_t floats) {
+  const auto take = [&](const auto& floats) {
+    int64_t need = floats(s->full);
+    if (s->tail) need = std::max(need, floats(*s->tail));
     const int64_t start = at;
-    at += aligned(floats);
+    at += aligned(need);
     return start;
   };
   const bool gathers = !copy_rows.groups.empty();
-  s->at_rows = take(gathers ? s->rows * s->weight_row : 0);
-  s->at_bias = take(gathers ? s->rows : 0);
-  s->at_weight = take(p.weight_reorder ? floats_of(p.weight) : 0);
-  s->at_src = take(p.src_reorder ? floats_of(p.src) : 0);
-  s->at_dst = take(p.dst_reorder ? floats_of(p.dst) : 0);
-  s->at_plain = take(gathers ? floats_of(p.dst_user) : 0);
-  int64_t pad = floats_of(p.scratchpad);
-  if (s->tail) pad = std::max(pad, floats_of(s->tail->scratchpad));
-  s->at_pad = take(pad);
+  const int64_t rows = s->rows, weight_row = s->weight_row;
+  s->at_rows = take([&](const Primitive&) { return gathers ? rows * weight_row : 0; });
+  s->at_bias = take([&](const Primitive&) { return gathers ? rows : int64_t{0}; });
+  s->at_weight = take([](const Primitive& p) { return p.weight_reorder ? floats_of(p.weight) : 0; });
+  s->at_src = take([](const Primitive& p) { return p.src_reorder ? floats_of(p.src) : 0; });
+  s->at_dst = take([](const Primitive& p) { return p.dst_reorder ? floats_of(p.dst) : 0; });
+  s->at_plain = take([&](const Primitive& p) { return gathers ? floats_of(p.dst_user) : 0; });
+  s->at_pad = take([](const Primitive& p) { return floats_of(p.scratchpad); });
   s->total = at;
   return s;
 }
@@ -199,6 +200,7 @@ void forward_onednn_conv(const LayerCpuState& state, const float* weight, const 
   };
   const std::vector<std::vector<int64_t>>& sets = s.copy_rows.groups;
   const size_t runs = sets.empty() ? 1 : sets.size();
+  const memory::desc* reordered_for = nullptr;  // the layout the blocked weights hold, this call
   try {
     for (int64_t first = 0; first < s.batch; first += s.chunk) {
       const int64_t count = std::min(s.chunk, s.batch - first);
@@ -222,7 +224,11 @@ void forward_onednn_conv(const LayerCpuState& state, const float* weight, const 
         memory weights = user(p.weight_user, w);
         if (p.weight_reorder) {
           memory blocked(p.weight, engine, scratch + s.at_weight);
-          p.weight_reorder->execute(stream, weights, blocked);
+          // One run (no copy sets): the blocked weights of the previous chunk serve the next one when its
+          // primitive wants the same layout; the arena cannot change within a forward call.
+          if (runs > 1 || reordered_for == nullptr || !(*reordered_for == p.weight))
+            p.weight_reorder->execute(stream, weights, blocked);
+          reordered_for = &p.weight;
           weights = blocked;
         }
         // The result in NCHW: the output itself, or (a copy set) a buffer its channels are scattered from.
