@@ -54,6 +54,8 @@ std::unique_ptr<LayerPlan> Layer::prepare(const ExecContext& ctx, const std::vec
     plan->cuda = prepare_cuda(input, *ctx.cuda, ctx);
   } else if (ctx.cpu == nullptr) {
     fail("prepared for cpu without a CPU context");
+  } else {
+    plan->cpu = prepare_cpu(input, *ctx.cpu);
   }
   return plan;
 }
@@ -65,7 +67,11 @@ void Layer::forward(const ExecContext& ctx, const LayerPlan& plan, const Paramet
   }
   switch (ctx.device) {
     case Device::cpu:
-      forward_cpu(plan.input, params, in, out, *ctx.cpu);
+      if (plan.cpu) {
+        forward_cpu_prepared(plan, params, in, out, *ctx.cpu);
+      } else {
+        forward_cpu(plan.input, params, in, out, *ctx.cpu);
+      }
       return;
     case Device::cuda:
       forward_cuda(plan, params, in, out, *ctx.cuda);
@@ -101,6 +107,14 @@ void Layer::join_cpu(const std::vector<Shape>&, const std::vector<const float*>&
 
 void Layer::join_cuda(const LayerPlan&, const std::vector<const float*>&, float*, CudaContext&) {
   fail(cuda_compiled() ? "has no CUDA implementation" : "this build of ftcnn has no CUDA backend");
+}
+
+std::unique_ptr<LayerCpuState> Layer::prepare_cpu(const Shape&, CpuContext&) const {
+  return nullptr;
+}
+
+void Layer::forward_cpu_prepared(const LayerPlan&, const ParameterView&, const float*, float*, CpuContext&) {
+  fail("has no CPU state to run");
 }
 
 std::unique_ptr<LayerCudaState> Layer::prepare_cuda(const Shape&, CudaContext&, const ExecContext&) const {

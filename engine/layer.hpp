@@ -2,7 +2,7 @@
 //
 // A layer is built from its LayerSpec, declares its parameters in the model's ParameterStore, computes its
 // output shape, and runs on one device. `prepare` does all per-shape work once (cuDNN descriptors,
-// algorithm choice, workspace size) and returns it as a LayerPlan, which the caller keeps (runners keep one
+// algorithm choice, workspace size; on the CPU oneDNN primitives) and returns it as a LayerPlan, which the caller keeps (runners keep one
 // per layer and batch size for their whole life: a layer holds no plan, so any number of runners may share
 // it); `forward` is non-virtual: it checks that the plan is for this device, then calls exactly one of
 // forward_cpu / forward_cuda. There is no fallback from CUDA to CPU. Activations are NCHW float32 (or
@@ -76,6 +76,14 @@ struct LayerCudaState {
   virtual std::string algorithm() const { return ""; }
 };
 
+// Per-layer, per-shape state owned by the CPU side (conv2d's oneDNN primitives); defined by the layer that
+// makes it.
+struct LayerCpuState {
+  virtual ~LayerCpuState() = default;
+  // The library's name for what runs ("jit:avx512_core", "gemm:jit"), "" where there is none.
+  virtual std::string implementation() const { return ""; }
+};
+
 // A layer prepared for one input shape on one device.
 struct LayerPlan {
   Shape input;                // the first input
@@ -83,6 +91,7 @@ struct LayerPlan {
   Device device = Device::cpu;
   FusedEpilogue epilogue;                // CUDA: the BatchNorm / ReLU the layer's kernel applies too
   std::unique_ptr<LayerCudaState> cuda;  // CUDA: descriptors, algorithm; may be null
+  std::unique_ptr<LayerCpuState> cpu;    // CPU: prepared primitives; null for most layers
 };
 
 // The key of a plan in AlgorithmChoices.
@@ -189,6 +198,12 @@ class Layer {
  protected:
   virtual void forward_cpu(const Shape& input, const ParameterView& params, const float* in, float* out,
                            CpuContext& ctx) = 0;
+  // The CPU state of a plan (nullptr, the default: forward_cpu needs none).
+  virtual std::unique_ptr<LayerCpuState> prepare_cpu(const Shape& input, CpuContext& ctx) const;
+  // Runs a CPU plan that holds state (plan.cpu), instead of forward_cpu: the layer whose prepare_cpu made
+  // the state overrides it (the default fails).
+  virtual void forward_cpu_prepared(const LayerPlan& plan, const ParameterView& params, const float* in,
+                                    float* out, CpuContext& ctx);
   // The CUDA state of a plan (nullptr: none needed); `options` is the prepare call's context (pinned
   // algorithms, the copy scheme).
   virtual std::unique_ptr<LayerCudaState> prepare_cuda(const Shape& input, CudaContext& ctx,

@@ -50,8 +50,10 @@ if (( !skip_build )); then
   launcher=()
   command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_CUDA_COMPILER_LAUNCHER=ccache)
   # The project's default CUDA architectures (CMakeLists.txt), unless this build tree already has a list.
+  # No oneDNN: its library (40 MB) does not fit the carry beside the rest; the GPU machine's CPU anchor runs
+  # im2col + OpenBLAS.
   cmake -S . -B "$CARRY/build" -DCMAKE_BUILD_TYPE=Release -DFTCNN_CUDA=ON -DFTCNN_STATIC_HDF5=ON -DFTCNN_PYTHON=OFF \
-    -DFTCNN_CUDA_WERROR=ON "${launcher[@]}" >/dev/null
+    -DFTCNN_ONEDNN=OFF -DFTCNN_CUDA_WERROR=ON "${launcher[@]}" >/dev/null
   cmake --build "$CARRY/build" -j "$(nproc)" --target ftcnn ftcnn_tests
 fi
 for binary in ftcnn ftcnn_tests; do

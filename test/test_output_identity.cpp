@@ -237,6 +237,9 @@ TEST_CASE("every output of the bundled model is what the reference ftcnn wrote, 
   // The reference was computed with OpenBLAS's SkylakeX (AVX-512) kernels; another kernel set sums in another
   // order and rounds differently (OpenBLAS 0.3.21 gives AMD Zen 4 its AVX2 kernels). Bits are compared with
   // the reference's kernels, on any processor that can run them; elsewhere there is nothing to compare.
+  // The reference is im2col + OpenBLAS's convolution: a build with oneDNN runs that one here
+  // (FTCNN_CPU_CONV=im2col); oneDNN's own sums are held to PyTorch's fixtures and to the copy and fault
+  // properties in test_conv2d.cpp.
   if (!(__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))) {
     WARN(
@@ -246,7 +249,8 @@ TEST_CASE("every output of the bundled model is what the reference ftcnn wrote, 
   }
   test::TempDir dir;
   const test::CommandResult r = test::run_command(
-      "cd " + std::string(FTCNN_SOURCE_DIR) + " && OPENBLAS_CORETYPE=SkylakeX test/make_output_fixtures.sh " +
+      "cd " + std::string(FTCNN_SOURCE_DIR) +
+      " && OPENBLAS_CORETYPE=SkylakeX FTCNN_CPU_CONV=im2col test/make_output_fixtures.sh " +
       FTCNN_BINARY + " " + dir.path());
   INFO(r.output);
   REQUIRE(r.exit_code == 0);

@@ -7,6 +7,7 @@
 #include "engine/blas.hpp"
 #include "engine/cpu_context.hpp"
 #include "engine/layers/attributes.hpp"
+#include "engine/layers/conv2d_onednn.hpp"
 #include "engine/layers/window.hpp"
 
 namespace ftcnn {
@@ -150,18 +151,7 @@ void Conv2d::forward_cpu(const Shape& input, const ParameterView& params, const 
       int64_t done = 0;
       for (const std::vector<int64_t>& rows : copy_rows_.groups) {
         const auto m = static_cast<int64_t>(rows.size());
-        const float* a = weight + rows.front() * k;
-        if (!consecutive(rows)) {
-          for (int64_t i = 0; i < m; ++i) {
-            if (rows[i] < 0) {
-              std::fill_n(buffer + i * k, k, 0.0f);  // padding
-            } else {
-              std::copy_n(weight + rows[i] * k, k, buffer + i * k);
-            }
-          }
-          a = buffer;
-        }
-        gemm(a, m, result + done * cols_width);
+        gemm(rows_of(weight, rows, k, buffer), m, result + done * cols_width);
         done += m;
       }
     }
@@ -170,6 +160,16 @@ void Conv2d::forward_cpu(const Shape& input, const ParameterView& params, const 
     result_to_nchw(result, result_rows, channel_of_row, 0, s.out_channels, count, plane, bias,
                    out + first * s.out_channels * plane, ctx.threads());
   }
+}
+
+std::unique_ptr<LayerCpuState> Conv2d::prepare_cpu(const Shape& input, CpuContext& ctx) const {
+  if (ctx.convolution() != CpuConvolution::onednn) return nullptr;
+  return prepare_onednn_conv(name(), attributes(), input, output_shape(input), copy_rows_, ctx);
+}
+
+void Conv2d::forward_cpu_prepared(const LayerPlan& plan, const ParameterView& params, const float* in,
+                                  float* out, CpuContext& ctx) {
+  forward_onednn_conv(*plan.cpu, params(weight_), bias_ >= 0 ? params(bias_) : nullptr, in, out, ctx);
 }
 
 void Conv2d::forward_grouped_cpu(const Shape& input, const Shape& out_shape, const ParameterView& params,

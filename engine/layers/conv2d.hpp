@@ -1,8 +1,9 @@
 // conv2d: 2-D convolution as nn.Conv2d (zero padding, no dilation, `groups`: grouped and depthwise).
 //   input [N, in, H, W] -> output [N, out, OH, OW], OH = (H + 2*pad_h - kh) / stride_h + 1 (floor), same for
 //   W. parameters: "<name>.weight" [out, in / groups, kh, kw], "<name>.bias" [out] when it has a bias.
-// CPU: batched im2col + one OpenBLAS sgemm per chunk of images. CUDA: cuDNN, strict fp32 (CUDNN_FMA_MATH),
-// algorithm chosen once in prepare.
+// CPU: oneDNN's direct convolution where built (conv2d_onednn.hpp; primitives made in prepare), else (or with
+// FTCNN_CPU_CONV=im2col) batched im2col + one OpenBLAS sgemm per chunk of images. CUDA: cuDNN, strict fp32
+// (CUDNN_FMA_MATH), algorithm chosen once in prepare.
 #pragma once
 
 #include "engine/layer.hpp"
@@ -43,6 +44,10 @@ class Conv2d final : public Layer {
  protected:
   void forward_cpu(const Shape& input, const ParameterView& params, const float* in, float* out,
                    CpuContext& ctx) override;
+  // oneDNN (CpuConvolution::onednn): the primitives for this input; nullptr for im2col + GEMM.
+  std::unique_ptr<LayerCpuState> prepare_cpu(const Shape& input, CpuContext& ctx) const override;
+  void forward_cpu_prepared(const LayerPlan& plan, const ParameterView& params, const float* in, float* out,
+                            CpuContext& ctx) override;
 #ifdef FTCNN_WITH_CUDA
   std::unique_ptr<LayerCudaState> prepare_cuda(const Shape& input, CudaContext& ctx,
                                                const ExecContext& options) const override;

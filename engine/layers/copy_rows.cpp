@@ -1,5 +1,6 @@
 #include "engine/layers/copy_rows.hpp"
 
+#include <algorithm>
 #include <cstddef>
 
 namespace ftcnn {
@@ -33,6 +34,19 @@ bool consecutive(const std::vector<int64_t>& rows) {
     if (rows[i] < 0 || (i > 0 && rows[i] != rows[i - 1] + 1)) return false;
   }
   return true;
+}
+
+const float* rows_of(const float* weight, const std::vector<int64_t>& rows, int64_t row_length, float* buffer) {
+  if (consecutive(rows)) return weight + rows.front() * row_length;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    float* row = buffer + static_cast<int64_t>(i) * row_length;
+    if (rows[i] < 0) {
+      std::fill_n(row, row_length, 0.0f);  // padding
+    } else {
+      std::copy_n(weight + rows[i] * row_length, row_length, row);
+    }
+  }
+  return buffer;
 }
 
 }  // namespace ftcnn

@@ -32,4 +32,8 @@ CopyRows copy_rows(int64_t originals, const std::vector<int64_t>& copied, int co
 // True when `rows` are consecutive weight rows (the GEMM can read the weight in place).
 bool consecutive(const std::vector<int64_t>& rows);
 
+// The weight rows `rows` of `weight` (`row_length` floats each) as one block: in place where they are
+// consecutive, else copied into `buffer` one after another (a padding row, -1, as zeros).
+const float* rows_of(const float* weight, const std::vector<int64_t>& rows, int64_t row_length, float* buffer);
+
 }  // namespace ftcnn

@@ -71,17 +71,7 @@ void Linear::forward_cpu(const Shape& input, const ParameterView& params, const 
   float* gathered = scratch + batch * m;
   float* block = scratch;
   for (const std::vector<int64_t>& rows : copy_rows_.groups) {
-    const float* b = weight + rows.front() * in_features;
-    if (!consecutive(rows)) {
-      for (int64_t i = 0; i < m; ++i) {
-        if (rows[i] < 0) {
-          std::fill_n(gathered + i * in_features, in_features, 0.0f);  // padding
-        } else {
-          std::copy_n(weight + rows[i] * in_features, in_features, gathered + i * in_features);
-        }
-      }
-      b = gathered;
-    }
+    const float* b = rows_of(weight, rows, in_features, gathered);
     float beta = 0.0f;
     if (bias != nullptr) {
       for (int64_t n = 0; n < batch; ++n) {
