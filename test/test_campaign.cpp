@@ -16,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/cpu_context.hpp"
 #include "engine/fault/campaign.hpp"
 #include "engine/fault/campaign_log.hpp"
 #include "engine/fault/directory_lock.hpp"
@@ -438,10 +439,24 @@ TEST_CASE("the log records the convolution algorithms, and a resume must compute
   CHECK(f.run(f.dir.file("a"), same).resumed == 2 * 3);
   AlgorithmEvaluator other(*f.evaluator, {{"features.0 [24, 3, 32, 32]", "GEMM"}});
   CHECK_THROWS_WITH(f.run(f.dir.file("a"), other), Catch::Contains("algorithms differ"));
-  // A CPU log records none: its header is as it always was.
+  // A CPU log records oneDNN's convolution, whose sums round otherwise than im2col's; an im2col log records
+  // nothing: its header is as it always was.
   f.run(f.dir.file("cpu"), *f.evaluator);
-  CHECK(logged_algorithms(f.dir.file("cpu") + "/runs.jsonl").empty());
-  CHECK(read_file(f.dir.file("cpu") + "/runs.jsonl").find("algorithms") == std::string::npos);
+  if (cpu_convolution_from_environment() == CpuConvolution::onednn) {
+    CHECK(logged_algorithms(f.dir.file("cpu") + "/runs.jsonl") ==
+          AlgorithmChoices{{"cpu convolution", "oneDNN direct fp32"}});
+    ::setenv("FTCNN_CPU_CONV", "im2col", 1);
+    const Preprocessing& pre = f.model.info.preprocessing;
+    auto im2col = make_fault_evaluator(*f.model.graph, *f.targets, f.data, pre.scale, pre.mean, pre.std,
+                                       Device::cpu, {});
+    CHECK_THROWS_WITH(f.run(f.dir.file("cpu"), *im2col), Catch::Contains("algorithms differ"));
+    f.run(f.dir.file("cpu-im2col"), *im2col);
+    ::unsetenv("FTCNN_CPU_CONV");
+    CHECK(read_file(f.dir.file("cpu-im2col") + "/runs.jsonl").find("algorithms") == std::string::npos);
+  } else {
+    CHECK(logged_algorithms(f.dir.file("cpu") + "/runs.jsonl").empty());
+    CHECK(read_file(f.dir.file("cpu") + "/runs.jsonl").find("algorithms") == std::string::npos);
+  }
   CHECK(logged_algorithms(f.dir.file("none") + "/runs.jsonl").empty());
 }
 

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "engine/batches.hpp"
+#include "engine/cpu_context.hpp"
 #include "engine/error.hpp"
 #include "engine/evaluate.hpp"
 #include "engine/fault/fault_evaluator.hpp"
@@ -33,6 +34,13 @@ class CpuFaultEvaluator final : public FaultEvaluator {
   }
 
   std::string description() const override { return runner_->description(); }
+
+  // The CPU convolution, when it is oneDNN's: its sums round otherwise than im2col's, so a log made with one
+  // must not be resumed with the other (im2col, the first CPU backend, records nothing, as logs always did).
+  AlgorithmChoices algorithms() const override {
+    if (cpu_convolution_from_environment() == CpuConvolution::im2col) return {};
+    return {{"cpu convolution", "oneDNN direct fp32"}};
+  }
 
   CheckpointPlan plan_checkpoints(const ForEachRepetition& repetitions) override {
     const int64_t budget =
