@@ -33,6 +33,8 @@ def campaign(args, model, data, images, reps, ber, count, memory, out):
     command = [args.ftcnn, "campaign", "--model", model, "--data", data, "--images", str(images),
                "--ber", f"{ber:g}", "--reps", str(reps), "--count", count, "--threads", str(args.threads),
                "--checkpoint-memory", memory, "--out", out, "--json"]
+    if args.ftcnn_batch > 0:
+        command += ["--batch", str(args.ftcnn_batch)]
     run = subprocess.run(command, capture_output=True, text=True)
     if run.returncode != 0:
         line = (run.stderr.strip().splitlines() or [""])[-1]
@@ -63,6 +65,8 @@ def main():
     parser.add_argument("--bers", default="1e-8,1e-7,1e-6,1e-5")
     parser.add_argument("--counts", default="paper,binomial")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--ftcnn-batch", type=int, default=0,
+                        help="ftcnn campaign --batch (default 0: its own default, 128 on the CPU); PyTorch's is 1000")
     parser.add_argument("--models", help="comma-separated file names (default: all three)")
     parser.add_argument("--pytorch", action="store_true")
     parser.add_argument("--out", help="also write every row as JSON here")
