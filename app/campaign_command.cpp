@@ -16,6 +16,7 @@
 #include "engine/fault/campaign_log.hpp"
 #include "engine/fault/fault_file.hpp"
 #include "engine/io/campaign_report.hpp"
+#include "engine/memory_limit.hpp"
 
 #ifdef FTCNN_WITH_MPI
 #include "app/embedding.hpp"
@@ -84,8 +85,19 @@ void run_campaign_in(const CampaignOptions& o, const MpiJob* job) {
   // choice), so that its golden run and repetitions are those of the log.
   AlgorithmChoices pinned = logged_algorithms(o.out + "/runs.jsonl");
   int cuda_device = 0;
-  const int64_t checkpoints =
+  int64_t checkpoints =
       with_flag("--checkpoint-memory", [&] { return parse_checkpoint_memory(o.checkpoint_memory); });
+#ifdef FTCNN_WITH_MPI
+  if (job != nullptr) {
+    // Rank 0 computes no repetition: it keeps none. CPU ranks share their nodes' memory: each takes its share
+    // of the default (of all ranks but 0, as if on one node: never more than the memory there is).
+    if (job->rank() == 0) {
+      checkpoints = 0;
+    } else if (checkpoints < 0 && parse_device(o.device) == Device::cpu) {
+      checkpoints = default_checkpoint_budget(available_memory_bytes()) / std::max(job->size() - 1, 1);
+    }
+  }
+#endif
   Setup s;
 #ifdef FTCNN_WITH_MPI
   if (job != nullptr) {

@@ -24,6 +24,18 @@ int64_t memory_limit_bytes() {
   return static_cast<int64_t>(pages) * page;
 }
 
+namespace {
+
+// A number from a one-line file (cgroup files), or -1 when absent or not a number ("max").
+int64_t number_in_file(const char* path) {
+  std::ifstream in(path);
+  int64_t value = -1;
+  if (!(in >> value)) return -1;
+  return value;
+}
+
+}  // namespace
+
 int64_t available_memory_bytes() {
   int64_t available = -1;
   std::ifstream meminfo("/proc/meminfo");
@@ -40,6 +52,14 @@ int64_t available_memory_bytes() {
     const long pages = ::sysconf(_SC_AVPHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
     available = pages > 0 && page > 0 ? static_cast<int64_t>(pages) * page : 0;
   }
+  // A job's own limit (Slurm --mem, a container): cgroup v2, else v1.
+  int64_t limit = number_in_file("/sys/fs/cgroup/memory.max");
+  int64_t used = number_in_file("/sys/fs/cgroup/memory.current");
+  if (limit < 0) {
+    limit = number_in_file("/sys/fs/cgroup/memory/memory.limit_in_bytes");
+    used = number_in_file("/sys/fs/cgroup/memory/memory.usage_in_bytes");
+  }
+  if (limit > 0 && used >= 0) available = std::min(available, std::max<int64_t>(limit - used, 0));
   return std::min(available, memory_limit_bytes());
 }
 

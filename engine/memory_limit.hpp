@@ -10,8 +10,8 @@
 namespace ftcnn {
 
 int64_t memory_limit_bytes();
-// The memory free for use now (MemAvailable, or free pages where /proc/meminfo lacks it), no more than the
-// limit.
+// The memory free for use now (MemAvailable, or free pages where /proc/meminfo lacks it), no more than what
+// the process's cgroup (a Slurm job's --mem, a container) has left, nor the limit above.
 int64_t available_memory_bytes();
 
 // Throws "<what> needs <X> GiB, more than the <Y> GiB this machine has (FTCNN_MEMORY_LIMIT_GIB)" when

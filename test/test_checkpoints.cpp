@@ -100,7 +100,7 @@ TEST_CASE("checkpoints are chosen for the demand, within the budget", "[checkpoi
   const int last = node_named(graph, "classifier.4");
   std::vector<int64_t> demand(static_cast<size_t>(n) + 1, 0);
   demand[static_cast<size_t>(last)] = 100;  // every repetition first hits the last linear layer
-  const CheckpointPlan plan = choose_checkpoints(graph, unfused, demand, 1000, kLarge);
+  const CheckpointPlan plan = choose_checkpoints(graph, unfused, demand, 1000, 1000, kLarge);
   REQUIRE(plan.starts == std::vector<int>{last});
   CHECK(plan.values == std::vector<int>{last - 1});
   CHECK(plan.bytes == graph.output_shapes(1)[static_cast<size_t>(last - 1)].per_item() * 4 * 1000);
@@ -108,17 +108,17 @@ TEST_CASE("checkpoints are chosen for the demand, within the budget", "[checkpoi
   CHECK(plan.start_for(last - 1) == 0);
   CHECK(plan.start_for(n) == last);
   // No budget, or too little for one value: nothing.
-  CHECK(choose_checkpoints(graph, unfused, demand, 1000, 0).empty());
-  CHECK(choose_checkpoints(graph, unfused, demand, 1000, plan.bytes - 1).starts != std::vector<int>{last});
+  CHECK(choose_checkpoints(graph, unfused, demand, 1000, 1000, 0).empty());
+  CHECK(choose_checkpoints(graph, unfused, demand, 1000, 1000, plan.bytes - 1).starts != std::vector<int>{last});
   for (int64_t budget : {int64_t{1} << 16, int64_t{1} << 20, int64_t{1} << 24})
-    CHECK(choose_checkpoints(graph, unfused, demand, 1000, budget).bytes <= budget);
+    CHECK(choose_checkpoints(graph, unfused, demand, 1000, 1000, budget).bytes <= budget);
   // No demand: nothing saves work.
-  CHECK(choose_checkpoints(graph, unfused, std::vector<int64_t>(static_cast<size_t>(n) + 1, 0), 1000, kLarge)
+  CHECK(choose_checkpoints(graph, unfused, std::vector<int64_t>(static_cast<size_t>(n) + 1, 0), 1000, 1000, kLarge)
             .empty());
   // A start never falls inside a fused step.
   std::vector<int> fused = unfused;
   fused[static_cast<size_t>(last)] = -1;
-  const CheckpointPlan around = choose_checkpoints(graph, fused, demand, 1000, kLarge);
+  const CheckpointPlan around = choose_checkpoints(graph, fused, demand, 1000, 1000, kLarge);
   CHECK(std::find(around.starts.begin(), around.starts.end(), last) == around.starts.end());
   CHECK(!around.empty());
 }
@@ -130,7 +130,8 @@ TEST_CASE("memory sizes as --checkpoint-memory takes them", "[checkpoints]") {
   CHECK(parse_checkpoint_memory("2G") == int64_t{2} << 30);
   CHECK(parse_checkpoint_memory("512MiB") == int64_t{512} << 20);
   CHECK(parse_checkpoint_memory("1.5k") == 1536);
-  for (const char* bad : {"", "-1", "2X", "G", "1e400", "nan", " 2G", "2 G"})
+  CHECK(parse_checkpoint_memory("3B") == 3);
+  for (const char* bad : {"", "-1", "2X", "G", "1e400", "nan", " 2G", "2 G", "0x10G", "1BB", "1..5G", "+1", "."})
     CHECK_THROWS_WITH(parse_checkpoint_memory(bad), Catch::Contains("is not a memory size"));
 }
 
@@ -226,6 +227,71 @@ TEST_CASE("a repetition starts at its checkpoint: the layers before it do not ru
   CHECK(unchanged.correct == reference.correct);
   const auto [none, changed] = outcome(0, true);
   CHECK(changed.masked < reference.masked);  // a whole pass sees the zeroed conv
+}
+
+TEST_CASE("kept values lie batch by batch on 256-byte boundaries, in the memory the plan reports",
+          "[checkpoints]") {
+  // A hardened model's layers have widths that are no multiple of 64 floats.
+  Model model = load_model(test::fixture_path("hardened_edac_small.h5"));
+  const Graph& graph = *model.graph;
+  const FaultTargets targets(graph.parameters(), TargetSelection{});
+  const std::vector<int64_t> counts = paper_counts(targets, 1e-3);
+  const int64_t images = 250, batch = 100;
+  const CheckpointLayout layout(
+      graph, std::vector<int>(static_cast<size_t>(graph.size()), 0), targets,
+      [&](const RepetitionCountsVisitor& visit) {
+        std::vector<int64_t> late(counts.size(), 0);
+        late.back() = 1;  // the last group first: the deepest start
+        visit(late);
+        visit(counts);
+      },
+      images, batch, kLarge);
+  REQUIRE(!layout.plan().empty());
+  CHECK(layout.floats() * 4 == layout.plan().bytes);
+  const std::vector<Shape> shapes = graph.output_shapes(1);
+  bool odd = false;
+  for (int p : layout.plan().values) {
+    odd = odd || shapes[static_cast<size_t>(p)].per_item() % 64 != 0;
+    for (int64_t first = 0; first < images; first += batch) {
+      const int64_t at = layout.offset(p, first);
+      CHECK(at % 64 == 0);
+      const int64_t count = std::min(batch, images - first);
+      CHECK(at + shapes[static_cast<size_t>(p)].per_item() * count <= layout.floats());
+    }
+  }
+  CHECK(odd);
+  CHECK_THROWS_WITH(layout.offset(layout.plan().values.front(), 1), Catch::Contains("per batch of 100"));
+}
+
+TEST_CASE("planning again, and a golden run before planning, keep outcomes exact", "[checkpoints]") {
+  // MPI rank 0 runs a golden pass before the campaign plans; a second plan replaces the first.
+  const Dataset data = test_images(24);
+  Model model = load_model(kBundled + "small_cifar10.h5");
+  const FaultTargets targets(model.graph->parameters(), TargetSelection{});
+  const Preprocessing& pre = model.info.preprocessing;
+  const std::vector<int64_t> counts = paper_counts(targets, 1e-5);
+  const FaultKey key{9, 8, 7};
+  const auto plain = make_fault_evaluator(*model.graph, targets, data, pre.scale, pre.mean, pre.std,
+                                          Device::cpu, {});
+  plain->golden();
+  const OutcomeCounts reference = plain->run_repetition(key, counts);
+  EvaluatorOptions options;
+  options.checkpoint_budget = kLarge;
+  options.batch = 10;
+  auto evaluator =
+      make_fault_evaluator(*model.graph, targets, data, pre.scale, pre.mean, pre.std, Device::cpu, options);
+  evaluator->golden();
+  const auto each = [&](const RepetitionCountsVisitor& visit) { visit(counts); };
+  REQUIRE(!evaluator->plan_checkpoints(each).empty());
+  CHECK_THROWS_WITH(evaluator->run_repetition(key, counts), Catch::Contains("golden"));  // stale until then
+  evaluator->golden();
+  REQUIRE(!evaluator->plan_checkpoints(each).empty());
+  evaluator->golden();
+  const OutcomeCounts outcome = evaluator->run_repetition(key, counts);
+  CHECK(outcome.correct == reference.correct);
+  CHECK(outcome.masked == reference.masked);
+  CHECK(outcome.sdc == reference.sdc);
+  CHECK(outcome.due == reference.due);
 }
 
 TEST_CASE("a replayed fault list starts at its checkpoint with the same outcome", "[checkpoints]") {

@@ -151,6 +151,21 @@ Comparison compare(const Tensor& actual, const Tensor& expected, double abs_tol,
   return result;
 }
 
+ScopedEnvironment::ScopedEnvironment(const char* name, const char* value) : name_(name) {
+  if (const char* old = std::getenv(name)) {
+    had_ = true;
+    saved_ = old;
+  }
+  ::setenv(name, value, 1);
+}
+
+ScopedEnvironment::~ScopedEnvironment() {
+  if (had_)
+    ::setenv(name_.c_str(), saved_.c_str(), 1);
+  else
+    ::unsetenv(name_.c_str());
+}
+
 TempDir::TempDir() {
   std::string pattern = (std::filesystem::temp_directory_path() / "ftcnn-test-XXXXXX").string();
   char* made = mkdtemp(pattern.data());

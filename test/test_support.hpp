@@ -62,6 +62,19 @@ CommandResult run_command(const std::string& command, bool with_stderr = true);
 // Checks a refused command: exit status 1..127 (no crash), exactly one line of output, naming `needle`.
 void expect_one_line_error(const CommandResult& r, const std::string& needle);
 
+// Sets an environment variable for its scope; the old value (or its absence) comes back on every exit.
+class ScopedEnvironment {
+ public:
+  ScopedEnvironment(const char* name, const char* value);
+  ~ScopedEnvironment();
+  ScopedEnvironment(const ScopedEnvironment&) = delete;
+  ScopedEnvironment& operator=(const ScopedEnvironment&) = delete;
+
+ private:
+  std::string name_, saved_;
+  bool had_ = false;
+};
+
 class TempDir {
  public:
   TempDir();

@@ -73,13 +73,15 @@ class CudaFaultEvaluator final : public FaultEvaluator {
   AlgorithmChoices algorithms() const override { return runner_->algorithms(); }
 
   CheckpointPlan plan_checkpoints(const ForEachRepetition& repetitions) override {
-    kept_ = DeviceBuffer<float>();  // the previous choice's memory back before the budget is measured
-    int64_t budget = checkpoint_budget_;
-    if (budget < 0) {
-      size_t free = 0, total = 0;
-      FT_CUDA_CHECK(cudaMemGetInfo(&free, &total));
-      budget = default_checkpoint_budget(static_cast<int64_t>(free));
-    }
+    // Stale until the next golden run; a failure below leaves no checkpoints rather than half of them. The
+    // previous choice's memory goes back before the free memory is measured.
+    have_golden_ = false;
+    checkpoints_ = CheckpointLayout();
+    kept_ = DeviceBuffer<float>();
+    size_t free = 0, total = 0;
+    FT_CUDA_CHECK(cudaMemGetInfo(&free, &total));
+    const int64_t budget =
+        checkpoint_budget_ < 0 ? default_checkpoint_budget(static_cast<int64_t>(free)) : checkpoint_budget_;
     // A run may start only where a step of every plan starts (the full batches' and the last one's).
     std::vector<int> absorbed(static_cast<size_t>(graph_.size()), 0);
     if (runner_->options().fuse) {
@@ -89,9 +91,14 @@ class CudaFaultEvaluator final : public FaultEvaluator {
         for (size_t i = 0; i < plan.size(); ++i) absorbed[i] = std::min(absorbed[i], plan[i] < 0 ? -1 : 0);
       }
     }
-    checkpoints_ = CheckpointLayout(graph_, absorbed, targets_, repetitions, images_, budget);
-    kept_.resize(static_cast<size_t>(checkpoints_.floats()));
-    have_golden_ = false;  // the kept values come with the next golden run
+    CheckpointLayout layout(graph_, absorbed, targets_, repetitions, images_, std::min(batch_, images_), budget);
+    const int64_t bytes = checked_product(layout.floats(), sizeof(float), "checkpoints");
+    FT_CHECK(bytes <= static_cast<int64_t>(free),
+             "--checkpoint-memory: the checkpoints chosen need {:.1f} MiB, more than the {:.1f} MiB free on "
+             "the GPU; give a smaller size or auto",
+             static_cast<double>(bytes) / 1048576.0, static_cast<double>(free) / 1048576.0);
+    kept_.resize(static_cast<size_t>(layout.floats()));
+    checkpoints_ = std::move(layout);
     return checkpoints_.plan();
   }
 

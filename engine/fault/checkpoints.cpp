@@ -63,13 +63,21 @@ int CheckpointPlan::start_for(int node) const {
   return after == starts.begin() ? 0 : *(after - 1);
 }
 
+int64_t checkpoint_slice_floats(int64_t per_item, int64_t batch) {
+  constexpr int64_t kAlign = 64;
+  const int64_t floats = checked_product(per_item, batch, "checkpoint memory");
+  return (floats + kAlign - 1) / kAlign * kAlign;
+}
+
 CheckpointPlan choose_checkpoints(const Graph& graph, const std::vector<int>& absorbed,
-                                  const std::vector<int64_t>& demand, int64_t images, int64_t budget_bytes) {
+                                  const std::vector<int64_t>& demand, int64_t images, int64_t batch,
+                                  int64_t budget_bytes) {
   const int n = graph.size();
   FT_CHECK(demand.size() == static_cast<size_t>(n) + 1 && absorbed.size() == static_cast<size_t>(n),
            "checkpoint choice: {} demand entries and {} fusion entries for {} nodes", demand.size(),
            absorbed.size(), n);
-  if (budget_bytes <= 0 || images <= 0) return {};
+  if (budget_bytes <= 0 || images <= 0 || batch <= 0) return {};
+  const int64_t batches = (images + batch - 1) / batch;
   // The work a run starting at node s skips: the nodes before s, each its multiply-accumulates plus its
   // output's elements (what an element-wise node costs).
   const std::vector<Shape> shapes = graph.output_shapes(1);
@@ -85,7 +93,9 @@ CheckpointPlan choose_checkpoints(const Graph& graph, const std::vector<int>& ab
     if (absorbed[static_cast<size_t>(s)] >= 0) cuts[static_cast<size_t>(s)] = graph.cut(s);
   }
   const auto value_bytes = [&](int p) {
-    return checked_product(shapes[static_cast<size_t>(p)].per_item() * 4, images, "checkpoint memory");
+    return checked_product(
+        checkpoint_slice_floats(shapes[static_cast<size_t>(p)].per_item(), batch) * 4, batches,
+        "checkpoint memory");
   };
   // Work saved over the demand with the starts marked in `chosen`.
   const auto saved = [&](const std::vector<bool>& chosen) {
@@ -171,26 +181,27 @@ CheckpointPlan choose_checkpoints(const Graph& graph, const std::vector<int>& ab
 
 CheckpointLayout::CheckpointLayout(const Graph& graph, const std::vector<int>& absorbed,
                                    const FaultTargets& targets, const ForEachRepetition& repetitions,
-                                   int64_t images, int64_t budget_bytes)
-    : group_nodes_(group_nodes(graph, targets)), nodes_(graph.size()) {
+                                   int64_t images, int64_t batch, int64_t budget_bytes)
+    : group_nodes_(group_nodes(graph, targets)), nodes_(graph.size()), batch_(std::max<int64_t>(batch, 1)) {
   std::vector<int64_t> demand(static_cast<size_t>(nodes_) + 1, 0);
   repetitions([&](const std::vector<int64_t>& counts) {
     ++demand[static_cast<size_t>(first_faulty_node(group_nodes_, counts, nodes_))];
   });
-  plan_ = choose_checkpoints(graph, absorbed, demand, images, budget_bytes);
+  plan_ = choose_checkpoints(graph, absorbed, demand, images, batch_, budget_bytes);
   const std::vector<Shape> shapes = graph.output_shapes(1);
-  offsets_.assign(static_cast<size_t>(nodes_), -1);
-  per_item_.assign(static_cast<size_t>(nodes_), 0);
+  slots_.assign(static_cast<size_t>(nodes_), -1);
   for (int p : plan_.values) {
-    offsets_[static_cast<size_t>(p)] = floats_;
-    per_item_[static_cast<size_t>(p)] = shapes[static_cast<size_t>(p)].per_item();
-    floats_ += per_item_[static_cast<size_t>(p)] * images;
+    slots_[static_cast<size_t>(p)] = batch_floats_;
+    batch_floats_ += checkpoint_slice_floats(shapes[static_cast<size_t>(p)].per_item(), batch_);
   }
+  floats_ = checked_product(batch_floats_, (images + batch_ - 1) / batch_, "checkpoint memory");
 }
 
 int64_t CheckpointLayout::offset(int node, int64_t image) const {
-  const int64_t base = offsets_.at(static_cast<size_t>(node));
-  return base < 0 ? -1 : base + image * per_item_[static_cast<size_t>(node)];
+  FT_CHECK(image % batch_ == 0, "checkpoints are kept per batch of {}; image {} does not start one", batch_,
+           image);
+  const int64_t slot = slots_.at(static_cast<size_t>(node));
+  return slot < 0 ? -1 : image / batch_ * batch_floats_ + slot;
 }
 
 int CheckpointLayout::start_for(const std::vector<int64_t>& counts) const {
@@ -220,15 +231,20 @@ int64_t parse_checkpoint_memory(const std::string& text) {
              "or auto",
              text);
   };
+  // Digits with at most one '.', then the unit: no sign, exponent, hex or locale-dependent parsing.
   size_t used = 0;
+  while (used < text.size() && (std::isdigit(static_cast<unsigned char>(text[used])) || text[used] == '.'))
+    ++used;
+  if (used == 0 || std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(used), '.') > 1) bad();
   double number = 0;
   try {
-    number = std::stod(text, &used);
+    number = std::stod(text.substr(0, used));
   } catch (const std::exception&) {
     bad();
   }
   std::string unit = text.substr(used);
-  if (unit.size() > 1 && (unit.substr(1) == "iB" || unit.substr(1) == "B")) unit = unit.substr(0, 1);
+  const bool prefixed = !unit.empty() && std::string("KkMmGgTt").find(unit[0]) != std::string::npos;
+  if (prefixed && (unit.substr(1) == "iB" || unit.substr(1) == "B")) unit = unit.substr(0, 1);
   double scale = 1;
   if (unit.empty() || unit == "B") {
     scale = 1;
@@ -239,8 +255,7 @@ int64_t parse_checkpoint_memory(const std::string& text) {
     scale = std::pow(1024.0, static_cast<double>(power + 1));
   }
   const double bytes = number * scale;
-  if (!std::isfinite(bytes) || bytes < 0 || bytes > 9.0e18 || used == 0 || !std::isdigit(static_cast<unsigned char>(text[0])))
-    bad();
+  if (!std::isfinite(bytes) || bytes > 9.0e18) bad();
   return static_cast<int64_t>(bytes);
 }
 

@@ -43,38 +43,47 @@ struct CheckpointPlan {
 };
 
 // `demand[n]`: repetitions whose first faulty node is n (graph size + 1 entries; the last counts
-// repetitions without faults). `absorbed` as GraphPlan's: a start must begin a step of the plan. Nothing
-// is chosen when the budget is 0 or no node saves work.
+// repetitions without faults). `absorbed` as GraphPlan's: a start must begin a step of the plan. The
+// values are kept for `images` images in batches of `batch` (CheckpointLayout's layout). Nothing is chosen
+// when the budget is 0 or no node saves work.
 CheckpointPlan choose_checkpoints(const Graph& graph, const std::vector<int>& absorbed,
-                                  const std::vector<int64_t>& demand, int64_t images, int64_t budget_bytes);
+                                  const std::vector<int64_t>& demand, int64_t images, int64_t batch,
+                                  int64_t budget_bytes);
 
 // The device-independent half of an evaluator's checkpoints: the choice for a campaign, and where every
-// kept value of every image lies in one buffer of floats() floats (value by value, each [images, ...] in
-// image order, so that a batch's part is contiguous).
+// kept value of every batch lies in one buffer of floats() floats: batch by batch, each value's [batch, ...]
+// slice starting on a 64-float (256-byte) boundary, as the activation arena's do, so that a run from a
+// checkpoint hands the libraries the alignment a whole pass does (cuBLAS and cuDNN choose kernels by it).
 class CheckpointLayout {
  public:
   CheckpointLayout() = default;
   // Counts the repetitions by first faulty node and chooses within `budget_bytes`.
   CheckpointLayout(const Graph& graph, const std::vector<int>& absorbed, const FaultTargets& targets,
-                   const ForEachRepetition& repetitions, int64_t images, int64_t budget_bytes);
+                   const ForEachRepetition& repetitions, int64_t images, int64_t batch, int64_t budget_bytes);
 
   const CheckpointPlan& plan() const { return plan_; }
   int64_t floats() const { return floats_; }
-  // Where node `node`'s value for image `image` starts in the buffer, or -1 when it is not kept.
+  // Where node `node`'s value for the batch that starts at image `image` (a multiple of the batch size)
+  // starts in the buffer, or -1 when it is not kept.
   int64_t offset(int node, int64_t image) const;
   // The node a repetition with these fault counts (fault sites) starts at.
   int start_for(const std::vector<int64_t>& counts) const;
   int start_for(const Graph& graph, const std::vector<FaultSite>& sites) const;
-  // The RunStart of a batch from image `image` starting at `node` (> 0), the values in `buffer`.
+  // The RunStart of the batch from image `image` starting at `node` (> 0), the values in `buffer`.
   RunStart run_start(int node, const float* buffer, int64_t image) const;
 
  private:
   CheckpointPlan plan_;
   std::vector<int> group_nodes_;
   int nodes_ = 0;
-  std::vector<int64_t> offsets_, per_item_;  // per node; offset -1: not kept
+  int64_t batch_ = 1;
+  std::vector<int64_t> slots_;  // per node: offset within a batch's part; -1: not kept
+  int64_t batch_floats_ = 0;    // one batch's part
   int64_t floats_ = 0;
 };
+
+// Floats of one value's [batch, ...] slice in the kept buffer: rounded up to the 64-float boundary.
+int64_t checkpoint_slice_floats(int64_t per_item, int64_t batch);
 
 // The budget when none is given (--checkpoint-memory auto): a quarter of the memory free on the device that
 // keeps the values.

@@ -25,7 +25,8 @@ class CpuFaultEvaluator final : public FaultEvaluator {
         labels_(data.labels),
         runner_(make_runner(graph, Device::cpu, options.threads)),
         batch_(options.batch > 0 ? options.batch : 128),
-        checkpoint_budget_(options.checkpoint_budget) {
+        checkpoint_budget_(options.checkpoint_budget),
+        convolution_(cpu_convolution_from_environment()) {  // what the runner's context chose
     images_ = data.count;
     classes_ = graph.spec().num_classes;
     inputs_.resize(static_cast<size_t>(data.count * data.item.numel()));
@@ -38,20 +39,22 @@ class CpuFaultEvaluator final : public FaultEvaluator {
   // The CPU convolution, when it is oneDNN's: its sums round otherwise than im2col's, so a log made with one
   // must not be resumed with the other (im2col, the first CPU backend, records nothing, as logs always did).
   AlgorithmChoices algorithms() const override {
-    if (cpu_convolution_from_environment() == CpuConvolution::im2col) return {};
+    if (convolution_ == CpuConvolution::im2col) return {};
     return {{"cpu convolution", "oneDNN direct fp32"}};
   }
 
   CheckpointPlan plan_checkpoints(const ForEachRepetition& repetitions) override {
+    // Stale until the next golden run; a failure below leaves no checkpoints rather than half of them.
+    golden_.clear();
+    checkpoints_ = CheckpointLayout();
+    kept_ = std::vector<float>();
     const int64_t budget =
         checkpoint_budget_ < 0 ? default_checkpoint_budget(available_memory_bytes()) : checkpoint_budget_;
-    kept_.clear();
-    kept_.shrink_to_fit();
-    checkpoints_ = CheckpointLayout(graph_, std::vector<int>(static_cast<size_t>(graph_.size()), 0), targets_,
-                                    repetitions, images_, budget);
-    check_fits_memory(checked_product(checkpoints_.floats(), sizeof(float), "checkpoints"), "the checkpoints");
-    kept_.resize(static_cast<size_t>(checkpoints_.floats()));
-    golden_.clear();  // the kept values come with the next golden run
+    CheckpointLayout layout(graph_, std::vector<int>(static_cast<size_t>(graph_.size()), 0), targets_,
+                            repetitions, images_, std::min(batch_, images_), budget);
+    check_fits_memory(checked_product(layout.floats(), sizeof(float), "checkpoints"), "the checkpoints");
+    kept_.resize(static_cast<size_t>(layout.floats()));
+    checkpoints_ = std::move(layout);
     return checkpoints_.plan();
   }
 
@@ -134,6 +137,7 @@ class CpuFaultEvaluator final : public FaultEvaluator {
   std::vector<float> inputs_, logits_;
   std::vector<int32_t> golden_;
   int64_t checkpoint_budget_;
+  CpuConvolution convolution_;
   CheckpointLayout checkpoints_;
   std::vector<float> kept_;  // the golden values checkpoints_ lays out
 };
