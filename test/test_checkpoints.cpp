@@ -63,15 +63,19 @@ CampaignRun run_campaign(Model& model, const Dataset& data, const std::string& o
   return run;
 }
 
+void check_same_outcome(const OutcomeCounts& a, const OutcomeCounts& b) {
+  CHECK(a.correct == b.correct);
+  CHECK(a.masked == b.masked);
+  CHECK(a.sdc == b.sdc);
+  CHECK(a.due == b.due);
+}
+
 void check_same_outcomes(const std::vector<RepetitionRecord>& with, const std::vector<RepetitionRecord>& without) {
   REQUIRE(with.size() == without.size());
   for (size_t i = 0; i < with.size(); ++i) {
     INFO("BER " << with[i].ber << " repetition " << with[i].repetition);
     CHECK(with[i].faults == without[i].faults);
-    CHECK(with[i].outcome.correct == without[i].outcome.correct);
-    CHECK(with[i].outcome.masked == without[i].outcome.masked);
-    CHECK(with[i].outcome.sdc == without[i].outcome.sdc);
-    CHECK(with[i].outcome.due == without[i].outcome.due);
+    check_same_outcome(with[i].outcome, without[i].outcome);
   }
 }
 
@@ -287,11 +291,7 @@ TEST_CASE("planning again, and a golden run before planning, keep outcomes exact
   evaluator->golden();
   REQUIRE(!evaluator->plan_checkpoints(each).empty());
   evaluator->golden();
-  const OutcomeCounts outcome = evaluator->run_repetition(key, counts);
-  CHECK(outcome.correct == reference.correct);
-  CHECK(outcome.masked == reference.masked);
-  CHECK(outcome.sdc == reference.sdc);
-  CHECK(outcome.due == reference.due);
+  check_same_outcome(evaluator->run_repetition(key, counts), reference);
 }
 
 TEST_CASE("a replayed fault list starts at its checkpoint with the same outcome", "[checkpoints]") {
@@ -314,8 +314,5 @@ TEST_CASE("a replayed fault list starts at its checkpoint with the same outcome"
     outcomes.push_back(evaluator->run_sites(sites));
     CHECK(outcomes.back().masked + outcomes.back().sdc + outcomes.back().due == 24);
   }
-  CHECK(outcomes[0].correct == outcomes[1].correct);
-  CHECK(outcomes[0].masked == outcomes[1].masked);
-  CHECK(outcomes[0].sdc == outcomes[1].sdc);
-  CHECK(outcomes[0].due == outcomes[1].due);
+  check_same_outcome(outcomes[0], outcomes[1]);
 }
