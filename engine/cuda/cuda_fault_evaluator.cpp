@@ -6,6 +6,7 @@
 #include "engine/cuda/cuda_context.hpp"
 #include "engine/cuda/cuda_runner.hpp"
 #include "engine/cuda/device_images.hpp"
+#include "engine/memory_limit.hpp"
 #include "kernels/classify.cuh"
 #include "kernels/fault_injection.cuh"
 
