@@ -21,7 +21,9 @@ constexpr int64_t kLarge = int64_t{1} << 30;  // bytes: room for every checkpoin
 const std::string kBundled = std::string(FTCNN_SOURCE_DIR) + "/data/default/";
 
 // Real test images, so that trained models make varied predictions.
-Dataset test_images(int64_t count) { return load_cifar(kBundled + "cifar10-test-slice", "test", count); }
+Dataset test_images(int64_t count) {
+  return load_cifar(kBundled + "cifar10-test-slice", "test", count);
+}
 
 int node_named(const Graph& graph, const std::string& name) {
   for (int i = 0; i < graph.size(); ++i) {
@@ -54,13 +56,24 @@ CampaignRun run_campaign(Model& model, const Dataset& data, const std::string& o
   config.count = count;
   config.targets = fault_targets.selection();
   config.verify_every_repetition = true;
-  const CampaignIdentity identity{"m.h5", "x", model.graph->spec().arch, data.source, data.count, "cpu", "cpu",
-                                  "test", {}};
+  const CampaignIdentity identity{
+      "m.h5", "x", model.graph->spec().arch, data.source, data.count, "cpu", "cpu", "test", {}};
   Campaign campaign(config, identity, model.graph->parameters(), fault_targets, *evaluator, out);
   CampaignRun run;
   run.result = campaign.run();
   run.records = run.result.records;
   return run;
+}
+
+// A CPU evaluator of `model` on `data` with a checkpoint budget (and a batch size, 0: the default).
+std::unique_ptr<FaultEvaluator> evaluator_with(Model& model, const FaultTargets& targets, const Dataset& data,
+                                               int64_t budget, int64_t batch = 0) {
+  const Preprocessing& pre = model.info.preprocessing;
+  EvaluatorOptions options;
+  options.checkpoint_budget = budget;
+  options.batch = batch;
+  return make_fault_evaluator(*model.graph, targets, data, pre.scale, pre.mean, pre.std, Device::cpu,
+                              options);
 }
 
 void check_same_outcome(const OutcomeCounts& a, const OutcomeCounts& b) {
@@ -70,7 +83,8 @@ void check_same_outcome(const OutcomeCounts& a, const OutcomeCounts& b) {
   CHECK(a.due == b.due);
 }
 
-void check_same_outcomes(const std::vector<RepetitionRecord>& with, const std::vector<RepetitionRecord>& without) {
+void check_same_outcomes(const std::vector<RepetitionRecord>& with,
+                         const std::vector<RepetitionRecord>& without) {
   REQUIRE(with.size() == without.size());
   for (size_t i = 0; i < with.size(); ++i) {
     INFO("BER " << with[i].ber << " repetition " << with[i].repetition);
@@ -113,11 +127,13 @@ TEST_CASE("checkpoints are chosen for the demand, within the budget", "[checkpoi
   CHECK(plan.start_for(n) == last);
   // No budget, or too little for one value: nothing.
   CHECK(choose_checkpoints(graph, unfused, demand, 1000, 1000, 0).empty());
-  CHECK(choose_checkpoints(graph, unfused, demand, 1000, 1000, plan.bytes - 1).starts != std::vector<int>{last});
+  CHECK(choose_checkpoints(graph, unfused, demand, 1000, 1000, plan.bytes - 1).starts !=
+        std::vector<int>{last});
   for (int64_t budget : {int64_t{1} << 16, int64_t{1} << 20, int64_t{1} << 24})
     CHECK(choose_checkpoints(graph, unfused, demand, 1000, 1000, budget).bytes <= budget);
   // No demand: nothing saves work.
-  CHECK(choose_checkpoints(graph, unfused, std::vector<int64_t>(static_cast<size_t>(n) + 1, 0), 1000, 1000, kLarge)
+  CHECK(choose_checkpoints(graph, unfused, std::vector<int64_t>(static_cast<size_t>(n) + 1, 0), 1000, 1000,
+                           kLarge)
             .empty());
   // A start never falls inside a fused step.
   std::vector<int> fused = unfused;
@@ -135,7 +151,8 @@ TEST_CASE("memory sizes as --checkpoint-memory takes them", "[checkpoints]") {
   CHECK(parse_checkpoint_memory("512MiB") == int64_t{512} << 20);
   CHECK(parse_checkpoint_memory("1.5k") == 1536);
   CHECK(parse_checkpoint_memory("3B") == 3);
-  for (const char* bad : {"", "-1", "2X", "G", "1e400", "nan", " 2G", "2 G", "0x10G", "1BB", "1..5G", "+1", "."})
+  for (const char* bad :
+       {"", "-1", "2X", "G", "1e400", "nan", " 2G", "2 G", "0x10G", "1BB", "1..5G", "+1", "."})
     CHECK_THROWS_WITH(parse_checkpoint_memory(bad), Catch::Contains("is not a memory size"));
 }
 
@@ -177,8 +194,9 @@ TEST_CASE("CUDA outcomes with checkpoints equal the whole forward pass's, fused 
   const Dataset data = test_images(16);
   // The hardened model's correction layers absorb the BatchNorm and ReLU after them (CUDA fusion): a start
   // must never fall inside such a step.
-  for (const std::string& path : {kBundled + "resnet20_cifar10.h5", test::fixture_path("hardened_edac_small.h5"),
-                                  test::fixture_path("hardened_tmr_small.h5")}) {
+  for (const std::string& path :
+       {kBundled + "resnet20_cifar10.h5", test::fixture_path("hardened_edac_small.h5"),
+        test::fixture_path("hardened_tmr_small.h5")}) {
     for (CountModel count : {CountModel::paper, CountModel::binomial}) {
       INFO(path << ", " << count_model_name(count) << " counts");
       Model model = load_model(path);
@@ -272,18 +290,12 @@ TEST_CASE("planning again, and a golden run before planning, keep outcomes exact
   const Dataset data = test_images(24);
   Model model = load_model(kBundled + "small_cifar10.h5");
   const FaultTargets targets(model.graph->parameters(), TargetSelection{});
-  const Preprocessing& pre = model.info.preprocessing;
   const std::vector<int64_t> counts = paper_counts(targets, 1e-5);
   const FaultKey key{9, 8, 7};
-  const auto plain = make_fault_evaluator(*model.graph, targets, data, pre.scale, pre.mean, pre.std,
-                                          Device::cpu, {});
+  const auto plain = evaluator_with(model, targets, data, 0);
   plain->golden();
   const OutcomeCounts reference = plain->run_repetition(key, counts);
-  EvaluatorOptions options;
-  options.checkpoint_budget = kLarge;
-  options.batch = 10;
-  auto evaluator =
-      make_fault_evaluator(*model.graph, targets, data, pre.scale, pre.mean, pre.std, Device::cpu, options);
+  auto evaluator = evaluator_with(model, targets, data, kLarge, 10);
   evaluator->golden();
   const auto each = [&](const RepetitionCountsVisitor& visit) { visit(counts); };
   REQUIRE(!evaluator->plan_checkpoints(each).empty());
@@ -298,15 +310,11 @@ TEST_CASE("a replayed fault list starts at its checkpoint with the same outcome"
   const Dataset data = test_images(24);
   Model model = load_model(kBundled + "resnet20_cifar10.h5");
   const FaultTargets targets(model.graph->parameters(), TargetSelection{});
-  const Preprocessing& pre = model.info.preprocessing;
   const std::vector<int64_t> counts = paper_counts(targets, 2e-5);
   const std::vector<FaultSite> sites = fault_sites(targets, counts, FaultKey{3, 4, 5});
   std::vector<OutcomeCounts> outcomes;
   for (int64_t budget : {int64_t{0}, kLarge}) {
-    EvaluatorOptions options;
-    options.checkpoint_budget = budget;
-    auto evaluator =
-        make_fault_evaluator(*model.graph, targets, data, pre.scale, pre.mean, pre.std, Device::cpu, options);
+    auto evaluator = evaluator_with(model, targets, data, budget);
     const CheckpointPlan plan =
         evaluator->plan_checkpoints([&](const RepetitionCountsVisitor& visit) { visit(counts); });
     CHECK(plan.empty() == (budget == 0));
