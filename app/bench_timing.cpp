@@ -52,16 +52,17 @@ std::string cpu_model() {
 }
 
 std::vector<std::string> cpu_isa() {
-  static const char* const kExtensions[] = {"sse4_2",      "avx",         "avx2",      "fma",
-                                            "avx512f",     "avx512bw",    "avx512vl",  "avx512_vnni",
-                                            "avx512_bf16", "avx512_fp16", "amx_tile",  "amx_bf16"};
+  static const char* const kExtensions[] = {"sse4_2",      "avx",         "avx2",     "fma",
+                                            "avx512f",     "avx512bw",    "avx512vl", "avx512_vnni",
+                                            "avx512_bf16", "avx512_fp16", "amx_tile", "amx_bf16"};
   std::ifstream in("/proc/cpuinfo");
   std::string line;
   std::vector<std::string> found;
   while (std::getline(in, line)) {
     if (line.rfind("flags", 0) != 0) continue;
     std::istringstream words(line.substr(line.find(':') + 1));
-    std::set<std::string> flags{std::istream_iterator<std::string>(words), std::istream_iterator<std::string>()};
+    std::set<std::string> flags{std::istream_iterator<std::string>(words),
+                                std::istream_iterator<std::string>()};
     for (const char* extension : kExtensions) {
       if (flags.count(extension) > 0) found.emplace_back(extension);
     }

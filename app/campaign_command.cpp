@@ -73,9 +73,9 @@ Setup prepare(const ModelOptions& model_options, const std::string& data_dir, co
     return std::make_unique<FaultTargets>(s.model.graph->parameters(), parse_target_selection(targets));
   });
   const Preprocessing& pre = s.model.info.preprocessing;
-  s.evaluator =
-      make_fault_evaluator(*s.model.graph, *s.targets, s.data, pre.scale, pre.mean, pre.std, device_kind,
-                           EvaluatorOptions{batch, threads, pinned_algorithms, cuda_device, checkpoint_budget});
+  s.evaluator = make_fault_evaluator(
+      *s.model.graph, *s.targets, s.data, pre.scale, pre.mean, pre.std, device_kind,
+      EvaluatorOptions{batch, threads, pinned_algorithms, cuda_device, checkpoint_budget});
   return s;
 }
 
@@ -125,7 +125,7 @@ void run_campaign_in(const CampaignOptions& o, const MpiJob* job) {
 #endif
   if (job == nullptr) {
     s = prepare(o.model, o.data, o.images, o.targets, o.device, o.batch, o.threads, pinned, cuda_device,
-                  checkpoints);
+                checkpoints);
   }
   CampaignConfig config;
   config.bers = parse_ber_list(o.bers);

@@ -2,11 +2,11 @@
 //
 // A layer is built from its LayerSpec, declares its parameters in the model's ParameterStore, computes its
 // output shape, and runs on one device. `prepare` does all per-shape work once (cuDNN descriptors,
-// algorithm choice, workspace size; on the CPU oneDNN primitives) and returns it as a LayerPlan, which the caller keeps (runners keep one
-// per layer and batch size for their whole life: a layer holds no plan, so any number of runners may share
-// it); `forward` is non-virtual: it checks that the plan is for this device, then calls exactly one of
-// forward_cpu / forward_cuda. There is no fallback from CUDA to CPU. Activations are NCHW float32 (or
-// [N, features] after flatten), batch first.
+// algorithm choice, workspace size; on the CPU oneDNN primitives) and returns it as a LayerPlan, which the
+// caller keeps (runners keep one per layer and batch size for their whole life: a layer holds no plan, so any
+// number of runners may share it); `forward` is non-virtual: it checks that the plan is for this device, then
+// calls exactly one of forward_cpu / forward_cuda. There is no fallback from CUDA to CPU. Activations are
+// NCHW float32 (or [N, features] after flatten), batch first.
 //
 // Adding a layer: `<name>.hpp` (this contract), `<name>.cpp` (shapes, validation, CPU body), `<name>.cu`
 // (CUDA body), one line in layer_registry.cpp, one test file.

@@ -92,7 +92,8 @@ class CudaFaultEvaluator final : public FaultEvaluator {
         for (size_t i = 0; i < plan.size(); ++i) absorbed[i] = std::min(absorbed[i], plan[i] < 0 ? -1 : 0);
       }
     }
-    CheckpointLayout layout(graph_, absorbed, targets_, repetitions, images_, std::min(batch_, images_), budget);
+    CheckpointLayout layout(graph_, absorbed, targets_, repetitions, images_, std::min(batch_, images_),
+                            budget);
     const int64_t bytes = checked_product(layout.floats(), sizeof(float), "checkpoints");
     FT_CHECK(bytes <= static_cast<int64_t>(free),
              "--checkpoint-memory: the checkpoints chosen need {:.1f} MiB, more than the {:.1f} MiB free on "
@@ -111,7 +112,8 @@ class CudaFaultEvaluator final : public FaultEvaluator {
       keep.after = [&](int node, const Shape& shape, float* out) {
         const int64_t at = checkpoints_.offset(node, first);
         if (at < 0) return;
-        FT_CUDA_CHECK(cudaMemcpyAsync(kept_.data() + at, out, static_cast<size_t>(shape.numel()) * sizeof(float),
+        FT_CUDA_CHECK(cudaMemcpyAsync(kept_.data() + at, out,
+                                      static_cast<size_t>(shape.numel()) * sizeof(float),
                                       cudaMemcpyDeviceToDevice, stream));
       };
       runner_->forward_device(inputs_.data() + first * item, count, logits_.data(),

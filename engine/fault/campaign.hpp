@@ -65,9 +65,9 @@ struct CampaignResult {
   GoldenRun golden;
   std::vector<RepetitionRecord> records;  // in (BER, repetition) order
   std::vector<BerSummary> summary;
-  int64_t resumed = 0;  // repetitions found in the log at start
+  int64_t resumed = 0;         // repetitions found in the log at start
   CheckpointPlan checkpoints;  // where repetitions may start (engine/fault/checkpoints.hpp)
-  double seconds = 0;   // wall time of the repetitions run now
+  double seconds = 0;          // wall time of the repetitions run now
   // Stopped on request before the last repetition: `records` holds what is done (all logged), `summary` is
   // empty and no summary file was written; a rerun resumes.
   bool stopped = false;

@@ -51,8 +51,8 @@ int first_faulty_node(const Graph& graph, const std::vector<FaultSite>& sites) {
   const ParameterStore& store = graph.parameters();
   int first = graph.size();
   for (const FaultSite& site : sites) {
-    FT_CHECK(site.tensor >= 0 && site.tensor < store.size(), "a fault site names tensor {} of {}", site.tensor,
-             store.size());
+    FT_CHECK(site.tensor >= 0 && site.tensor < store.size(), "a fault site names tensor {} of {}",
+             site.tensor, store.size());
     first = std::min(first, node_of_layer(nodes, store.info(site.tensor).layer));
   }
   return first;
@@ -93,9 +93,8 @@ CheckpointPlan choose_checkpoints(const Graph& graph, const std::vector<int>& ab
     if (absorbed[static_cast<size_t>(s)] >= 0) cuts[static_cast<size_t>(s)] = graph.cut(s);
   }
   const auto value_bytes = [&](int p) {
-    return checked_product(
-        checkpoint_slice_floats(shapes[static_cast<size_t>(p)].per_item(), batch) * 4, batches,
-        "checkpoint memory");
+    return checked_product(checkpoint_slice_floats(shapes[static_cast<size_t>(p)].per_item(), batch) * 4,
+                           batches, "checkpoint memory");
   };
   // Work saved over the demand with the starts marked in `chosen`.
   const auto saved = [&](const std::vector<bool>& chosen) {
@@ -138,7 +137,7 @@ CheckpointPlan choose_checkpoints(const Graph& graph, const std::vector<int>& ab
         chosen[static_cast<size_t>(s)] = false;
         if (with <= current || bytes > budget_bytes) continue;
         const double extra = static_cast<double>(bytes - used);
-        const double score = !per_byte ? with - current
+        const double score = !per_byte   ? with - current
                              : extra > 0 ? (with - current) / extra
                                          : std::numeric_limits<double>::infinity();
         if (best < 0 || score > best_score) {
@@ -222,14 +221,17 @@ RunStart CheckpointLayout::run_start(int node, const float* buffer, int64_t imag
   return start;
 }
 
-int64_t default_checkpoint_budget(int64_t free_bytes) { return std::max<int64_t>(free_bytes, 0) / 4; }
+int64_t default_checkpoint_budget(int64_t free_bytes) {
+  return std::max<int64_t>(free_bytes, 0) / 4;
+}
 
 int64_t parse_checkpoint_memory(const std::string& text) {
   if (text == "auto") return -1;
   const auto bad = [&] {
-    FT_THROW("'{}' is not a memory size: expected a size such as 2G, 512M or 1073741824 (bytes), 0 for none, "
-             "or auto",
-             text);
+    FT_THROW(
+        "'{}' is not a memory size: expected a size such as 2G, 512M or 1073741824 (bytes), 0 for none, "
+        "or auto",
+        text);
   };
   // Digits with at most one '.', then the unit: no sign, exponent, hex or locale-dependent parsing.
   size_t used = 0;

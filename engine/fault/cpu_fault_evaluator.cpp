@@ -121,8 +121,8 @@ class CpuFaultEvaluator final : public FaultEvaluator {
         };
       }
       const RunStart from = start > 0 ? checkpoints_.run_start(start, kept_.data(), first) : RunStart{};
-      runner_->forward_device(inputs_.data() + first * item, count, logits_.data(), hooks.after ? &hooks : nullptr,
-                              start > 0 ? &from : nullptr);
+      runner_->forward_device(inputs_.data() + first * item, count, logits_.data(),
+                              hooks.after ? &hooks : nullptr, start > 0 ? &from : nullptr);
       for (int64_t i = 0; i < count; ++i)
         predictions[static_cast<size_t>(first + i)] = top1(logits_.data() + i * classes_, classes_);
     });

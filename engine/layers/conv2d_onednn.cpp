@@ -28,7 +28,8 @@ std::unique_ptr<LayerCpuState> prepare_onednn_conv(const std::string& layer, con
   FT_THROW("layer {} (conv2d): this build of ftcnn has no oneDNN", layer);
 }
 
-void forward_onednn_conv(const LayerCpuState&, const float*, const float*, const float*, float*, CpuContext&) {
+void forward_onednn_conv(const LayerCpuState&, const float*, const float*, const float*, float*,
+                         CpuContext&) {
   FT_THROW("this build of ftcnn has no oneDNN");
 }
 
@@ -72,8 +73,9 @@ Primitive make_primitive(const Conv2dAttributes& a, const Shape& input, const Sh
   const memory::dims src_dims{batch, input[1], input[2], input[3]};
   const memory::dims dst_dims{batch, rows, output[2], output[3]};
   const memory::dims weight_dims =
-      a.groups == 1 ? memory::dims{rows, a.in_channels, a.kernel[0], a.kernel[1]}
-                    : memory::dims{a.groups, rows / a.groups, a.in_channels / a.groups, a.kernel[0], a.kernel[1]};
+      a.groups == 1
+          ? memory::dims{rows, a.in_channels, a.kernel[0], a.kernel[1]}
+          : memory::dims{a.groups, rows / a.groups, a.in_channels / a.groups, a.kernel[0], a.kernel[1]};
   Primitive p;
   p.src_user = memory::desc(src_dims, kF32, Tag::nchw);
   p.dst_user = memory::desc(dst_dims, kF32, Tag::nchw);
@@ -82,13 +84,13 @@ Primitive make_primitive(const Conv2dAttributes& a, const Shape& input, const Sh
   const memory::desc weight_any(weight_dims, kF32, Tag::any);
   const memory::dims strides{a.stride[0], a.stride[1]}, padding{a.padding[0], a.padding[1]};
   // Direct only, never convolution_winograd / convolution_auto (see the header).
-  const auto desc = with_bias ? dnnl::convolution_forward::desc(
-                                    dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-                                    src_any, weight_any, memory::desc({rows}, kF32, Tag::x), dst_any, strides,
-                                    padding, padding)
-                              : dnnl::convolution_forward::desc(
-                                    dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-                                    src_any, weight_any, dst_any, strides, padding, padding);
+  const auto desc =
+      with_bias ? dnnl::convolution_forward::desc(
+                      dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src_any,
+                      weight_any, memory::desc({rows}, kF32, Tag::x), dst_any, strides, padding, padding)
+                : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
+                                                  dnnl::algorithm::convolution_direct, src_any, weight_any,
+                                                  dst_any, strides, padding, padding);
   dnnl::primitive_attr attr;
   attr.set_fpmath_mode(dnnl::fpmath_mode::strict);  // fp32 arithmetic, explicitly (see the header)
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
@@ -125,7 +127,8 @@ struct OneDnnConvState final : LayerCpuState {
   std::optional<Primitive> tail;
   // Scratch offsets (floats): gathered weight rows and bias of a copy set, blocked weights, blocked
   // images, blocked result, the result of one copy set in NCHW, oneDNN's scratchpad; the total.
-  int64_t at_rows = 0, at_bias = 0, at_weight = 0, at_src = 0, at_dst = 0, at_plain = 0, at_pad = 0, total = 0;
+  int64_t at_rows = 0, at_bias = 0, at_weight = 0, at_src = 0, at_dst = 0, at_plain = 0, at_pad = 0,
+          total = 0;
 };
 
 // Images per primitive call: as many as keep the blocked images and result near 8 Mi floats each (the
@@ -156,7 +159,8 @@ std::unique_ptr<LayerCpuState> prepare_onednn_conv(const std::string& layer, con
   try {
     const dnnl::engine& engine = ctx.onednn().engine;
     s->full = make_primitive(a, input, output, s->chunk, s->rows, a.bias, engine);
-    if (s->batch % s->chunk != 0) s->tail = make_primitive(a, input, output, s->batch % s->chunk, s->rows, a.bias, engine);
+    if (s->batch % s->chunk != 0)
+      s->tail = make_primitive(a, input, output, s->batch % s->chunk, s->rows, a.bias, engine);
   } catch (const dnnl::error& e) {
     FT_THROW("layer {} (conv2d): oneDNN cannot make a direct fp32 convolution for input {}: {}", layer,
              input.str(), e.what());
@@ -193,12 +197,12 @@ void forward_onednn_conv(const LayerCpuState& state, const float* weight, const 
   omp_set_num_threads(ctx.threads());
   // A 64-byte aligned base inside the scratch.
   float* raw = ctx.scratch(static_cast<size_t>(s.total + kAlignFloats));
-  float* scratch = raw + (kAlignFloats - (reinterpret_cast<uintptr_t>(raw) / sizeof(float)) % kAlignFloats) %
-                             kAlignFloats;
+  float* scratch =
+      raw + (kAlignFloats - (reinterpret_cast<uintptr_t>(raw) / sizeof(float)) % kAlignFloats) % kAlignFloats;
   const auto user = [&](const memory::desc& d, const float* data) {
     return memory(d, engine, const_cast<float*>(data));  // oneDNN only reads a source
   };
-  const std::vector<std::vector<int64_t>>& sets = s.copy_rows.groups;
+  const std::vector<std::vector<int64_t> >& sets = s.copy_rows.groups;
   const size_t runs = sets.empty() ? 1 : sets.size();
   const memory::desc* reordered_for = nullptr;  // the layout the blocked weights hold, this call
   try {
@@ -235,8 +239,10 @@ void forward_onednn_conv(const LayerCpuState& state, const float* weight, const 
         float* result = sets.empty() ? out + first * s.out_channels * s.plane : scratch + s.at_plain;
         memory plain(p.dst_user, engine, result);
         memory dst = p.dst_reorder ? memory(p.dst, engine, scratch + s.at_dst) : plain;
-        std::unordered_map<int, memory> args{
-            {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}, {DNNL_ARG_SCRATCHPAD, scratchpad}};
+        std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src},
+                                             {DNNL_ARG_WEIGHTS, weights},
+                                             {DNNL_ARG_DST, dst},
+                                             {DNNL_ARG_SCRATCHPAD, scratchpad}};
         if (b != nullptr) args.emplace(DNNL_ARG_BIAS, user(p.bias, b));
         p.conv.execute(stream, args);
         if (p.dst_reorder) p.dst_reorder->execute(stream, dst, plain);

@@ -35,9 +35,10 @@ std::unique_ptr<OneDnnHandles> make_onednn_handles();
 
 // The oneDNN plan of conv2d `layer` (its name, for messages) for `input` and its `output` shape; copy rows
 // as the layer holds them.
-std::unique_ptr<LayerCpuState> prepare_onednn_conv(const std::string& layer, const Conv2dAttributes& attributes,
-                                                   const Shape& input, const Shape& output,
-                                                   const CopyRows& copy_rows, CpuContext& ctx);
+std::unique_ptr<LayerCpuState> prepare_onednn_conv(const std::string& layer,
+                                                   const Conv2dAttributes& attributes, const Shape& input,
+                                                   const Shape& output, const CopyRows& copy_rows,
+                                                   CpuContext& ctx);
 // Runs it: `weight` [out, in / groups, kh, kw] and `bias` [out] (or nullptr) from the arena, NCHW in and out.
 void forward_onednn_conv(const LayerCpuState& state, const float* weight, const float* bias, const float* in,
                          float* out, CpuContext& ctx);

@@ -36,7 +36,8 @@ bool consecutive(const std::vector<int64_t>& rows) {
   return true;
 }
 
-const float* rows_of(const float* weight, const std::vector<int64_t>& rows, int64_t row_length, float* buffer) {
+const float* rows_of(const float* weight, const std::vector<int64_t>& rows, int64_t row_length,
+                     float* buffer) {
   if (consecutive(rows)) return weight + rows.front() * row_length;
   for (size_t i = 0; i < rows.size(); ++i) {
     float* row = buffer + static_cast<int64_t>(i) * row_length;
