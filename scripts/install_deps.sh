@@ -12,8 +12,10 @@ set -euo pipefail
 # OpenMPI: optional for building (CMake finds it or leaves MPI out), installed so that the tests run
 # `mpirun -n 3 ftcnn campaign` (test/test_mpi.cpp, docs/distributed.md). pybind11 and the Python headers: the
 # Python module (docs/python.md). zlib: .npz datasets (docs/datasets.md). oneDNN: the CPU convolutions
-# (FTCNN_ONEDNN, docs/design.md).
-packages=(build-essential cmake pkg-config libhdf5-dev zlib1g-dev libfmt-dev catch2 libopenblas-openmp-dev libdnnl-dev libcli11-dev
+# (FTCNN_ONEDNN, docs/design.md); Debian's dnnl-config.cmake requires OpenCL (libdnnl-dev only recommends
+# ocl-icd-opencl-dev, and recommends are not installed here), so CMake cannot load oneDNN without it.
+packages=(build-essential cmake pkg-config libhdf5-dev zlib1g-dev libfmt-dev catch2 libopenblas-openmp-dev
+          libdnnl-dev ocl-icd-opencl-dev libcli11-dev
           nlohmann-json3-dev python3-numpy python3-pil libopenmpi-dev openmpi-bin
           python3-dev pybind11-dev python3-matplotlib
           python3-torch python3-h5py python3-pytest python3-torchvision python3-pandas python3-jsonschema
