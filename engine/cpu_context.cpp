@@ -44,9 +44,28 @@ CpuConvolution cpu_convolution_from_environment() {
   return CpuConvolution::onednn;
 }
 
-CpuContext::CpuContext(int threads, CpuConvolution convolution)
+const char* cpu_linear_name(CpuLinear linear) {
+  switch (linear) {
+    case CpuLinear::ordered:
+      return "ordered";
+    case CpuLinear::blas:
+      return "blas";
+  }
+  return "?";
+}
+
+CpuLinear cpu_linear_from_environment() {
+  const char* value = std::getenv("FTCNN_CPU_LINEAR");
+  if (value == nullptr || *value == '\0' || std::strcmp(value, "ordered") == 0) return CpuLinear::ordered;
+  FT_CHECK(std::strcmp(value, "blas") == 0,
+           "environment variable FTCNN_CPU_LINEAR is '{}'; expected ordered or blas", value);
+  return CpuLinear::blas;
+}
+
+CpuContext::CpuContext(int threads, CpuConvolution convolution, CpuLinear linear)
     : threads_(threads > 0 ? threads : static_cast<int>(std::thread::hardware_concurrency())),
-      convolution_(convolution) {
+      convolution_(convolution),
+      linear_(linear) {
   if (threads_ <= 0) threads_ = 1;
   blas_set_threads(threads_);
   // oneDNN's OpenMP build sizes its parallel regions (and plans its work split when a primitive is made)

@@ -21,18 +21,30 @@ bool onednn_compiled();
 // or for onednn in a build without it.
 CpuConvolution cpu_convolution_from_environment();
 
+// How linear runs on the CPU: ftcnn's fixed-order kernel (engine/linear_kernel.hpp: every output one fused
+// multiply-add chain, whatever the batch or rows; what campaigns need to recompute only the rows a fault
+// touched), or OpenBLAS's sgemm (the arithmetic of ftcnn before 0.2, kept to reproduce its outputs).
+enum class CpuLinear { ordered, blas };
+
+// "ordered" / "blas".
+const char* cpu_linear_name(CpuLinear linear);
+// FTCNN_CPU_LINEAR (ordered or blas), else ordered; throws naming the variable for another value.
+CpuLinear cpu_linear_from_environment();
+
 struct OneDnnHandles;  // the oneDNN engine and stream (engine/layers/conv2d_onednn.hpp)
 
 class CpuContext {
  public:
   // threads <= 0 means all hardware threads. The thread count goes to OpenBLAS and to OpenMP (which
   // oneDNN's Debian build and our own loops run on).
-  explicit CpuContext(int threads = 0, CpuConvolution convolution = cpu_convolution_from_environment());
+  explicit CpuContext(int threads = 0, CpuConvolution convolution = cpu_convolution_from_environment(),
+                      CpuLinear linear = cpu_linear_from_environment());
   ~CpuContext();
   CpuContext(const CpuContext&) = delete;
   CpuContext& operator=(const CpuContext&) = delete;
   int threads() const { return threads_; }
   CpuConvolution convolution() const { return convolution_; }
+  CpuLinear linear() const { return linear_; }
   // At least `count` floats, valid until the next call.
   float* scratch(size_t count);
   // The oneDNN engine and stream; only with CpuConvolution::onednn.
@@ -41,6 +53,7 @@ class CpuContext {
  private:
   int threads_;
   CpuConvolution convolution_;
+  CpuLinear linear_;
   std::vector<float> scratch_;
   std::unique_ptr<OneDnnHandles> onednn_;
 };

@@ -439,27 +439,27 @@ TEST_CASE("the log records the convolution algorithms, and a resume must compute
   CHECK(f.run(f.dir.file("a"), same).resumed == 2 * 3);
   AlgorithmEvaluator other(*f.evaluator, {{"features.0 [24, 3, 32, 32]", "GEMM"}});
   CHECK_THROWS_WITH(f.run(f.dir.file("a"), other), Catch::Contains("algorithms differ"));
-  // A CPU log records oneDNN's convolution, whose sums round otherwise than im2col's; an im2col log records
-  // nothing: its header is as it always was.
+  // A CPU log records oneDNN's convolution and the ordered linear kernel, whose sums round otherwise than
+  // im2col's and sgemm's; a log of im2col and sgemm records nothing: its header is as it always was.
   f.run(f.dir.file("cpu"), *f.evaluator);
-  if (cpu_convolution_from_environment() == CpuConvolution::onednn) {
-    CHECK(logged_algorithms(f.dir.file("cpu") + "/runs.jsonl") ==
-          AlgorithmChoices{{"cpu convolution", "oneDNN direct fp32"}});
-    std::unique_ptr<FaultEvaluator> im2col;
-    {
-      const test::ScopedEnvironment backend("FTCNN_CPU_CONV", "im2col");
-      const Preprocessing& pre = f.model.info.preprocessing;
-      im2col = make_fault_evaluator(*f.model.graph, *f.targets, f.data, pre.scale, pre.mean, pre.std,
-                                    Device::cpu, {});
-    }
-    // The backend its runner was made with, whatever the environment says now.
-    CHECK_THROWS_WITH(f.run(f.dir.file("cpu"), *im2col), Catch::Contains("algorithms differ"));
-    f.run(f.dir.file("cpu-im2col"), *im2col);
-    CHECK(read_file(f.dir.file("cpu-im2col") + "/runs.jsonl").find("algorithms") == std::string::npos);
-  } else {
-    CHECK(logged_algorithms(f.dir.file("cpu") + "/runs.jsonl").empty());
-    CHECK(read_file(f.dir.file("cpu") + "/runs.jsonl").find("algorithms") == std::string::npos);
+  AlgorithmChoices expected;
+  if (cpu_convolution_from_environment() == CpuConvolution::onednn)
+    expected["cpu convolution"] = "oneDNN direct fp32";
+  if (cpu_linear_from_environment() == CpuLinear::ordered) expected["cpu linear"] = "ordered fma chain";
+  CHECK(logged_algorithms(f.dir.file("cpu") + "/runs.jsonl") == expected);
+  std::unique_ptr<FaultEvaluator> first_backend;
+  {
+    const test::ScopedEnvironment convolution("FTCNN_CPU_CONV", "im2col");
+    const test::ScopedEnvironment linear("FTCNN_CPU_LINEAR", "blas");
+    const Preprocessing& pre = f.model.info.preprocessing;
+    first_backend = make_fault_evaluator(*f.model.graph, *f.targets, f.data, pre.scale, pre.mean, pre.std,
+                                         Device::cpu, {});
   }
+  // The backend its runner was made with, whatever the environment says now.
+  if (!expected.empty())
+    CHECK_THROWS_WITH(f.run(f.dir.file("cpu"), *first_backend), Catch::Contains("algorithms differ"));
+  f.run(f.dir.file("cpu-first"), *first_backend);
+  CHECK(read_file(f.dir.file("cpu-first") + "/runs.jsonl").find("algorithms") == std::string::npos);
   CHECK(logged_algorithms(f.dir.file("none") + "/runs.jsonl").empty());
 }
 

@@ -5,11 +5,14 @@
 
 using namespace ftcnn;
 
-TEST_CASE("linear matches PyTorch", "[linear]") {
-  for (const char* name : {"linear_bias.h5", "linear_nobias.h5"}) {
-    const test::Comparison c = test::check_fixture(name, Device::cpu, 1e-5, 1e-4);
-    INFO(c.message);
-    CHECK(c.ok);
+TEST_CASE("linear matches PyTorch with either CPU backend", "[linear]") {
+  for (const char* backend : {"ordered", "blas"}) {  // FTCNN_CPU_LINEAR, engine/cpu_context.hpp
+    const test::ScopedEnvironment linear("FTCNN_CPU_LINEAR", backend);
+    for (const char* name : {"linear_bias.h5", "linear_nobias.h5"}) {
+      const test::Comparison c = test::check_fixture(name, Device::cpu, 1e-5, 1e-4);
+      INFO(backend << ": " << c.message);
+      CHECK(c.ok);
+    }
   }
 }
 

@@ -239,7 +239,9 @@ TEST_CASE("every output of the bundled model is what the reference ftcnn wrote, 
   // the reference's kernels, on any processor that can run them; elsewhere there is nothing to compare.
   // The reference is im2col + OpenBLAS's convolution: a build with oneDNN runs that one here
   // (FTCNN_CPU_CONV=im2col); oneDNN's own sums are held to PyTorch's fixtures and to the copy and fault
-  // properties in test_conv2d.cpp.
+  // properties in test_conv2d.cpp. Its linear layers are OpenBLAS's sgemm too (FTCNN_CPU_LINEAR=blas); the
+  // ordered kernel that is now the default is held to PyTorch's fixtures and to a scalar fma chain, bit for
+  // bit, in test_linear_kernel.cpp.
   if (!(__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))) {
     WARN(
@@ -248,10 +250,10 @@ TEST_CASE("every output of the bundled model is what the reference ftcnn wrote, 
     return;
   }
   test::TempDir dir;
-  const test::CommandResult r = test::run_command(
-      "cd " + std::string(FTCNN_SOURCE_DIR) +
-      " && OPENBLAS_CORETYPE=SkylakeX FTCNN_CPU_CONV=im2col test/make_output_fixtures.sh " +
-      FTCNN_BINARY + " " + dir.path());
+  const test::CommandResult r = test::run_command("cd " + std::string(FTCNN_SOURCE_DIR) +
+                                                  " && OPENBLAS_CORETYPE=SkylakeX FTCNN_CPU_CONV=im2col "
+                                                  "FTCNN_CPU_LINEAR=blas test/make_output_fixtures.sh " +
+                                                  FTCNN_BINARY + " " + dir.path());
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
 

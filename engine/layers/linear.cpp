@@ -7,6 +7,7 @@
 #include "engine/blas.hpp"
 #include "engine/cpu_context.hpp"
 #include "engine/layers/attributes.hpp"
+#include "engine/linear_kernel.hpp"
 
 namespace ftcnn {
 
@@ -52,6 +53,15 @@ void Linear::forward_cpu(const Shape& input, const ParameterView& params, const 
                 out_features = attributes().out_channels;
   const float* weight = params(weight_);
   const float* bias = bias_ >= 0 ? params(bias_) : nullptr;
+  if (ctx.linear() == CpuLinear::ordered) {
+    // Every output is one fused multiply-add chain in a fixed order (engine/linear_kernel.hpp), so a
+    // hardened layer's copies equal their originals without the row groups sgemm needs.
+    float* scratch =
+        ctx.scratch(static_cast<size_t>(linear_scratch_floats(batch, in_features, out_features)));
+    linear_forward(in, batch, in_features, weight, bias, LinearRows{nullptr, out_features}, out, out_features,
+                   ctx.threads(), scratch);
+    return;
+  }
   if (copy_rows_.groups.empty()) {
     float beta = 0.0f;
     if (bias != nullptr) {
@@ -64,8 +74,9 @@ void Linear::forward_cpu(const Shape& input, const ParameterView& params, const 
                static_cast<int>(in_features), beta, out, static_cast<int>(out_features));
     return;
   }
-  // Hardened: one GEMM per group of rows (copy_rows.hpp), each from the bias of its own features as above,
-  // into a [batch, group] block of the scratch, then scattered to the features' columns (padding dropped).
+  // Hardened, with sgemm: one GEMM per group of rows (copy_rows.hpp), each from the bias of its own features
+  // as above, into a [batch, group] block of the scratch, then scattered to the features' columns (padding
+  // dropped).
   const auto m = static_cast<int64_t>(copy_rows_.groups[0].size());  // every group has this size
   float* scratch = ctx.scratch(static_cast<size_t>(batch * m + m * in_features));
   float* gathered = scratch + batch * m;

@@ -49,7 +49,7 @@ class Linear final : public Layer {
  private:
   int weight_ = -1;
   int bias_ = -1;
-  CopyRows copy_rows_;  // empty unless hardened: then one GEMM per group of rows
+  CopyRows copy_rows_;  // empty unless hardened: then one GEMM per group of rows (sgemm and cuBLAS)
 };
 
 }  // namespace ftcnn
