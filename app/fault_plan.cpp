@@ -100,7 +100,13 @@ nlohmann::json fault_plan_json(const std::vector<FaultPlanRow>& plan, CountModel
 nlohmann::json checkpoints_json(const CheckpointPlan& checkpoints, const Graph& graph) {
   nlohmann::json layers = nlohmann::json::array();
   for (int node : checkpoints.starts) layers.push_back(graph.layer(node).name());
-  return {{"layers", layers}, {"bytes", checkpoints.bytes}};
+  nlohmann::json reply = {{"layers", layers}, {"bytes", checkpoints.bytes}};
+  if (!checkpoints.linear_tail.empty()) {
+    nlohmann::json tail = nlohmann::json::array();
+    for (int node : checkpoints.linear_tail) tail.push_back(graph.layer(node).name());
+    reply["linear_tail"] = {{"layers", tail}, {"bytes", checkpoints.linear_tail_bytes}};
+  }
+  return reply;
 }
 
 }  // namespace ftcnn::cli

@@ -8,7 +8,8 @@ For each model (AlexNet and VGG-11 on CIFAR-10, VGG-16 on CIFAR-100: the files a
 vgg11_cifar10.h5, vgg16_cifar100.h5 in --weights), BER and count model, `ftcnn campaign --json` runs twice
 in one loop, with `--checkpoint-memory 0` (every repetition a whole forward pass) and with the default
 (`auto`: a quarter of the free memory); the per-BER results of the two must be equal (the script fails
-otherwise), and the table gives both repetitions/s, their ratio and the checkpoint memory. A paper-count BER
+otherwise), and the table gives both repetitions/s, their ratio, the checkpoints and the linear tail
+recomputed row by row on the CPU (docs/campaigns.md), and the memory both keep. A paper-count BER
 that injects no fault into the model is reported as such and skipped (its campaign would be refused).
 --pytorch adds bench/pytorch_reference.py's fault-injection loop (paper counts, AlexNet) at 1e-5 and at
 the lowest BER, for ftcnn with checkpoints / PyTorch. The processor is recorded with every row.
@@ -42,6 +43,17 @@ def campaign(args, model, data, images, reps, ber, count, memory, out):
             return None
         sys.exit(f"campaign_checkpoints: {' '.join(command)} failed: {line}")
     return json.loads(run.stdout)
+
+
+def describe(checkpoints):
+    """The layers repetitions may start at, and the linear tail recomputed row by row (CPU), if any."""
+    text = ", ".join(checkpoints["layers"]) or "none"
+    tail = checkpoints.get("linear_tail")
+    return f"{text}; tail {', '.join(tail['layers'])}" if tail else text
+
+
+def kept_bytes(checkpoints):
+    return checkpoints["bytes"] + checkpoints.get("linear_tail", {}).get("bytes", 0)
 
 
 def pytorch(args, model, data, images, reps, ber):
@@ -109,8 +121,8 @@ def main():
                     rows.append(row)
                     print(f"| {name} | {images} | {ber:g} | {count} | {faults:g} "
                           f"| {row['whole_rps']:.2f} | {row['checkpoint_rps']:.2f} | {gain:.2f}x "
-                          f"| {', '.join(checked['checkpoints']['layers'])} "
-                          f"| {checked['checkpoints']['bytes'] / 2**20:.1f} |", flush=True)
+                          f"| {describe(checked['checkpoints'])} "
+                          f"| {kept_bytes(checked['checkpoints']) / 2**20:.1f} |", flush=True)
         if args.pytorch:
             name, _, images, reps = MODELS[0]
             model = str(Path(args.weights) / name)

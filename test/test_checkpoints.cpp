@@ -41,8 +41,8 @@ struct CampaignRun {
 // A campaign of `model` with the given checkpoint budget.
 CampaignRun run_campaign(Model& model, const Dataset& data, const std::string& out, int64_t budget,
                          CountModel count, const std::vector<double>& bers, int64_t repetitions,
-                         Device device = Device::cpu) {
-  const FaultTargets fault_targets(model.graph->parameters(), TargetSelection{});
+                         Device device = Device::cpu, const TargetSelection& targets = {}) {
+  const FaultTargets fault_targets(model.graph->parameters(), targets);
   const Preprocessing& pre = model.info.preprocessing;
   EvaluatorOptions options;
   options.batch = 10;  // a tail batch too
@@ -187,6 +187,56 @@ TEST_CASE("outcomes with checkpoints equal the whole forward pass's at every BER
   }
 }
 
+TEST_CASE(
+    "repetitions with faults only in the final linear layers, recomputed row by row, equal whole passes",
+    "[checkpoints][linear]") {
+  // engine/fault/linear_tail.hpp. Up to BER 1e-3 (thousands of flips: huge, infinite and NaN weights, every
+  // image changed), faults in classifier.1 (then every classifier.3 row of an image is recomputed) or in
+  // classifier.3 alone; a budget that holds only classifier.3's inputs leaves classifier.1 to checkpoints.
+  test::TempDir dir;
+  const Dataset data = test_images(23);
+  Model model = load_model(kBundled + "small_cifar10.h5");
+  const Graph& graph = *model.graph;
+  const int first = node_named(graph, "classifier.1"), last = node_named(graph, "classifier.3");
+  const int64_t last_only = 23 * (128 + 10) * static_cast<int64_t>(sizeof(float));
+  for (const char* selection : {"layer=classifier.", "layer=classifier.3", "layer=classifier.1"}) {
+    for (const int64_t budget : {kLarge, last_only}) {
+      for (CountModel count : {CountModel::paper, CountModel::binomial}) {
+        INFO(selection << ", budget " << budget << ", " << count_model_name(count) << " counts");
+        const std::string tag =
+            std::string(selection).substr(6) + std::to_string(budget) + count_model_name(count);
+        const std::vector<double> bers{1e-6, 1e-5, 1e-4, 1e-3};
+        const TargetSelection targets = parse_target_selection(selection);
+        const CampaignRun without =
+            run_campaign(model, data, dir.file("without" + tag), 0, count, bers, 6, Device::cpu, targets);
+        const CampaignRun with =
+            run_campaign(model, data, dir.file("with" + tag), budget, count, bers, 6, Device::cpu, targets);
+        CHECK(without.result.checkpoints.linear_tail.empty());
+        // With room for classifier.3's values alone, the tail serves only repetitions that flip nothing in
+        // classifier.1; it is kept only when some do.
+        const std::vector<int>& tail = with.result.checkpoints.linear_tail;
+        if (budget == kLarge)
+          CHECK(tail == std::vector<int>{first, last});
+        else if (std::string(selection) == "layer=classifier.3")
+          CHECK(tail == std::vector<int>{last});
+        else if (std::string(selection) == "layer=classifier.1")
+          CHECK(tail.empty());
+        else
+          CHECK((tail.empty() || tail == std::vector<int>{last}));
+        CHECK(with.result.golden.correct == without.result.golden.correct);
+        check_same_outcomes(with.records, without.records);
+      }
+    }
+  }
+  // With sgemm's linear layers (FTCNN_CPU_LINEAR=blas) there is no tail: a row alone need not round as the
+  // whole layer does.
+  const test::ScopedEnvironment blas("FTCNN_CPU_LINEAR", "blas");
+  const CampaignRun sgemm = run_campaign(model, data, dir.file("blas"), kLarge, CountModel::paper, {1e-4}, 2,
+                                         Device::cpu, parse_target_selection("layer=classifier."));
+  CHECK(sgemm.result.checkpoints.linear_tail.empty());
+  CHECK(!sgemm.result.checkpoints.empty());
+}
+
 TEST_CASE("CUDA outcomes with checkpoints equal the whole forward pass's, fused hardened layers too",
           "[cuda][checkpoints]") {
   if (test::skip_without_gpu()) return;
@@ -242,11 +292,23 @@ TEST_CASE("a repetition starts at its checkpoint: the layers before it do not ru
   };
   const auto [plan, reference] = outcome(0, false);
   CHECK(plan.empty());
-  const auto [started, unchanged] = outcome(kLarge, true);
-  REQUIRE(!started.empty());
-  CHECK(started.starts.back() == graph.size() - 1);
-  CHECK(unchanged.masked == reference.masked);
-  CHECK(unchanged.correct == reference.correct);
+  CHECK(plan.linear_tail.empty());
+  // The last layer recomputed row by row (engine/fault/linear_tail.hpp) ...
+  const auto [tail, unchanged_tail] = outcome(kLarge, true);
+  REQUIRE(!tail.linear_tail.empty());
+  CHECK(tail.linear_tail.back() == graph.size() - 1);
+  CHECK(unchanged_tail.masked == reference.masked);
+  CHECK(unchanged_tail.correct == reference.correct);
+  {
+    // ... or, with sgemm's linear layers, a start at it.
+    const test::ScopedEnvironment blas("FTCNN_CPU_LINEAR", "blas");
+    const auto [started, unchanged] = outcome(kLarge, true);
+    REQUIRE(!started.empty());
+    CHECK(started.linear_tail.empty());
+    CHECK(started.starts.back() == graph.size() - 1);
+    CHECK(unchanged.masked == reference.masked);
+    CHECK(unchanged.correct == reference.correct);
+  }
   const auto [none, changed] = outcome(0, true);
   CHECK(changed.masked < reference.masked);  // a whole pass sees the zeroed conv
 }

@@ -262,17 +262,25 @@ int64_t parse_checkpoint_memory(const std::string& text) {
 }
 
 std::string describe(const CheckpointPlan& plan, const Graph& graph) {
-  if (plan.empty()) return "none";
-  std::string names;
-  for (size_t i = 0; i < plan.starts.size(); ++i) {
-    if (i == 4 && plan.starts.size() > 5) {
-      names += fmt::format(", ... {} more", plan.starts.size() - 4);
-      break;
+  std::string text = "none";
+  if (!plan.empty()) {
+    std::string names;
+    for (size_t i = 0; i < plan.starts.size(); ++i) {
+      if (i == 4 && plan.starts.size() > 5) {
+        names += fmt::format(", ... {} more", plan.starts.size() - 4);
+        break;
+      }
+      names += (i > 0 ? ", " : "") + graph.layer(plan.starts[i]).name();
     }
-    names += (i > 0 ? ", " : "") + graph.layer(plan.starts[i]).name();
+    text = fmt::format("{} ({}), {:.1f} MiB", plan.starts.size(), names,
+                       static_cast<double>(plan.bytes) / (1024.0 * 1024.0));
   }
-  return fmt::format("{} ({}), {:.1f} MiB", plan.starts.size(), names,
-                     static_cast<double>(plan.bytes) / (1024.0 * 1024.0));
+  if (plan.linear_tail.empty()) return text;
+  std::string tail;
+  for (size_t i = 0; i < plan.linear_tail.size(); ++i)
+    tail += (i > 0 ? ", " : "") + graph.layer(plan.linear_tail[i]).name();
+  return fmt::format("{}; linear tail recomputed row by row: {}, {:.1f} MiB", text, tail,
+                     static_cast<double>(plan.linear_tail_bytes) / (1024.0 * 1024.0));
 }
 
 }  // namespace ftcnn

@@ -37,6 +37,10 @@ struct CheckpointPlan {
   std::vector<int> starts;  // ascending nodes a repetition may start at (never 0: that is the model input)
   std::vector<int> values;  // ascending nodes whose golden outputs are kept: the union of their cuts
   int64_t bytes = 0;        // the kept values for every image
+  // CPU: the linear layers a repetition whose faults all lie in them recomputes row by row
+  // (engine/fault/linear_tail.hpp), and the golden values that keeps.
+  std::vector<int> linear_tail;
+  int64_t linear_tail_bytes = 0;
   // The deepest start at or before `node`; 0 (a whole forward pass) when there is none.
   int start_for(int node) const;
   bool empty() const { return starts.empty(); }

@@ -6,6 +6,7 @@
 #include "engine/error.hpp"
 #include "engine/evaluate.hpp"
 #include "engine/fault/fault_evaluator.hpp"
+#include "engine/fault/linear_tail.hpp"
 #include "engine/memory_limit.hpp"
 
 #ifdef FTCNN_WITH_CUDA
@@ -25,8 +26,10 @@ class CpuFaultEvaluator final : public FaultEvaluator {
         labels_(data.labels),
         runner_(make_runner(graph, Device::cpu, options.threads)),
         batch_(options.batch > 0 ? options.batch : 128),
+        threads_(options.threads),
         checkpoint_budget_(options.checkpoint_budget),
-        convolution_(cpu_convolution_from_environment()) {  // what the runner's context chose
+        convolution_(cpu_convolution_from_environment()),  // what the runner's context chose
+        linear_(cpu_linear_from_environment()) {
     images_ = data.count;
     classes_ = graph.spec().num_classes;
     inputs_.resize(static_cast<size_t>(data.count * data.item.numel()));
@@ -36,11 +39,14 @@ class CpuFaultEvaluator final : public FaultEvaluator {
 
   std::string description() const override { return runner_->description(); }
 
-  // The CPU convolution, when it is oneDNN's: its sums round otherwise than im2col's, so a log made with one
-  // must not be resumed with the other (im2col, the first CPU backend, records nothing, as logs always did).
+  // The CPU arithmetic that differs from ftcnn's first CPU backend (im2col + OpenBLAS for convolutions and
+  // linear layers), whose logs record nothing: oneDNN's convolution and the ordered linear kernel round
+  // otherwise, so a log made with one is never resumed with another.
   AlgorithmChoices algorithms() const override {
-    if (convolution_ == CpuConvolution::im2col) return {};
-    return {{"cpu convolution", "oneDNN direct fp32"}};
+    AlgorithmChoices choices;
+    if (convolution_ == CpuConvolution::onednn) choices["cpu convolution"] = "oneDNN direct fp32";
+    if (linear_ == CpuLinear::ordered) choices["cpu linear"] = "ordered fma chain";
+    return choices;
   }
 
   CheckpointPlan plan_checkpoints(const ForEachRepetition& repetitions) override {
@@ -48,14 +54,37 @@ class CpuFaultEvaluator final : public FaultEvaluator {
     golden_.clear();
     checkpoints_ = CheckpointLayout();
     kept_ = std::vector<float>();
+    tail_ = LinearTail();
     const int64_t budget =
         checkpoint_budget_ < 0 ? default_checkpoint_budget(available_memory_bytes()) : checkpoint_budget_;
-    CheckpointLayout layout(graph_, std::vector<int>(static_cast<size_t>(graph_.size()), 0), targets_,
-                            repetitions, images_, std::min(batch_, images_), budget);
-    check_fits_memory(checked_product(layout.floats(), sizeof(float), "checkpoints"), "the checkpoints");
+    // Repetitions whose faults all lie in the model's final linear layers recompute those row by row
+    // (engine/fault/linear_tail.hpp), which the ordered linear kernel makes exact; it comes first in the
+    // budget, the checkpoints of the other repetitions get the rest.
+    LinearTail tail;
+    if (linear_ == CpuLinear::ordered) tail = LinearTail(graph_, targets_, images_, budget);
+    bool covers_some = false;
+    if (!tail.empty())
+      repetitions([&](const std::vector<int64_t>& counts) { covers_some |= tail.covers(counts); });
+    if (!covers_some) tail = LinearTail();
+    const ForEachRepetition others = [&](const RepetitionCountsVisitor& visit) {
+      repetitions([&](const std::vector<int64_t>& counts) {
+        if (!tail.covers(counts)) visit(counts);
+      });
+    };
+    CheckpointLayout layout(graph_, std::vector<int>(static_cast<size_t>(graph_.size()), 0), targets_, others,
+                            images_, std::min(batch_, images_), budget - tail.bytes());
+    check_fits_memory(checked_product(layout.floats(), sizeof(float), "checkpoints") + tail.bytes(),
+                      "the checkpoints");
     kept_.resize(static_cast<size_t>(layout.floats()));
+    tail.allocate();
+    if (!tail.empty() && !tail_context_)
+      tail_context_ = std::make_unique<CpuContext>(threads_, convolution_, linear_);
     checkpoints_ = std::move(layout);
-    return checkpoints_.plan();
+    tail_ = std::move(tail);
+    CheckpointPlan plan = checkpoints_.plan();
+    plan.linear_tail = tail_.layers();
+    plan.linear_tail_bytes = tail_.bytes();
+    return plan;
   }
 
   GoldenRun golden() override {
@@ -70,25 +99,29 @@ class CpuFaultEvaluator final : public FaultEvaluator {
   }
 
   OutcomeCounts run_repetition(const FaultKey& key, const std::vector<int64_t>& counts) override {
+    if (tail_.covers(counts)) return run(fault_sites(targets_, counts, key), 0, true);
     const int start = checkpoints_.plan().empty() ? 0 : checkpoints_.start_for(counts);
-    return run(fault_sites(targets_, counts, key), start);
+    return run(fault_sites(targets_, counts, key), start, false);
   }
 
   OutcomeCounts run_sites(const std::vector<FaultSite>& sites) override {
-    return run(sites, checkpoints_.plan().empty() ? 0 : checkpoints_.start_for(graph_, sites));
+    if (tail_.covers(graph_, sites)) return run(sites, 0, true);
+    return run(sites, checkpoints_.plan().empty() ? 0 : checkpoints_.start_for(graph_, sites), false);
   }
 
   uint64_t parameter_checksum() override { return graph_.parameters().checksum(); }
 
  private:
-  // Flips `sites`, classifies from node `start` (a checkpoint before the first faulty layer, or 0), restores.
-  OutcomeCounts run(const std::vector<FaultSite>& sites, int start) {
+  // Flips `sites`, classifies from node `start` (a checkpoint before the first faulty layer, or 0) or, with
+  // `in_tail`, by recomputing the linear tail's changed rows, restores.
+  OutcomeCounts run(const std::vector<FaultSite>& sites, int start, bool in_tail) {
     FT_CHECK(!golden_.empty(), "run a golden pass before repetitions");
     float* arena = graph_.parameters().arena().data();
     flip_bits(arena, sites);
     OutcomeCounts counts;
     try {
-      const std::vector<int32_t> predictions = classify(start, false);
+      const std::vector<int32_t> predictions =
+          in_tail ? tail_.predictions(graph_, sites, *tail_context_) : classify(start, false);
       for (int64_t i = 0; i < images_; ++i) {
         const int32_t p = predictions[static_cast<size_t>(i)], g = golden_[static_cast<size_t>(i)];
         if (p == kNoPrediction)
@@ -114,15 +147,17 @@ class CpuFaultEvaluator final : public FaultEvaluator {
     const int64_t item = graph_.spec().input.numel();
     for_each_batch(images_, batch_, [&](int64_t first, int64_t count) {
       LayerHooks hooks;
-      if (keep && !checkpoints_.plan().empty()) {
+      if (keep && (!checkpoints_.plan().empty() || !tail_.empty())) {
         hooks.after = [&](int node, const Shape& shape, float* out) {
           const int64_t at = checkpoints_.offset(node, first);
           if (at >= 0) std::copy(out, out + shape.numel(), kept_.data() + at);
+          tail_.keep(node, first, count, out);
         };
       }
       const RunStart from = start > 0 ? checkpoints_.run_start(start, kept_.data(), first) : RunStart{};
       runner_->forward_device(inputs_.data() + first * item, count, logits_.data(),
                               hooks.after ? &hooks : nullptr, start > 0 ? &from : nullptr);
+      if (keep) tail_.keep_logits(first, count, logits_.data());
       for (int64_t i = 0; i < count; ++i)
         predictions[static_cast<size_t>(first + i)] = top1(logits_.data() + i * classes_, classes_);
     });
@@ -133,13 +168,18 @@ class CpuFaultEvaluator final : public FaultEvaluator {
   const FaultTargets& targets_;
   std::vector<int32_t> labels_;
   std::unique_ptr<Runner> runner_;
-  int64_t batch_, images_ = 0, classes_ = 0;
+  int64_t batch_;
+  int threads_;
+  int64_t images_ = 0, classes_ = 0;
   std::vector<float> inputs_, logits_;
   std::vector<int32_t> golden_;
   int64_t checkpoint_budget_;
   CpuConvolution convolution_;
+  CpuLinear linear_;
   CheckpointLayout checkpoints_;
   std::vector<float> kept_;  // the golden values checkpoints_ lays out
+  LinearTail tail_;
+  std::unique_ptr<CpuContext> tail_context_;  // the element-wise layers the tail runs, and its threads
 };
 
 }  // namespace
