@@ -316,6 +316,20 @@ def test_mobilenet_v2_is_exported_verified_and_runs_a_campaign(tmp_path):
     assert "features.1.conv.0.0 is a grouped convolution (groups = 32)" in run.stderr
 
 
+def test_the_cifar_mobilenet_v2_of_the_zoo_is_exported_from_its_factory(tmp_path):
+    """--module ftcnn.zoo:mobilenet_v2_cifar: stride-1 stem and second stage, so 32 x 32 ends at 4 x 4."""
+    pytest.importorskip("torchvision")
+    status, output = export("--module", "ftcnn.zoo:mobilenet_v2_cifar", "--dataset", "cifar10",
+                            "--out", str(tmp_path / "mnv2.h5"))
+    assert status == 0, output
+    _, metadata = model_file.load_model(tmp_path / "mnv2.h5")
+    arch = metadata["architecture"]
+    shapes = {layer["name"]: shape for layer, shape in zip(arch["layers"], models.infer_shapes(arch))}
+    assert shapes["features.0.0"] == [32, 32, 32]  # the stem keeps the resolution
+    assert shapes["features.18.0"] == [1280, 4, 4]
+    assert provenance(tmp_path / "mnv2.h5")["source"] == "ftcnn.zoo:mobilenet_v2_cifar()"
+
+
 def test_every_command_runs_on_resnet20(tmp_path):
     """eval, profile, vuln, harden (edac, dup-only, tmr), prune (Eq. (1) and L1) and campaign on the built-in
     ResNet-20 (identity and projection shortcuts): each succeeds, and fault-free the hardened models classify
