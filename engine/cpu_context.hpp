@@ -23,7 +23,7 @@ CpuConvolution cpu_convolution_from_environment();
 
 // How linear runs on the CPU: ftcnn's fixed-order kernel (engine/linear_kernel.hpp: every output one fused
 // multiply-add chain, whatever the batch or rows; what campaigns need to recompute only the rows a fault
-// touched), or OpenBLAS's sgemm (the arithmetic of ftcnn before 0.2, kept to reproduce its outputs).
+// touched), or OpenBLAS's sgemm (the arithmetic of earlier versions, kept to reproduce their outputs).
 enum class CpuLinear { ordered, blas };
 
 // "ordered" / "blas".
