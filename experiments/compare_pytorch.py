@@ -16,7 +16,7 @@ Reported: agreement of the argmax predictions, the largest absolute logit differ
 relative ones (|ftcnn - torch| / max(|torch|, 1e-3) elementwise, and over the image's largest |logit|, which
 must stay below 1e-4), both accuracies, and both times (PyTorch with
 --threads threads in batches of 1000 after a warm-up batch, preprocessing included; ftcnn's own `seconds`
-with the same --threads).
+with the same --threads and batch).
 
 Exit status 1 when fewer than 99.9 % of the predictions agree, or when the model file records a test
 accuracy measured on as many images as were evaluated here (a state_dict file's `test_accuracy` is on the
@@ -60,8 +60,10 @@ def run_pytorch(module, images, preprocessing, threads):
 
 def run_ftcnn(binary, weights, data, arch, logits_path, threads):
     """(logits float32 [N, classes], the JSON ftcnn printed, wall seconds)."""
+    # PyTorch's batch, so that the two times compare like for like (ftcnn's CPU default is 128).
     command = [binary, "eval", "--model", weights, "--data", data, "--device", "cpu", "--json",
-               "--threads", str(threads), "--logits", logits_path] + (["--arch", arch] if arch else [])
+               "--threads", str(threads), "--batch", str(BATCH), "--logits", logits_path] + (
+                   ["--arch", arch] if arch else [])
     start = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True)
     wall = time.perf_counter() - start
