@@ -105,7 +105,7 @@ class CpuFaultEvaluator final : public FaultEvaluator {
   }
 
   OutcomeCounts run_sites(const std::vector<FaultSite>& sites) override {
-    if (tail_.covers(graph_, sites)) return run(sites, 0, true);
+    if (tail_.covers(sites)) return run(sites, 0, true);
     return run(sites, checkpoints_.plan().empty() ? 0 : checkpoints_.start_for(graph_, sites), false);
   }
 

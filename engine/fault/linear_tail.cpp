@@ -89,14 +89,13 @@ bool LinearTail::covers(const std::vector<int64_t>& counts) const {
   return true;
 }
 
-bool LinearTail::covers(const Graph&, const std::vector<FaultSite>& sites) const {
+bool LinearTail::covers(const std::vector<FaultSite>& sites) const {
   if (empty()) return false;
-  for (const FaultSite& site : sites) {
-    if (std::find(weight_.begin(), weight_.end(), site.tensor) == weight_.end() &&
-        (site.tensor < 0 || std::find(bias_.begin(), bias_.end(), site.tensor) == bias_.end()))
-      return false;
-  }
-  return true;
+  const auto in_tail = [&](int32_t tensor) {
+    return std::find(weight_.begin(), weight_.end(), tensor) != weight_.end() ||
+           std::find(bias_.begin(), bias_.end(), tensor) != bias_.end();
+  };
+  return std::all_of(sites.begin(), sites.end(), [&](const FaultSite& site) { return in_tail(site.tensor); });
 }
 
 void LinearTail::keep(int node, int64_t first, int64_t count, const float* out) {

@@ -43,7 +43,7 @@ class LinearTail {
   int64_t bytes() const { return bytes_; }
   // True when every fault falls into a linear layer of the tail (or there is none).
   bool covers(const std::vector<int64_t>& counts) const;
-  bool covers(const Graph& graph, const std::vector<FaultSite>& sites) const;
+  bool covers(const std::vector<FaultSite>& sites) const;
 
   // The golden run: called after every node with its output for the batch of `count` images from image
   // `first` (a LayerHooks::after), and with that batch's logits.
