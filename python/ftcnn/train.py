@@ -4,13 +4,14 @@
   python3 -m ftcnn.train --arch vgg11 --data cifar-10-batches-bin --epochs 30 --device cuda --out vgg11.h5
   python3 -m ftcnn.train --arch small --pack cifar10-jpeg.npz --out small.h5  # a JPEG CIFAR pack
   python3 -m ftcnn.train --finetune pruned.h5 --data D                # 10 epochs at lr 0.001, written back
+  python3 -m ftcnn.train --finetune r20.h5 --pack P --schedule one-cycle --lr 0.1 --epochs 20 --out r20b.h5
 
 --data takes what `ftcnn --data` takes (docs/datasets.md: CIFAR binary or python folders, .npz/.h5 arrays)
 with its train and test splits; --pack a JPEG CIFAR pack (ftcnn.cifar.JpegPack). The built-in architectures
 take 3 x 32 x 32 images; a dataset of another size trains a module of your own, exported with ftcnn.export.
 
 Training: SGD with Nesterov momentum 0.9, weight decay 5e-4, a one-cycle learning-rate schedule (constant
---lr when fine-tuning), random crop with 4 pixels of zero padding and horizontal flips, optional label
+--lr when fine-tuning; `--schedule one-cycle` runs a fine-tune as a second cycle, a warm restart), random crop with 4 pixels of zero padding and horizontal flips, optional label
 smoothing. The data is decoded once into uint8 tensors (optionally cached with --cache) that live on the
 training device with the augmentation, so a GPU never waits for a data loader. On CUDA the forward pass
 runs under bf16 autocast; on the CPU everything is float32. Every random choice comes from --seed (CUDA
@@ -125,8 +126,9 @@ def train(module, train_x, train_y, normalize, args, device):
     steps_per_epoch = (len(train_x) + args.batch - 1) // args.batch
     optimizer = torch.optim.SGD(module.parameters(), lr=args.lr, momentum=0.9, nesterov=True,
                                 weight_decay=args.weight_decay)
-    # Fine-tuning keeps the small constant rate; training from scratch warms up and anneals.
-    schedule = None if args.finetune else torch.optim.lr_scheduler.LambdaLR(
+    # Fine-tuning keeps the small constant rate unless asked for a cycle; training from scratch warms up and
+    # anneals.
+    schedule = None if args.schedule == "constant" else torch.optim.lr_scheduler.LambdaLR(
         optimizer, one_cycle(args.epochs * steps_per_epoch))
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
     start = time.perf_counter()
@@ -167,6 +169,8 @@ def main():
     parser.add_argument("--epochs", type=int, help="epochs (default 30; 10 when fine-tuning)")
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--lr", type=float, help="peak learning rate (default 0.1; 0.001 when fine-tuning)")
+    parser.add_argument("--schedule", choices=("one-cycle", "constant"),
+                        help="learning-rate schedule (default one-cycle; constant when fine-tuning)")
     parser.add_argument("--weight-decay", type=float, default=5e-4)
     parser.add_argument("--label-smoothing", type=float, default=0.0)
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
@@ -180,6 +184,7 @@ def main():
         parser.error("--out is required when training from scratch")
     args.epochs = args.epochs or (10 if args.finetune else 30)
     args.lr = args.lr or (0.001 if args.finetune else 0.1)
+    args.schedule = args.schedule or ("constant" if args.finetune else "one-cycle")
     args.out = args.out or args.finetune
     if args.device == "cuda" and not torch.cuda.is_available():
         parser.error("--device cuda, but PyTorch sees no CUDA device")
