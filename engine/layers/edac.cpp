@@ -53,6 +53,28 @@ void Edac::forward_cpu(const Shape& input, const ParameterView& params, const fl
   const bool intervals = with_intervals();
   const float* lower = intervals ? params(lower_) : nullptr;
   const float* upper = intervals ? params(upper_) : nullptr;
+  if (inner == 1) {
+    // After a linear layer: one value per channel, so the channel is the contiguous (vectorised) loop, and
+    // the copied channels get their pair rule in a second, short pass.
+    const std::vector<int64_t>& copied = attributes().copied;
+#pragma omp parallel for num_threads(ctx.threads()) schedule(static)
+    for (int64_t n = 0; n < batch; ++n) {
+      const float* a = in + n * in_channels;
+      float* dst = out + n * channels;
+      if (intervals) {
+        for (int64_t c = 0; c < channels; ++c) dst[c] = kernels::edac_single(a[c], lower[c], upper[c]);
+      } else {
+        for (int64_t c = 0; c < channels; ++c) dst[c] = kernels::edac_scrub(a[c]);
+      }
+      for (size_t k = 0; k < copied.size(); ++k) {
+        const int64_t c = copied[k];
+        const float b = a[channels + static_cast<int64_t>(k)];
+        dst[c] =
+            intervals ? kernels::edac_pair(a[c], b, lower[c], upper[c]) : kernels::dup_only_pair(a[c], b);
+      }
+    }
+    return;
+  }
 #pragma omp parallel for collapse(2) num_threads(ctx.threads()) schedule(static)
   for (int64_t n = 0; n < batch; ++n) {
     for (int64_t c = 0; c < channels; ++c) {
