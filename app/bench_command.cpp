@@ -18,6 +18,7 @@
 #include "engine/evaluate.hpp"
 #include "engine/fault/fault_counts.hpp"
 #include "engine/fault/fault_evaluator.hpp"
+#include "engine/model_spec.hpp"
 
 namespace ftcnn::cli {
 namespace {
@@ -35,6 +36,7 @@ struct BenchOptions {
   double ber = 1e-5;
   std::string count = "paper";
   uint64_t seed = 1;
+  bool layers = false;
   bool json = false;
 };
 
@@ -55,11 +57,31 @@ void score(const std::vector<float>& logits, const Dataset& data, int64_t classe
   }
 }
 
+// Where a pass spends its time (--layers): per step of the plan, the median over `--repeats` hooked passes
+// at the first batch size.
+struct StepTime {
+  int layer = 0;
+  double ms = 0;
+};
+
+std::vector<StepTime> step_times(PassTimer& timer, int64_t batch, int repeats) {
+  std::vector<std::vector<double> > runs;
+  for (int i = 0; i < repeats; ++i) runs.push_back(timer.step_ms(batch));
+  std::vector<StepTime> steps;
+  for (size_t layer = 0; layer < runs.front().size(); ++layer) {
+    std::vector<double> of_layer;
+    for (const std::vector<double>& run : runs) of_layer.push_back(run[layer]);
+    const Timing t = summarize_ms(of_layer);
+    if (t.max > 0) steps.push_back({static_cast<int>(layer), t.median});
+  }
+  return steps;
+}
+
 // Every batch size in turn: `--warmup` untimed passes, then `--repeats` timed passes over all images.
 std::vector<InferenceResult> bench_inference(Graph& graph, const Dataset& data, const Preprocessing& pre,
                                              Device device, const std::vector<int64_t>& batches,
                                              const BenchOptions& o, std::string& description,
-                                             AlgorithmChoices& algorithms) {
+                                             AlgorithmChoices& algorithms, std::vector<StepTime>& steps) {
   const std::unique_ptr<PassTimer> timer = make_pass_timer(graph, data, pre, device, o.threads);
   description = timer->description();
   std::vector<InferenceResult> results;
@@ -72,6 +94,7 @@ std::vector<InferenceResult> bench_inference(Graph& graph, const Dataset& data, 
     r.ms = summarize_ms(runs);
     score(timer->logits(), data, graph.spec().num_classes, r);
     results.push_back(r);
+    if (o.layers && batch == batches.front()) steps = step_times(*timer, batch, o.repeats);
   }
   algorithms = timer->algorithms();
   return results;
@@ -157,8 +180,17 @@ void run_bench(const BenchOptions& o) {
 
   std::string description;
   AlgorithmChoices algorithms;
+  std::vector<StepTime> steps;
   const std::vector<InferenceResult> inference =
-      bench_inference(graph, data, pre, device, batches, o, description, algorithms);
+      bench_inference(graph, data, pre, device, batches, o, description, algorithms, steps);
+  double steps_total = 0;
+  for (const StepTime& s : steps) steps_total += s.ms;
+  const auto layer_name = [&](const StepTime& s) {
+    return graph.spec().layers[static_cast<size_t>(s.layer)].name;
+  };
+  const auto layer_type = [&](const StepTime& s) {
+    return layer_type_name(graph.spec().layers[static_cast<size_t>(s.layer)].type);
+  };
   // The inference runner is gone: the evaluator brings its own (and its own copy of the images).
   std::unique_ptr<CampaignBench> campaign;
   if (o.campaign_reps > 0)
@@ -174,6 +206,13 @@ void run_bench(const BenchOptions& o) {
                       {"images_per_second", r.ms.median > 0 ? n / (r.ms.median / 1000.0) : 0.0},
                       {"accuracy", r.correct / n},
                       {"non_finite", r.non_finite}});
+    }
+    nlohmann::json layers_json = nullptr;
+    if (o.layers) {
+      layers_json = {{"batch", batches.front()}, {"repeats", o.repeats}, {"total_ms", steps_total}};
+      nlohmann::json& list = layers_json["steps"] = nlohmann::json::array();
+      for (const StepTime& s : steps)
+        list.push_back({{"layer", layer_name(s)}, {"type", layer_type(s)}, {"ms", s.ms}});
     }
     nlohmann::json campaign_json = nullptr;
     if (campaign) {
@@ -219,6 +258,7 @@ void run_bench(const BenchOptions& o) {
                 {"repeats", o.repeats},
                 {"inference", rows},
                 {"algorithms", algorithms},
+                {"layers", layers_json},
                 {"campaign", campaign_json}});
     return;
   }
@@ -238,6 +278,16 @@ void run_bench(const BenchOptions& o) {
     if (tail_batch(data.count, r.batch) > 0)
       fmt::print("        (last batch of {} images: a second plan, made once on the first pass)\n",
                  tail_batch(data.count, r.batch));
+  }
+  if (o.layers) {
+    fmt::print(
+        "per step at batch {} (median of {} passes with a clock after every step; a fused step is "
+        "shown at its last layer), {:.2f} ms in all:\n",
+        batches.front(), o.repeats, steps_total);
+    fmt::print("  {:<28} {:<12} {:>10} {:>7}\n", "layer", "type", "ms", "share");
+    for (const StepTime& s : steps)
+      fmt::print("  {:<28} {:<12} {:>10.2f} {:>6.1f}%\n", layer_name(s), layer_type(s), s.ms,
+                 steps_total > 0 ? 100.0 * s.ms / steps_total : 0.0);
   }
   if (campaign) {
     const CampaignBench& c = *campaign;
@@ -280,6 +330,8 @@ void register_bench_command(CLI::App& app) {
   c->add_option("--count", o->count, "faults per layer: paper or binomial (default paper)")
       ->check(CLI::IsMember({"paper", "binomial"}));
   c->add_option("--seed", o->seed, "campaign seed (default 1)")->check(seed_value());
+  c->add_flag("--layers", o->layers,
+              "also time each layer: --repeats more passes at the first batch size, timed after every step");
   c->add_flag("--json", o->json, "print one JSON object on stdout");
   c->callback([o] { run_bench(*o); });
 }

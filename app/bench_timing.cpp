@@ -101,6 +101,7 @@ class CpuPassTimer : public PassTimer {
         images_(data.count),
         item_(data.item.numel()),
         classes_(graph.spec().num_classes),
+        layers_(graph.size()),
         inputs_(static_cast<size_t>(data.count * item_)),
         logits_(static_cast<size_t>(data.count * classes_)) {
     preprocess_images(data, 0, data.count, pre.scale, pre.mean, pre.std, inputs_.data());
@@ -114,6 +115,23 @@ class CpuPassTimer : public PassTimer {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   }
 
+  std::vector<double> step_ms(int64_t batch) override {
+    std::vector<double> ms(static_cast<size_t>(layers_), 0.0);
+    auto last = std::chrono::steady_clock::now();
+    LayerHooks hooks;
+    hooks.after = [&](int layer, const Shape&, float*) {
+      const auto now = std::chrono::steady_clock::now();
+      ms[static_cast<size_t>(layer)] += std::chrono::duration<double, std::milli>(now - last).count();
+      last = now;
+    };
+    for_each_batch(images_, batch, [&](int64_t first, int64_t count) {
+      last = std::chrono::steady_clock::now();
+      runner_->forward_device(inputs_.data() + first * item_, count, logits_.data() + first * classes_,
+                              &hooks, nullptr);
+    });
+    return ms;
+  }
+
   std::vector<float> logits() override { return logits_; }
   std::string description() const override { return runner_->description(); }
   AlgorithmChoices algorithms() const override { return runner_->algorithms(); }
@@ -121,6 +139,7 @@ class CpuPassTimer : public PassTimer {
  private:
   std::unique_ptr<Runner> runner_;
   int64_t images_, item_, classes_;
+  int layers_ = 0;
   std::vector<float> inputs_, logits_;
 };
 
@@ -148,6 +167,7 @@ class CudaPassTimer : public PassTimer {
         images_(data.count),
         item_(data.item.numel()),
         classes_(graph.spec().num_classes),
+        layers_(graph.size()),
         inputs_(upload_images(data, pre.scale, pre.mean, pre.std, runner_->context().stream())),
         logits_(static_cast<size_t>(data.count * classes_)) {}
 
@@ -161,6 +181,35 @@ class CudaPassTimer : public PassTimer {
     FT_CUDA_CHECK(cudaEventSynchronize(stop_.get()));
     float ms = 0;
     FT_CUDA_CHECK(cudaEventElapsedTime(&ms, start_.get(), stop_.get()));
+    return ms;
+  }
+
+  std::vector<double> step_ms(int64_t batch) override {
+    CudaContext& cuda = runner_->context();
+    // Per batch: an event before its first step, then one after each step, with the layer it ends at.
+    std::vector<int> step_layer;
+    size_t used = 0;
+    const auto record = [&](int layer) {
+      if (used == events_.size()) events_.push_back(std::make_unique<CudaEvent>());
+      FT_CUDA_CHECK(cudaEventRecord(events_[used++]->get(), cuda.stream()));
+      step_layer.push_back(layer);
+    };
+    LayerHooks hooks;
+    hooks.after = [&](int layer, const Shape&, float*) { record(layer); };
+    for_each_batch(images_, batch, [&](int64_t first, int64_t count) {
+      record(-1);
+      runner_->forward_device(inputs_.data() + first * item_, count, logits_.data() + first * classes_,
+                              &hooks);
+    });
+    std::vector<double> ms(static_cast<size_t>(layers_), 0.0);
+    if (used == 0) return ms;
+    FT_CUDA_CHECK(cudaEventSynchronize(events_[used - 1]->get()));
+    for (size_t i = 1; i < used; ++i) {
+      if (step_layer[i] < 0) continue;  // a batch's start
+      float elapsed = 0;
+      FT_CUDA_CHECK(cudaEventElapsedTime(&elapsed, events_[i - 1]->get(), events_[i]->get()));
+      ms[static_cast<size_t>(step_layer[i])] += elapsed;
+    }
     return ms;
   }
 
@@ -179,8 +228,10 @@ class CudaPassTimer : public PassTimer {
  private:
   std::unique_ptr<CudaRunner> runner_;
   int64_t images_, item_, classes_;
+  int layers_ = 0;
   DeviceBuffer<float> inputs_, logits_;
   CudaEvent start_, stop_;
+  std::vector<std::unique_ptr<CudaEvent> > events_;  // step_ms's, kept between calls
 };
 #endif
 

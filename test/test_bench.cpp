@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/io/model_file.hpp"
+#include "engine/model_spec.hpp"
 #include "test/test_support.hpp"
 
 namespace {
@@ -85,6 +87,58 @@ TEST_CASE("ftcnn bench prints parseable JSON with positive timings (cuda)", "[be
   CHECK(!cuda.at("runtime").get<std::string>().empty());
   CHECK(!cuda.at("cudnn").get<std::string>().empty());
   CHECK(!cuda.at("cublas").get<std::string>().empty());
+}
+
+// --layers: one entry per step of the plan, in order, named by the model's layers; their times add up to
+// about one pass (the sum of per-step medians, so not exactly the pass median).
+void check_layers(const std::string& device) {
+  const RunResult r =
+      run_ftcnn("bench" + kDefault + " --device " + device +
+                    " --images 64 --batch 64 --repeats 3 --warmup 1 --threads 1 --layers --json",
+                false);
+  INFO("output: " << r.output);
+  REQUIRE(r.exit_code == 0);
+  const nlohmann::json j = nlohmann::json::parse(r.output);
+  CHECK(j.at("campaign").is_null());
+  const nlohmann::json& layers = j.at("layers");
+  CHECK(layers.at("batch") == 64);
+  CHECK(layers.at("repeats") == 3);
+  const ftcnn::Model model =
+      ftcnn::load_model(std::string(FTCNN_SOURCE_DIR) + "/data/default/small_cifar10.h5");
+  const auto& spec_layers = model.graph->spec().layers;
+  const nlohmann::json& steps = layers.at("steps");
+  REQUIRE(!steps.empty());
+  CHECK(steps.size() <= spec_layers.size());
+  // On the CPU nothing is fused: every layer is its own step.
+  if (device == "cpu") CHECK(steps.size() == spec_layers.size());
+  size_t next = 0;
+  double total = 0;
+  for (const nlohmann::json& step : steps) {
+    const std::string name = step.at("layer");
+    while (next < spec_layers.size() && spec_layers[next].name != name) ++next;
+    INFO("step " << name);
+    REQUIRE(next < spec_layers.size());  // a layer of the model, after the previous step's
+    CHECK(step.at("type") == ftcnn::layer_type_name(spec_layers[next].type));
+    CHECK(step.at("ms").get<double>() >= 0);
+    total += step.at("ms").get<double>();
+    ++next;
+  }
+  CHECK(steps.back().at("layer") == spec_layers.back().name);
+  CHECK(total == Approx(layers.at("total_ms").get<double>()));
+  CHECK(total > 0);
+  // Within a factor of the timed passes' median (a loose bound: both are medians of few passes).
+  const double pass = j.at("inference")[0].at("ms").at("median").get<double>();
+  CHECK(total < 5 * pass);
+  CHECK(total > pass / 5);
+}
+
+TEST_CASE("ftcnn bench --layers times every step of the plan (cpu)", "[bench]") {
+  check_layers("cpu");
+}
+
+TEST_CASE("ftcnn bench --layers times every step of the plan (cuda)", "[bench][cuda]") {
+  if (ftcnn::test::skip_without_gpu()) return;
+  check_layers("cuda");
 }
 
 TEST_CASE("ftcnn bench names bad flags", "[bench][bad-input]") {

@@ -150,6 +150,7 @@ def outputs(tmp_path_factory):
     bench = [*common, "--images", "20", "--warmup", "0", "--repeats", "1", *small]
     reply("bench --campaign-reps", "bench", *bench, "--batch", "10,20", "--campaign-reps", "1")
     reply("bench", "bench", *bench, "--batch", "20")
+    reply("bench --layers", "bench", *bench, "--batch", "20", "--layers")
     reply("bench-variants", "bench-variants", *bench, "--batch", "20", "--variant", work / "pruned.h5",
           "--variant", work / "tmr.h5")
     reply("devices", "devices")
@@ -176,6 +177,7 @@ def test_the_variants_are_produced(outputs):
     assert {v["hardening"]["mode"] for _, v in outputs["harden-reply"]} == {"edac", "tmr", "dup-only"}
     assert {v["pruning"]["importance"]["computed"] for _, v in outputs["prune-reply"]} == {"inline", "file"}
     assert {v["campaign"] is None for _, v in outputs["bench-reply"]} == {True, False}
+    assert {v["layers"] is None for _, v in outputs["bench-reply"]} == {True, False}
     types = {layer["type"] for _, v in outputs["info-reply"] for layer in v["layers"]}
     assert {"conv2d", "linear", "edac", "tmr_vote"} <= types
 
