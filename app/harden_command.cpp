@@ -95,7 +95,7 @@ void run_harden(const HardenOptions& options) {
            "--mode edac needs --intervals (the detection intervals written by ftcnn profile)");
   const Model model = load_model_from(options.model);
   const Graph& plain = *model.graph;
-  protected_layers(plain.spec());  // refuses a hardened model first
+  weighted_layers_of(plain.spec());  // refuses a hardened model first
 
   nlohmann::json ranking_source;
   const ChannelRankings rankings = choose_rankings(options, plain, ranking_source);

@@ -67,21 +67,10 @@ std::vector<const LayerSpec*> weighted_layers_of(const ModelSpec& spec) {
   return layers;
 }
 
-std::vector<const LayerSpec*> protected_layers(const ModelSpec& spec) {
-  for (const LayerSpec& l : spec.layers) {
-    const Conv2dAttributes* conv = l.find_attrs<Conv2dAttributes>();
-    FT_CHECK(conv == nullptr || conv->groups == 1,
-             "layer {} is a grouped convolution (groups = {}): hardening does not support grouped "
-             "convolutions yet (a copy of a channel would have to read its group's input channels)",
-             l.name, conv->groups);
-  }
-  return weighted_layers_of(spec);
-}
-
 ChannelRankings rank_channels_l1(const Graph& graph) {
   const ParameterStore& store = graph.parameters();
   ChannelRankings rankings;
-  for (const LayerSpec* l : protected_layers(graph.spec())) {
+  for (const LayerSpec* l : weighted_layers_of(graph.spec())) {
     const int index = store.find(l->name + ".weight");
     FT_CHECK(index >= 0, "layer {} has no weight tensor", l->name);
     const int64_t channels = out_channels_of(*l), row = store.info(index).numel() / channels;
@@ -103,7 +92,7 @@ ChannelRankings rank_channels_l1(const Graph& graph) {
 ChannelRankings rank_channels_random(const Graph& graph, uint64_t seed) {
   ChannelRankings rankings;
   int64_t position = 0;
-  for (const LayerSpec* l : protected_layers(graph.spec())) {
+  for (const LayerSpec* l : weighted_layers_of(graph.spec())) {
     std::vector<double> scores(static_cast<size_t>(out_channels_of(*l)));
     for (int64_t c = 0; c < out_channels_of(*l); ++c) {
       scores[static_cast<size_t>(c)] = random_channel_score(seed, position, c);
@@ -124,7 +113,7 @@ int64_t copies_for_ratio(double ratio, int64_t channels) {
 
 std::vector<LayerHardening> plan_hardening(const ModelSpec& spec, const ChannelRankings& rankings,
                                            double ratio) {
-  const std::vector<const LayerSpec*> layers = protected_layers(spec);
+  const std::vector<const LayerSpec*> layers = weighted_layers_of(spec);
   std::vector<LayerHardening> plan;
   for (const LayerSpec* l : layers) {
     const bool output_layer = l == layers.back();  // always fully copied (paper, Sec. II-B2)

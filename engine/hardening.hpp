@@ -35,12 +35,10 @@ HardenMode harden_mode_from_name(const std::string& name);
 // Per protected layer, every channel index once, most vulnerable first.
 using ChannelRankings = std::map<std::string, std::vector<int64_t>>;
 
-// The conv2d and linear layers of a plain model, in order (the last one is the classifier's output layer).
-// Throws when the model holds hardening layers already, or has no such layer.
+// The conv2d and linear layers of a plain model, in order (the last one is the classifier's output layer):
+// the layers hardening protects, grouped convolutions included. Throws when the model holds hardening
+// layers already, or has no such layer.
 std::vector<const LayerSpec*> weighted_layers_of(const ModelSpec& spec);
-// weighted_layers_of, the layers hardening protects; also throws naming a grouped convolution, which
-// hardening does not support.
-std::vector<const LayerSpec*> protected_layers(const ModelSpec& spec);
 
 // Descending L1 norm of each channel's weights (bias excluded); ties keep the lower index first.
 ChannelRankings rank_channels_l1(const Graph& graph);

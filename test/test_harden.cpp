@@ -7,7 +7,9 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <limits>
+#include <map>
 #include <numeric>
 #include <random>
 #include <set>
@@ -23,6 +25,8 @@
 #include "engine/io/model_file.hpp"
 #include "engine/io/ranking_file.hpp"
 #include "engine/layers/attributes.hpp"
+#include "engine/layers/conv2d.hpp"
+#include "engine/runner.hpp"
 #include "engine/vulnerability/vulnerability.hpp"
 #include "test/test_support.hpp"
 
@@ -97,6 +101,77 @@ void write_int_dataset(H5File& file, const std::string& path, const std::vector<
                           H5P_DEFAULT));
   REQUIRE(dataset.valid());
   REQUIRE(H5Dwrite(dataset.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) >= 0);
+}
+
+// A MobileNetV2-like stack with seeded random parameters: a stem, a depthwise 3x3 (groups = channels) with
+// BatchNorm and ReLU6, a grouped 1x1 that is not depthwise (groups = 4: 2 inputs and 3 outputs per group),
+// pooling and a classifier.
+std::unique_ptr<Graph> grouped_net() {
+  LayerSpec depthwise = conv2d_spec("features.1", 8, 8, 3, 1, 1, false);
+  depthwise.attrs<Conv2dAttributes>().groups = 8;
+  LayerSpec grouped = conv2d_spec("features.4", 8, 12, 1, 1, 0, true);
+  grouped.attrs<Conv2dAttributes>().groups = 4;
+  ModelSpec spec{
+      "grouped",
+      Shape{3, 8, 8},
+      10,
+      {conv2d_spec("features.0", 3, 8, 3, 1, 1, true), depthwise, batchnorm2d_spec("features.2", 8),
+       simple_spec("features.3", LayerType::relu6), grouped, simple_spec("features.5", LayerType::relu),
+       pool_spec("features.6", LayerType::maxpool2d, 2, 2), simple_spec("flatten", LayerType::flatten),
+       linear_spec("classifier", 12 * 4 * 4, 10)}};
+  auto graph = std::make_unique<Graph>(spec);
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> uniform(-0.5f, 0.5f);
+  for (float& v : graph->parameters().arena()) v = uniform(rng);
+  float* var = graph->parameters().host(graph->parameters().find("features.2.running_var"));
+  for (int c = 0; c < 8; ++c) var[c] = 0.5f + std::fabs(var[c]);
+  return graph;
+}
+
+// `batch` inputs of N(0, 1) values drawn from `seed`.
+Tensor normal_inputs(const Graph& graph, int64_t batch, uint32_t seed) {
+  Tensor inputs(graph.input_shape(batch));
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (float& v : inputs.values()) v = normal(rng);
+  return inputs;
+}
+
+// Runs `graph` on the CPU and checks, at every protected layer's output, that each copy channel holds its
+// original's bits for every image and position; returns the logits.
+Tensor run_checking_copies(Graph& graph, const Tensor& inputs) {
+  std::map<int, std::pair<int64_t, std::vector<int64_t> > > copies_of;  // protected node -> (C, copy list)
+  std::map<int, int> copies_each;
+  for (int i = 1; i < graph.size(); ++i) {
+    const LayerSpec& l = graph.spec().layers[static_cast<size_t>(i)];
+    if (const CopyAttributes* c = l.find_attrs<CopyAttributes>()) {
+      copies_of[i - 1] = {c->out_channels, c->copied};
+      copies_each[i - 1] = c->copies_each();
+    }
+  }
+  REQUIRE(!copies_of.empty());
+  int64_t checked = 0;
+  LayerHooks hooks;
+  hooks.after = [&](int layer, const Shape& shape, float* out) {
+    const auto it = copies_of.find(layer);
+    if (it == copies_of.end()) return;
+    const auto& [channels, copied] = it->second;
+    const int64_t grown = shape[1], inner = shape.per_item() / grown, d = static_cast<int64_t>(copied.size());
+    for (int64_t n = 0; n < shape[0]; ++n)
+      for (int each = 0; each < copies_each[layer]; ++each)
+        for (int64_t k = 0; k < d; ++k) {
+          const float* original = out + (n * grown + copied[static_cast<size_t>(k)]) * inner;
+          const float* copy = out + (n * grown + channels + each * d + k) * inner;
+          INFO(graph.spec().layers[static_cast<size_t>(layer)].name << " image " << n << " copy " << k);
+          REQUIRE(std::memcmp(original, copy, static_cast<size_t>(inner) * sizeof(float)) == 0);
+          ++checked;
+        }
+  };
+  const int64_t batch = inputs.shape()[0];
+  Tensor logits(Shape{batch, graph.spec().num_classes});
+  make_runner(graph, Device::cpu, 2)->forward_device(inputs.data(), batch, logits.data(), &hooks, nullptr);
+  CHECK(checked > 0);
+  return logits;
 }
 
 const std::string kDefaultModel = std::string(FTCNN_SOURCE_DIR) + "/data/default/small_cifar10.h5";
@@ -320,6 +395,81 @@ TEST_CASE("a hardened model corrects corrupted channels", "[harden]") {
   }
 }
 
+TEST_CASE(
+    "grouped and depthwise convolutions are hardened: copies carry their originals' bits, faults are "
+    "corrected",
+    "[harden]") {
+  const std::unique_ptr<Graph> plain = grouped_net();
+  const Tensor inputs = normal_inputs(*plain, 16, 11);
+  const IntervalProfile intervals = profile_of(*plain, inputs);
+  std::vector<const char*> backends{"im2col"};
+#ifdef FTCNN_WITH_ONEDNN
+  backends.push_back("onednn");
+#endif
+  for (const char* backend : backends) {
+    const test::ScopedEnvironment convolution("FTCNN_CPU_CONV", backend);
+    const Tensor expected = test::run_graph(*plain, Device::cpu, inputs);
+    struct Case {
+      HardenMode mode;
+      double ratio;
+      const char* corrupt;  // a weight row set to a huge value or NaN, outvoted by the other copies
+      int64_t row;
+      float value;
+    };
+    // features.1 (depthwise) has 8 channels, features.4 (grouped) 12: at ratio 1 the first copy of channel c
+    // is row 8 + c (12 + c), the second (TMR) 16 + c (24 + c); at ratio 0.5 row 12 is the first copy of
+    // features.4's first copied channel.
+    for (const Case& k : {Case{HardenMode::edac, 1.0, "features.1.weight", 8 + 3, 1e30f},
+                          Case{HardenMode::edac, 0.5, "features.4.weight", 12, 1e30f},
+                          Case{HardenMode::dup_only, 1.0, "features.4.weight", 12 + 5, 1e30f},
+                          Case{HardenMode::tmr, 1.0, "features.1.weight", 2, kNaN},
+                          Case{HardenMode::tmr, 1.0, "features.4.weight", 24 + 11, -1e30f}}) {
+      INFO(backend << ": " << harden_mode_name(k.mode) << " at ratio " << k.ratio << ", " << k.corrupt
+                   << " row " << k.row);
+      const auto hardened = harden(*plain, k.mode, k.ratio, intervals);
+      const Tensor logits = run_checking_copies(*hardened, inputs);
+      const test::Comparison c = test::compare(logits, expected, 1e-5, 1e-5);
+      INFO(c.message);
+      CHECK(c.ok);
+      CHECK(predictions(logits) == predictions(expected));
+      // The corruption: EDAC keeps the value inside the interval (or scrubs the NaN original to 0 and takes
+      // the copy), dup-only takes the smaller, TMR the two that agree.
+      row_of(*hardened, k.corrupt, k.row)[0] = k.value;
+      const Tensor corrected = test::run_graph(*hardened, Device::cpu, inputs);
+      if (k.mode == HardenMode::dup_only) {
+        for (float v : corrected.values()) CHECK(std::isfinite(v));
+      } else {
+        CHECK(std::memcmp(corrected.data(), logits.data(),
+                          static_cast<size_t>(logits.numel()) * sizeof(float)) == 0);
+      }
+    }
+  }
+}
+
+TEST_CASE("hardened grouped convolutions on CUDA equal the CPU", "[harden][cuda]") {
+  if (test::skip_without_gpu()) return;
+  const std::unique_ptr<Graph> plain = grouped_net();
+  const Tensor inputs = normal_inputs(*plain, 16, 12);
+  const IntervalProfile intervals = profile_of(*plain, inputs);
+  for (HardenMode mode : {HardenMode::edac, HardenMode::dup_only, HardenMode::tmr}) {
+    INFO(harden_mode_name(mode));
+    const auto hardened = harden(*plain, mode, 0.5, intervals);
+    const Tensor cpu = test::run_graph(*hardened, Device::cpu, inputs);
+    const Tensor cuda = test::run_graph(*hardened, Device::cuda, inputs);
+    const test::Comparison c = test::compare(cuda, cpu, 1e-5, 1e-5);
+    INFO(c.message);
+    CHECK(c.ok);
+    // A corrupted copy of a depthwise channel changes nothing on CUDA either (TMR votes, EDAC keeps the
+    // value inside the interval; dup-only's min may differ, so it is left out here).
+    if (mode == HardenMode::dup_only) continue;
+    const auto plan = hardened->spec().layers[2].attrs<CopyAttributes>().copied;
+    REQUIRE(!plan.empty());
+    row_of(*hardened, "features.1.weight", 8)[0] = 1e30f;  // the first copy of the first copied channel
+    const Tensor corrupted = test::run_graph(*hardened, Device::cuda, inputs);
+    CHECK(std::memcmp(corrupted.data(), cuda.data(), static_cast<size_t>(cuda.numel()) * sizeof(float)) == 0);
+  }
+}
+
 TEST_CASE("copies and interval bounds are fault targets", "[harden][fault]") {
   Model model = load_model(test::fixture_path("model_small.h5"));
   const IntervalProfile intervals = profile_of(*model.graph, profiling_inputs(*model.graph));
@@ -378,7 +528,7 @@ TEST_CASE("hardening input errors name what is wrong", "[harden]") {
   test::TempDir dir;
   {
     H5File file = H5File::create(dir.file("r.h5"));
-    for (const LayerSpec* l : protected_layers(plain.spec())) {
+    for (const LayerSpec* l : weighted_layers_of(plain.spec())) {
       if (l->name == "classifier.1") continue;
       file.create_group(l->name);
       std::vector<int64_t> order(static_cast<size_t>(out_channels_of(*l)));
@@ -390,7 +540,7 @@ TEST_CASE("hardening input errors name what is wrong", "[harden]") {
   CHECK_THROWS_WITH(read_ranking_file(dir.file("r.h5"), plain), Catch::Contains("lists channel 62 twice"));
   {
     H5File file = H5File::create(dir.file("good.h5"));
-    for (const LayerSpec* l : protected_layers(plain.spec())) {
+    for (const LayerSpec* l : weighted_layers_of(plain.spec())) {
       file.create_group(l->name);
       std::vector<int64_t> order(static_cast<size_t>(out_channels_of(*l)));
       std::iota(order.rbegin(), order.rend(), 0);

@@ -35,7 +35,7 @@ std::vector<int64_t> read_int_vector(const H5File& file, const std::string& path
 ChannelRankings read_ranking_file(const std::string& path, const Graph& graph) {
   const H5File file = H5File::open_read(path);
   ChannelRankings rankings;
-  for (const LayerSpec* l : protected_layers(graph.spec())) {
+  for (const LayerSpec* l : weighted_layers_of(graph.spec())) {
     const std::string dataset = l->name + "/ranking";
     FT_CHECK(file.has_dataset(dataset), "{}: no ranking for layer '{}' (missing dataset '{}')", path, l->name,
              dataset);

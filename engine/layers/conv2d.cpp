@@ -64,10 +64,13 @@ void Conv2d::write_attributes(const LayerSpec& spec, nlohmann::json& j) {
 Conv2d::Conv2d(LayerSpec spec) : Layer(std::move(spec)) {
   const Conv2dAttributes& s = attributes();
   if (s.in_channels <= 0 || s.out_channels <= 0) fail("channel counts must be positive");
-  if (s.groups < 1 || s.in_channels % s.groups != 0 || s.out_channels % s.groups != 0) {
+  originals_ = s.out_channels;
+  if (s.groups < 1 || s.in_channels % s.groups != 0) {
     fail(fmt::format("groups = {} must be positive and divide in = {} and out = {}", s.groups, s.in_channels,
                      s.out_channels));
   }
+  // out % groups is checked in output_shape: a hardened grouped layer's out counts its copies too, which
+  // only the correction layer after it tells (set_copy_layout).
   for (int i = 0; i < 2; ++i) {
     if (s.kernel[i] <= 0 || s.stride[i] <= 0 || s.padding[i] < 0)
       fail("kernel and stride must be positive, padding >= 0");
@@ -82,8 +85,27 @@ void Conv2d::declare_parameters(ParameterStore& store) {
   if (s.bias) bias_ = store.add(n + ".bias", n, ParamKind::bias, Shape{s.out_channels});
 }
 
+void Conv2d::set_copy_layout(int64_t originals, const std::vector<int64_t>& copied, int copies) {
+  const Conv2dAttributes& s = attributes();
+  const int64_t grown = originals + copies * static_cast<int64_t>(copied.size());
+  if (grown != s.out_channels) {
+    fail(fmt::format("has {} output channels, its correction layer reads {} + {} x {} copies", s.out_channels,
+                     originals, copies, copied.size()));
+  }
+  originals_ = originals;
+  copy_rows_ =
+      s.groups > 1 ? copy_rows_whole_layer(originals, copied, copies) : copy_rows(originals, copied, copies);
+}
+
 Shape Conv2d::output_shape(const Shape& input) const {
   const Conv2dAttributes& s = attributes();
+  if (originals_ % s.groups != 0) {
+    fail(originals_ == s.out_channels
+             ? fmt::format("groups = {} must be positive and divide in = {} and out = {}", s.groups,
+                           s.in_channels, s.out_channels)
+             : fmt::format("groups = {} must divide the {} output channels without their copies", s.groups,
+                           originals_));
+  }
   if (input.rank() != 4 || input[1] != s.in_channels) {
     fail(fmt::format("expects input [N, {}, H, W], got {}", s.in_channels, input.str()));
   }
@@ -175,21 +197,42 @@ void Conv2d::forward_cpu_prepared(const LayerPlan& plan, const ParameterView& pa
 void Conv2d::forward_grouped_cpu(const Shape& input, const Shape& out_shape, const ParameterView& params,
                                  const float* in, float* out, CpuContext& ctx) const {
   // Group g convolves input channels [g * in_g, (g + 1) * in_g) with weight rows [g * out_g, (g + 1) *
-  // out_g): per chunk of images and group one im2col of the group's channels and one GEMM, as the ungrouped
-  // path.
+  // out_g): per chunk of images and group one im2col of the group's channels, then one GEMM per run. A
+  // hardened layer runs the whole layer once per copy (copy_rows_whole_layer), each run with its own
+  // gathered weight rows and the same GEMM shapes, and keeps the result rows its run maps to a channel.
   const Conv2dAttributes& s = attributes();
-  if (!copy_rows_.groups.empty()) fail("a grouped convolution cannot carry hardening copies");
   kernels::Window window = window_of(s, input, out_shape);
-  const int64_t in_g = s.in_channels / s.groups, out_g = s.out_channels / s.groups;
+  const int64_t in_g = s.in_channels / s.groups, out_g = originals_ / s.groups;
   window.channels = in_g;
   const int64_t item = input.per_item(), in_plane = input[2] * input[3];
   const int64_t plane = window.plane();
   const int64_t k = window.rows();  // in_g * kh * kw
   const int64_t batch = input[0];
   const int64_t chunk = images_per_gemm(k, out_g, plane, batch);
-  float* scratch = ctx.scratch(static_cast<size_t>((k + out_g) * chunk * plane));
+  const bool hardened = !copy_rows_.groups.empty();
+  const int64_t gathered = hardened ? static_cast<int64_t>(copy_rows_.groups.size()) * originals_ * k : 0;
+  float* scratch = ctx.scratch(static_cast<size_t>((k + out_g) * chunk * plane + gathered));
   const float* weight = params(weight_);
   const float* bias = bias_ >= 0 ? params(bias_) : nullptr;
+  // Each run's weight rows, [originals, k] one run after another (read from the arena on every call:
+  // faults in copies act at once).
+  // And the output channel of each of its result rows, per run and group (-1: dropped).
+  std::vector<const float*> run_weights{weight};
+  std::vector<std::vector<int64_t> > channel_maps(static_cast<size_t>(s.groups));
+  if (hardened) {
+    run_weights.clear();
+    channel_maps.clear();
+    float* buffer = scratch + (k + out_g) * chunk * plane;
+    for (size_t run = 0; run < copy_rows_.groups.size(); ++run) {
+      float* block = buffer + static_cast<int64_t>(run) * originals_ * k;
+      run_weights.push_back(rows_of(weight, copy_rows_.groups[run], k, block));
+      for (int64_t g = 0; g < s.groups; ++g) {
+        const auto from = copy_rows_.channel_of_result_row.begin() +
+                          static_cast<std::ptrdiff_t>(static_cast<int64_t>(run) * originals_ + g * out_g);
+        channel_maps.emplace_back(from, from + out_g);
+      }
+    }
+  }
 
   for (int64_t first = 0; first < batch; first += chunk) {
     const int64_t count = std::min(chunk, batch - first);
@@ -200,11 +243,15 @@ void Conv2d::forward_grouped_cpu(const Shape& input, const Shape& out_shape, con
       const float* images = in + first * item + g * in_g * in_plane;
 #pragma omp parallel for num_threads(ctx.threads()) schedule(static)
       for (int64_t r = 0; r < k; ++r) im2col_row(window, images, item, count, r, cols + r * cols_width);
-      blas_sgemm(false, false, static_cast<int>(out_g), static_cast<int>(cols_width), static_cast<int>(k),
-                 1.0f, weight + g * out_g * k, static_cast<int>(k), cols, static_cast<int>(cols_width), 0.0f,
-                 result, static_cast<int>(cols_width));
-      result_to_nchw(result, out_g, {}, g * out_g, s.out_channels, count, plane, bias,
-                     out + first * s.out_channels * plane, ctx.threads());
+      for (size_t run = 0; run < run_weights.size(); ++run) {
+        blas_sgemm(false, false, static_cast<int>(out_g), static_cast<int>(cols_width), static_cast<int>(k),
+                   1.0f, run_weights[run] + g * out_g * k, static_cast<int>(k), cols,
+                   static_cast<int>(cols_width), 0.0f, result, static_cast<int>(cols_width));
+        result_to_nchw(result, out_g,
+                       channel_maps[run * static_cast<size_t>(s.groups) + static_cast<size_t>(g)], g * out_g,
+                       s.out_channels, count, plane, bias, out + first * s.out_channels * plane,
+                       ctx.threads());
+      }
     }
   }
 }

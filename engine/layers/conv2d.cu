@@ -49,7 +49,10 @@ std::unique_ptr<LayerCudaState> Conv2d::prepare_cuda(const Shape& input, CudaCon
                                                      const ExecContext& options) const {
   const Shape out = output_shape(input);
   try {
-    const bool grouped = !copy_rows_.groups.empty() && !options.single_gemm_copies;
+    // A grouped convolution's copies always run as whole-layer runs (copy_rows_whole_layer): one
+    // convolution over originals and copies would not be a grouped convolution.
+    const bool grouped =
+        !copy_rows_.groups.empty() && (!options.single_gemm_copies || attributes().groups > 1);
     const int64_t rows = grouped ? static_cast<int64_t>(copy_rows_.groups.front().size()) : out[1];
     const Shape convolved{out[0], rows, out[2], out[3]};
     auto state = std::make_unique<Conv2dCudaState>(input, convolved, attributes());
@@ -97,7 +100,8 @@ std::unique_ptr<LayerCudaState> Conv2d::prepare_cuda(const Shape& input, CudaCon
     state->plane = out[2] * out[3];
     if (grouped) {
       state->groups = std::make_unique<CopyGroupsDevice>(
-          copy_rows_, attributes().in_channels * attributes().kernel[0] * attributes().kernel[1],
+          copy_rows_,
+          attributes().in_channels / attributes().groups * attributes().kernel[0] * attributes().kernel[1],
           convolved.numel(), ctx);
     }
     ctx.reserve_workspace(state->workspace_bytes);

@@ -37,9 +37,8 @@ class Conv2d final : public Layer {
   int64_t macs_per_item(const Shape& input) const override;
   int weight_index() const { return weight_; }
   int bias_index() const { return bias_; }
-  void set_copy_layout(int64_t originals, const std::vector<int64_t>& copied, int copies) override {
-    copy_rows_ = copy_rows(originals, copied, copies);
-  }
+  // Ungrouped: copy_rows (copy sets); grouped: copy_rows_whole_layer (whole-layer runs).
+  void set_copy_layout(int64_t originals, const std::vector<int64_t>& copied, int copies) override;
 
  protected:
   void forward_cpu(const Shape& input, const ParameterView& params, const float* in, float* out,
@@ -56,13 +55,14 @@ class Conv2d final : public Layer {
 #endif
 
  private:
-  // groups > 1: one im2col and GEMM per group (not hardened: hardening refuses grouped convolutions).
+  // groups > 1: one im2col per group and chunk of images, then one GEMM per run (one unless hardened).
   void forward_grouped_cpu(const Shape& input, const Shape& out_shape, const ParameterView& params,
                            const float* in, float* out, CpuContext& ctx) const;
 
   int weight_ = -1;
-  int bias_ = -1;       // -1 without bias
-  CopyRows copy_rows_;  // empty unless hardened: then one GEMM per group of rows
+  int bias_ = -1;          // -1 without bias
+  CopyRows copy_rows_;     // empty unless hardened: then one GEMM per group of rows
+  int64_t originals_ = 0;  // output channels without the copies (out_channels unless hardened)
 };
 
 }  // namespace ftcnn

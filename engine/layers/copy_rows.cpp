@@ -29,6 +29,24 @@ CopyRows copy_rows(int64_t originals, const std::vector<int64_t>& copied, int co
   return r;
 }
 
+CopyRows copy_rows_whole_layer(int64_t originals, const std::vector<int64_t>& copied, int copies) {
+  CopyRows r;
+  if (copied.empty()) return r;
+  const int64_t d = static_cast<int64_t>(copied.size());
+  for (int64_t run = 0; run <= copies; ++run) {
+    std::vector<int64_t> rows(static_cast<size_t>(originals)), channels(static_cast<size_t>(originals), -1);
+    for (int64_t c = 0; c < originals; ++c) rows[static_cast<size_t>(c)] = c;
+    if (run == 0) channels = rows;
+    for (int64_t k = 0; k < d && run > 0; ++k) {
+      const auto c = static_cast<size_t>(copied[static_cast<size_t>(k)]);
+      rows[c] = channels[c] = originals + (run - 1) * d + k;  // the copy's weight row is its output channel
+    }
+    r.channel_of_result_row.insert(r.channel_of_result_row.end(), channels.begin(), channels.end());
+    r.groups.push_back(std::move(rows));
+  }
+  return r;
+}
+
 bool consecutive(const std::vector<int64_t>& rows) {
   for (size_t i = 0; i < rows.size(); ++i) {
     if (rows[i] < 0 || (i > 0 && rows[i] != rows[i - 1] + 1)) return false;

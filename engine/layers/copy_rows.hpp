@@ -29,11 +29,21 @@ struct CopyRows {
 // `originals` channels, `copied` their indices with copies, `copies` = 1 (edac) or 2 (tmr_vote).
 CopyRows copy_rows(int64_t originals, const std::vector<int64_t>& copied, int copies);
 
+// The same for a grouped convolution, where a copy of a channel has to read its group's input channels and
+// only the whole grouped convolution does: every run is the whole layer. Run 0 computes the originals
+// (weight rows 0 .. originals - 1, every result row kept); run j (1 .. copies) the same rows with each copied
+// channel's row replaced by its j-th copy's, keeping only those results (the rest is -1, dropped). A copy
+// sits where its original sits, in a run of the same shape: equal bits, fault-free. It costs copies + 1
+// passes of the layer, whatever the ratio (the depthwise and grouped layers of the networks that have them
+// are a small part of the work).
+CopyRows copy_rows_whole_layer(int64_t originals, const std::vector<int64_t>& copied, int copies);
+
 // True when `rows` are consecutive weight rows (the GEMM can read the weight in place).
 bool consecutive(const std::vector<int64_t>& rows);
 
 // The weight rows `rows` of `weight` (`row_length` floats each) as one block: in place where they are
 // consecutive, else copied into `buffer` one after another (a padding row, -1, as zeros).
-const float* rows_of(const float* weight, const std::vector<int64_t>& rows, int64_t row_length, float* buffer);
+const float* rows_of(const float* weight, const std::vector<int64_t>& rows, int64_t row_length,
+                     float* buffer);
 
 }  // namespace ftcnn

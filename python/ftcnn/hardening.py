@@ -8,6 +8,7 @@ The input holds the protected layer's C channels (or features) first and then th
 """
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
@@ -81,3 +82,40 @@ class TmrVote(nn.Module):
         vote = torch.where((ba == bb) | (ba == bc), a, torch.where(bb == bc, b, _min(_min(a, b), cc)))
         out[:, idx] = vote
         return out
+
+
+class GroupedCopiesConv2d(nn.Module):
+    """A hardened grouped (or depthwise) `conv2d`: weight [C + m D, in / groups, kh, kw] (and bias), the C
+    originals first, then the m copies of the D channels in `copied`, as nn.Conv2d's state_dict keys hold
+    them. A copy of a channel must read its group's inputs, which only the whole grouped convolution does, so
+    as in ftcnn (engine/layers/copy_rows.hpp, copy_rows_whole_layer) each copy set is a whole-layer run with
+    the copies' rows in place of their originals', of which only the copied channels are kept; output
+    [N, C + m D, H, W] in the order the correction layer reads."""
+
+    def __init__(self, layer, originals, copied, copies_each):
+        super().__init__()
+        self.stride, self.padding = tuple(layer["stride"]), tuple(layer["padding"])
+        self.groups, self.originals, self.copies_each = layer.get("groups", 1), originals, copies_each
+        self.register_buffer("copied", torch.tensor(copied, dtype=torch.long), persistent=False)
+        grown = originals + copies_each * len(copied)
+        if grown != layer["out"]:
+            raise ValueError(f"layer '{layer['name']}': {layer['out']} output channels, its correction layer reads "
+                             f"{originals} + {copies_each} x {len(copied)} copies")
+        # nn.Conv2d's initialisation (a model file's values replace it).
+        self.weight = nn.Parameter(torch.empty(grown, layer["in"] // self.groups, *layer["kernel"]))
+        nn.init.kaiming_uniform_(self.weight, a=5 ** 0.5)
+        self.bias = nn.Parameter(torch.zeros(grown)) if layer["bias"] else None
+
+    def _run(self, x, rows):
+        bias = self.bias[rows] if self.bias is not None else None
+        return F.conv2d(x, self.weight[rows], bias, self.stride, self.padding, 1, self.groups)
+
+    def forward(self, x):
+        c, idx, d = self.originals, self.copied, len(self.copied)
+        originals = torch.arange(c, device=x.device)
+        outputs = [self._run(x, originals)]
+        for j in range(self.copies_each):
+            rows = originals.clone()
+            rows[idx] = c + j * d + torch.arange(d, device=x.device)
+            outputs.append(self._run(x, rows)[:, idx])
+        return torch.cat(outputs, 1)

@@ -249,6 +249,18 @@ def is_chain(arch):
                for i, inputs in enumerate(layer_inputs(arch)))
 
 
+def protected_copies(arch):
+    """{conv2d or linear name: (its channels without copies, the copied channels, copies of each)} for every
+    layer a correction layer (`edac`, `tmr_vote`) reads: the layers a hardened model grew."""
+    names = {layer["name"]: layer for layer in arch["layers"]}
+    copies = {}
+    for layer, inputs in zip(arch["layers"], layer_inputs(arch)):
+        if layer["type"] in ("edac", "tmr_vote") and inputs[0] in names:
+            copied = layer["duplicated"] if layer["type"] == "edac" else layer["triplicated"]
+            copies[inputs[0]] = (layer["out"], list(copied), 1 if layer["type"] == "edac" else 2)
+    return copies
+
+
 def infer_shapes(arch):
     """Per-item output shape of every layer, checking that each layer fits its input(s).
 
@@ -258,6 +270,7 @@ def infer_shapes(arch):
         raise ValueError("the architecture has no layers")
     outputs = {INPUT: list(arch["input"])}
     shapes = []
+    grown = protected_copies(arch)
     for layer, inputs in zip(arch["layers"], layer_inputs(arch)):
         name, kind = layer["name"], layer["type"]
         if kind in MULTI_INPUT:
@@ -279,8 +292,10 @@ def infer_shapes(arch):
             if kind == "conv2d" and shape[0] != layer["in"]:
                 raise ValueError(f"{where}: expects {layer['in']} input channels")
             groups = layer.get("groups", 1) if kind == "conv2d" else 1
-            if kind == "conv2d" and (groups < 1 or layer["in"] % groups or layer["out"] % groups):
-                raise ValueError(f"layer '{name}': groups = {groups} must divide in and out")
+            if kind == "conv2d":
+                originals = grown[name][0] if name in grown else layer["out"]  # a hardened layer's copies aside
+                if groups < 1 or layer["in"] % groups or originals % groups:
+                    raise ValueError(f"layer '{name}': groups = {groups} must divide in and out")
             (kh, kw), (sh, sw), (ph, pw) = layer["kernel"], layer["stride"], layer["padding"]
             h, w = (shape[1] + 2 * ph - kh) // sh + 1, (shape[2] + 2 * pw - kw) // sw + 1
             if h < 1 or w < 1:
@@ -380,8 +395,9 @@ class FtcnnNet(nn.Module):
         if dropout_p is None:
             dropout_p = DROPOUT_P.get(arch["arch"], DEFAULT_DROPOUT_P)
         self._sequence = []  # plain list: the modules are registered in their groups, not twice
+        grown = protected_copies(arch)
         for layer in arch["layers"]:
-            module = _make_layer(layer, dropout_p)
+            module = _make_layer(layer, dropout_p, grown.get(layer["name"]))
             *groups, leaf = layer["name"].split(".")
             parent = self
             for group in groups:
@@ -400,8 +416,11 @@ class FtcnnNet(nn.Module):
         return values[-1]
 
 
-def _make_layer(layer, dropout_p):
+def _make_layer(layer, dropout_p, copies=None):
+    """The module of one layer; `copies` (protected_copies' entry) when a correction layer reads it."""
     kind = layer["type"]
+    if kind == "conv2d" and copies is not None and layer.get("groups", 1) > 1:
+        return hardening.GroupedCopiesConv2d(layer, *copies)
     if kind == "conv2d":
         return nn.Conv2d(layer["in"], layer["out"], tuple(layer["kernel"]), tuple(layer["stride"]),
                          tuple(layer["padding"]), bias=layer["bias"], groups=layer.get("groups", 1))

@@ -298,7 +298,7 @@ def test_mobilenet_v2_is_exported_verified_and_runs_a_campaign(tmp_path):
                           str(tmp_path / "campaign"), "--threads", "2"], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert (tmp_path / "campaign" / "summary.csv").is_file()
-    # Eq. (1) and pruning take grouped and depthwise convolutions; hardening does not yet: refused by name.
+    # Eq. (1), pruning and hardening take grouped and depthwise convolutions.
     run = subprocess.run([binary, "vuln", "--model", str(tmp_path / "mnv2.h5"), "--data", data, "--split", "test",
                           "--images", "2", "--out", str(tmp_path / "v.h5")], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
@@ -309,11 +309,37 @@ def test_mobilenet_v2_is_exported_verified_and_runs_a_campaign(tmp_path):
     run = subprocess.run([binary, "eval", "--model", str(tmp_path / "p.h5"), "--data", data, "--images", "4"],
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
-    run = subprocess.run([binary, "harden", "--model", str(tmp_path / "mnv2.h5"), "--ratio", "0.1", "--mode",
-                          "dup-only", "--scores", "l1", "--out", str(tmp_path / "h.h5")],
-                         capture_output=True, text=True)
-    assert run.returncode == 1
-    assert "features.1.conv.0.0 is a grouped convolution (groups = 32)" in run.stderr
+    # Hardened (every conv, depthwise ones included): ftcnn classifies as the plain model, and the PyTorch
+    # module of the hardened file (hardening.GroupedCopiesConv2d for the grouped layers) computes what ftcnn
+    # computes.
+    run = subprocess.run([binary, "profile", "--model", str(tmp_path / "mnv2.h5"), "--data", data, "--split", "test",
+                          "--images", "64", "--out", str(tmp_path / "i.h5")], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    for mode in ("edac", "dup-only", "tmr"):
+        hardened = tmp_path / f"h-{mode}.h5"
+        extra = ["--intervals", str(tmp_path / "i.h5")] if mode == "edac" else []
+        run = subprocess.run([binary, "harden", "--model", str(tmp_path / "mnv2.h5"), "--ratio", "0.15", "--mode",
+                              mode, "--scores", str(tmp_path / "v.h5"), *extra, "--out", str(hardened)],
+                             capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        module, hardened_metadata = model_file.load_model(hardened)
+        record = verify.verify(hardened, module, hardened_metadata["preprocessing"], data=data)
+        assert record["differing_predictions"] == 0, mode
+        with h5py.File(hardened, "r") as f:
+            arch = json.loads(f.attrs["architecture"])
+        assert all(layer["out"] > layer["groups"] for layer in arch["layers"] if layer.get("groups", 1) > 1)
+        # Fault-free, the copies equal their originals: ftcnn classifies the 64 profiled images (nothing
+        # clipped) as the plain model does.
+        logits = {}
+        for name, path in (("plain", tmp_path / "mnv2.h5"), (mode, hardened)):
+            out = tmp_path / f"{name}.logits.h5"
+            run = subprocess.run([binary, "eval", "--model", str(path), "--data", data, "--images", "64",
+                                  "--logits", str(out)], capture_output=True, text=True)
+            assert run.returncode == 0, run.stderr
+            with h5py.File(out, "r") as f:
+                logits[name] = f["logits"][...]
+        assert (logits[mode].argmax(1) == logits["plain"].argmax(1)).all(), mode
+        assert abs(logits[mode] - logits["plain"]).max() <= 1e-4, mode
 
 
 def test_the_cifar_mobilenet_v2_of_the_zoo_is_exported_from_its_factory(tmp_path):
