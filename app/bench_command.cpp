@@ -71,8 +71,8 @@ std::vector<StepTime> step_times(PassTimer& timer, int64_t batch, int repeats) {
   for (size_t layer = 0; layer < runs.front().size(); ++layer) {
     std::vector<double> of_layer;
     for (const std::vector<double>& run : runs) of_layer.push_back(run[layer]);
-    const Timing t = summarize_ms(of_layer);
-    if (t.max > 0) steps.push_back({static_cast<int>(layer), t.median});
+    if (of_layer.front() < 0) continue;  // no step ends at this layer (absorbed by a fused one)
+    steps.push_back({static_cast<int>(layer), summarize_ms(of_layer).median});
   }
   return steps;
 }

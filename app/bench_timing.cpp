@@ -116,12 +116,13 @@ class CpuPassTimer : public PassTimer {
   }
 
   std::vector<double> step_ms(int64_t batch) override {
-    std::vector<double> ms(static_cast<size_t>(layers_), 0.0);
+    std::vector<double> ms(static_cast<size_t>(layers_), -1.0);
     auto last = std::chrono::steady_clock::now();
     LayerHooks hooks;
     hooks.after = [&](int layer, const Shape&, float*) {
       const auto now = std::chrono::steady_clock::now();
-      ms[static_cast<size_t>(layer)] += std::chrono::duration<double, std::milli>(now - last).count();
+      double& step = ms[static_cast<size_t>(layer)];
+      step = std::max(step, 0.0) + std::chrono::duration<double, std::milli>(now - last).count();
       last = now;
     };
     for_each_batch(images_, batch, [&](int64_t first, int64_t count) {
@@ -201,14 +202,15 @@ class CudaPassTimer : public PassTimer {
       runner_->forward_device(inputs_.data() + first * item_, count, logits_.data() + first * classes_,
                               &hooks);
     });
-    std::vector<double> ms(static_cast<size_t>(layers_), 0.0);
+    std::vector<double> ms(static_cast<size_t>(layers_), -1.0);
     if (used == 0) return ms;
     FT_CUDA_CHECK(cudaEventSynchronize(events_[used - 1]->get()));
     for (size_t i = 1; i < used; ++i) {
       if (step_layer[i] < 0) continue;  // a batch's start
       float elapsed = 0;
       FT_CUDA_CHECK(cudaEventElapsedTime(&elapsed, events_[i - 1]->get(), events_[i]->get()));
-      ms[static_cast<size_t>(step_layer[i])] += elapsed;
+      double& step = ms[static_cast<size_t>(step_layer[i])];
+      step = std::max(step, 0.0) + elapsed;
     }
     return ms;
   }

@@ -48,8 +48,8 @@ class PassTimer {
   // Milliseconds for one pass over all images in batches of `batch`.
   virtual double pass_ms(int64_t batch) = 0;
   // Milliseconds each step of the plan took in one pass over all images in batches of `batch`, indexed by
-  // layer: a step's time falls on its last layer (a fused step's absorbed layers and a layer never reached
-  // get 0). The same pass as pass_ms with a hook after every step: on the CPU a steady-clock reading, on CUDA
+  // layer: a step's time falls on its last layer (a fused step's absorbed layers get -1: no step ends
+  // there). The same pass as pass_ms with a hook after every step: on the CPU a steady-clock reading, on CUDA
   // an event on the stream (nothing waits between steps).
   virtual std::vector<double> step_ms(int64_t batch) = 0;
   // The logits of the latest pass, [images, classes], on the host.

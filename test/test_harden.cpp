@@ -427,6 +427,12 @@ TEST_CASE(
       INFO(backend << ": " << harden_mode_name(k.mode) << " at ratio " << k.ratio << ", " << k.corrupt
                    << " row " << k.row);
       const auto hardened = harden(*plain, k.mode, k.ratio, intervals);
+      // The depthwise layer's work: one whole-layer run per copy set, whatever the ratio.
+      const int depthwise = 2;  // after features.0 and its correction layer
+      REQUIRE(hardened->layer(depthwise).name() == "features.1");
+      const Shape depthwise_input = plain->node_inputs(1, plain->output_shapes(1)).front();
+      CHECK(hardened->layer(depthwise).macs_per_item(depthwise_input) ==
+            (k.mode == HardenMode::tmr ? 3 : 2) * plain->layer(1).macs_per_item(depthwise_input));
       const Tensor logits = run_checking_copies(*hardened, inputs);
       const test::Comparison c = test::compare(logits, expected, 1e-5, 1e-5);
       INFO(c.message);
@@ -462,8 +468,6 @@ TEST_CASE("hardened grouped convolutions on CUDA equal the CPU", "[harden][cuda]
     // A corrupted copy of a depthwise channel changes nothing on CUDA either (TMR votes, EDAC keeps the
     // value inside the interval; dup-only's min may differ, so it is left out here).
     if (mode == HardenMode::dup_only) continue;
-    const auto plan = hardened->spec().layers[2].attrs<CopyAttributes>().copied;
-    REQUIRE(!plan.empty());
     row_of(*hardened, "features.1.weight", 8)[0] = 1e30f;  // the first copy of the first copied channel
     const Tensor corrupted = test::run_graph(*hardened, Device::cuda, inputs);
     CHECK(std::memcmp(corrupted.data(), cuda.data(), static_cast<size_t>(cuda.numel()) * sizeof(float)) == 0);

@@ -47,7 +47,8 @@ class CudaRunnerImpl final : public CudaRunner {
     // The one-GEMM copy scheme computes other bits than the default: a log must say which one ran, so that
     // a resume under the other one is refused.
     if (options_.single_gemm_copies)
-      choices["hardened layers"] = "copies in one GEMM (FTCNN_CUDA_SINGLE_GEMM=1)";
+      choices["hardened layers"] =
+          "copies in one GEMM (FTCNN_CUDA_SINGLE_GEMM=1; grouped convolutions: runs)";
     return choices;
   }
 

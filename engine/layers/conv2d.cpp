@@ -120,7 +120,11 @@ Shape Conv2d::output_shape(const Shape& input) const {
 int64_t Conv2d::macs_per_item(const Shape& input) const {
   const Shape out = output_shape(input);
   const Conv2dAttributes& s = attributes();
-  return out.per_item() * (s.in_channels / s.groups) * s.kernel[0] * s.kernel[1];
+  // A hardened grouped layer runs whole-layer runs (copy_rows_whole_layer): that many times its originals.
+  const int64_t computed = s.groups > 1 && !copy_rows_.groups.empty()
+                               ? static_cast<int64_t>(copy_rows_.groups.size()) * originals_
+                               : s.out_channels;
+  return out.per_item() / s.out_channels * computed * (s.in_channels / s.groups) * s.kernel[0] * s.kernel[1];
 }
 
 void Conv2d::forward_cpu(const Shape& input, const ParameterView& params, const float* in, float* out,
