@@ -33,14 +33,6 @@ Tensor fixture_input(const std::string& name) {
   return H5File::open_read(test::fixture_path(name)).read_tensor("fixture_input");
 }
 
-Tensor random_input(const Graph& graph, int64_t batch, unsigned seed) {
-  Tensor input(graph.input_shape(batch));
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  for (float& v : input.values()) v = normal(rng);
-  return input;
-}
-
 // Runs `input` on the CPU and on CUDA (a fresh runner each, so each prepares) and compares CUDA to the CPU.
 test::Comparison cuda_vs_cpu(Graph& graph, const Tensor& input, double abs_tol, double rel_tol,
                              Tensor* cpu_output = nullptr) {
@@ -187,7 +179,7 @@ TEST_CASE("VGG-11 on CUDA matches the CPU on 8 random inputs", "[cuda][model][vg
   }
   std::cout << "VGG-11 CUDA check on " << path << "\n";
   Model model = load_model(path);
-  const Tensor input = random_input(*model.graph, 8, 11);
+  const Tensor input = test::normal_input(*model.graph, 8, 11);
   // Logits within 1e-4 relative to the largest logit magnitude of the batch.
   const Tensor cpu = test::run_graph(*model.graph, Device::cpu, input);
   float scale = 0.0f;
@@ -206,7 +198,7 @@ TEST_CASE("CUDA plans again for a new batch size and repeats itself bit for bit"
   std::vector<Tensor> inputs, expected;
   unsigned seed = 100;
   for (int64_t batch : batches) {
-    inputs.push_back(random_input(graph, batch, seed++));
+    inputs.push_back(test::normal_input(graph, batch, seed++));
     expected.push_back(test::run_graph(graph, Device::cpu, inputs.back()));  // its own runner: prepares cpu
   }
   // One CUDA runner for all three: each call changes the batch size, so each prepares every layer again

@@ -128,15 +128,6 @@ std::unique_ptr<Graph> grouped_net() {
   return graph;
 }
 
-// `batch` inputs of N(0, 1) values drawn from `seed`.
-Tensor normal_inputs(const Graph& graph, int64_t batch, uint32_t seed) {
-  Tensor inputs(graph.input_shape(batch));
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  for (float& v : inputs.values()) v = normal(rng);
-  return inputs;
-}
-
 // Runs `graph` on the CPU and checks, at every protected layer's output, that each copy channel holds its
 // original's bits for every image and position; returns the logits.
 Tensor run_checking_copies(Graph& graph, const Tensor& inputs) {
@@ -400,7 +391,7 @@ TEST_CASE(
     "corrected",
     "[harden]") {
   const std::unique_ptr<Graph> plain = grouped_net();
-  const Tensor inputs = normal_inputs(*plain, 16, 11);
+  const Tensor inputs = test::normal_input(*plain, 16, 11);
   const IntervalProfile intervals = profile_of(*plain, inputs);
   std::vector<const char*> backends{"im2col"};
 #ifdef FTCNN_WITH_ONEDNN
@@ -455,7 +446,7 @@ TEST_CASE(
 TEST_CASE("hardened grouped convolutions on CUDA equal the CPU", "[harden][cuda]") {
   if (test::skip_without_gpu()) return;
   const std::unique_ptr<Graph> plain = grouped_net();
-  const Tensor inputs = normal_inputs(*plain, 16, 12);
+  const Tensor inputs = test::normal_input(*plain, 16, 12);
   const IntervalProfile intervals = profile_of(*plain, inputs);
   for (HardenMode mode : {HardenMode::edac, HardenMode::dup_only, HardenMode::tmr}) {
     INFO(harden_mode_name(mode));

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <random>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -115,6 +116,14 @@ Tensor run_graph(Graph& graph, Device device, const Tensor& input) {
   Tensor output(graph.output_shapes(batch).back());
   runner->forward(input.data(), batch, output.data());
   return output;
+}
+
+Tensor normal_input(const Graph& graph, int64_t batch, uint32_t seed) {
+  Tensor input(graph.input_shape(batch));
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (float& v : input.values()) v = normal(rng);
+  return input;
 }
 
 Comparison compare(const Tensor& actual, const Tensor& expected, double abs_tol, double rel_tol) {

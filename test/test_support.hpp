@@ -27,6 +27,9 @@ void write_cifar10(const std::string& dir, int images, uint32_t seed);
 
 // Runs `input` ([batch, ...]) through the graph on `device`; returns [batch, outputs].
 Tensor run_graph(Graph& graph, Device device, const Tensor& input);
+// `batch` inputs for `graph` of N(0, 1) values (roughly what preprocessed CIFAR images look like), drawn
+// from `seed` with std::mt19937.
+Tensor normal_input(const Graph& graph, int64_t batch, uint32_t seed);
 
 struct Comparison {
   bool ok = true;
