@@ -62,6 +62,14 @@ CpuLinear cpu_linear_from_environment() {
   return CpuLinear::blas;
 }
 
+bool cpu_fusion_from_environment() {
+  const char* value = std::getenv("FTCNN_CPU_FUSE");
+  if (value == nullptr || *value == '\0' || std::strcmp(value, "1") == 0) return true;
+  FT_CHECK(std::strcmp(value, "0") == 0, "environment variable FTCNN_CPU_FUSE is '{}'; expected 1 or 0",
+           value);
+  return false;
+}
+
 CpuContext::CpuContext(int threads, CpuConvolution convolution, CpuLinear linear)
     : threads_(threads > 0 ? threads : static_cast<int>(std::thread::hardware_concurrency())),
       convolution_(convolution),

@@ -31,6 +31,11 @@ const char* cpu_linear_name(CpuLinear linear);
 // FTCNN_CPU_LINEAR (ordered or blas), else ordered; throws naming the variable for another value.
 CpuLinear cpu_linear_from_environment();
 
+// Whether the CPU runner fuses a correction layer (edac, tmr_vote) with the BatchNorm2d and ReLU after it,
+// and a BatchNorm2d with the ReLU after it (Graph::prepare's `fuse`; the same bits either way):
+// FTCNN_CPU_FUSE 1 (default) or 0; throws naming the variable for another value.
+bool cpu_fusion_from_environment();
+
 struct OneDnnHandles;  // the oneDNN engine and stream (engine/layers/conv2d_onednn.hpp)
 
 class CpuContext {

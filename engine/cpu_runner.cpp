@@ -36,8 +36,8 @@ class CpuRunner final : public Runner {
   Graph& graph_;
   CpuContext cpu_;
   ExecContext ctx_;
-  PlanCache plans_{graph_};
-  std::vector<float> arena_;  // activations
+  PlanCache plans_{graph_, cpu_fusion_from_environment()};  // correction layers absorb BN + ReLU
+  std::vector<float> arena_;                                // activations
 };
 
 }  // namespace

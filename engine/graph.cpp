@@ -96,7 +96,8 @@ int64_t Graph::macs_per_item() const {
   return total;
 }
 
-std::vector<int> Graph::fusion_plan(int64_t batch, std::vector<FusedEpilogue>* epilogues) const {
+std::vector<int> Graph::fusion_plan(int64_t batch, Device device,
+                                    std::vector<FusedEpilogue>* epilogues) const {
   // Layer i takes an epilogue, then each following layer joins it while it can; layer j's input shape is
   // shapes[j - 1]. Only a layer whose one input is the layer before it, read by nothing else, may join:
   // the absorbed outputs are read by nothing but the next layer, so skipping them loses nothing.
@@ -105,7 +106,7 @@ std::vector<int> Graph::fusion_plan(int64_t batch, std::vector<FusedEpilogue>* e
   std::vector<FusedEpilogue> joined(count);
   std::vector<int> plan(count, 0);
   for (size_t i = 0; i < count; ++i) {
-    if (!layers_[i]->accepts_epilogue()) continue;
+    if (!layers_[i]->accepts_epilogue(device)) continue;
     size_t j = i + 1;
     auto private_successor = [&](size_t k) {
       return inputs_[k] == std::vector<int>{static_cast<int>(k) - 1} && consumers_[k - 1] == 1;
@@ -120,15 +121,13 @@ std::vector<int> Graph::fusion_plan(int64_t batch, std::vector<FusedEpilogue>* e
 }
 
 GraphPlan Graph::prepare(const ExecContext& ctx, int64_t batch, bool fuse) const {
-  FT_CHECK(!fuse || ctx.device == Device::cuda, "layer fusion is for CUDA only, not {}",
-           device_name(ctx.device));
   GraphPlan plan;
   plan.batch = batch;
   plan.device = ctx.device;
   plan.shapes = output_shapes(batch);
   const size_t count = layers_.size();
   std::vector<FusedEpilogue> epilogues(count);
-  plan.absorbed = fuse ? fusion_plan(batch, &epilogues) : std::vector<int>(count, 0);
+  plan.absorbed = fuse ? fusion_plan(batch, ctx.device, &epilogues) : std::vector<int>(count, 0);
   for (size_t i = 0; i < count; ++i) {
     plan.layers.push_back(
         layers_[i]->prepare(ctx, node_inputs(static_cast<int>(i), plan.shapes), epilogues[i]));
@@ -169,8 +168,11 @@ ActivationLayout Graph::activation_layout(int64_t batch, const std::vector<int>&
     const int step = step_of[static_cast<size_t>(value)];
     const int end = std::max(step, last_use[static_cast<size_t>(value)]);
     const int p = inputs_[static_cast<size_t>(i)].front();
-    if (layers_[static_cast<size_t>(i)]->in_place() && value == i && p >= 0 &&
-        last_use[static_cast<size_t>(p)] == step && buffer_of[static_cast<size_t>(p)] >= 0) {
+    // A step is in place when all its nodes are (BatchNorm2d with the ReLU it absorbed on the CPU).
+    bool in_place = true;
+    for (int k = i; k <= value; ++k) in_place = in_place && layers_[static_cast<size_t>(k)]->in_place();
+    if (in_place && p >= 0 && last_use[static_cast<size_t>(p)] == step &&
+        buffer_of[static_cast<size_t>(p)] >= 0) {
       Buffer& shared = buffers[static_cast<size_t>(buffer_of[static_cast<size_t>(p)])];
       shared.last = std::max(shared.last, end);
       buffer_of[static_cast<size_t>(value)] = buffer_of[static_cast<size_t>(p)];

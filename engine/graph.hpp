@@ -48,7 +48,7 @@ struct GraphPlan {
 
 // Called by Graph::run around the layers. `before(layer, input shape, input)` sees a layer's (first) input
 // before the layer runs (before an in-place layer overwrites it); `after(layer, output shape, output)` sees
-// its output and may edit it. A fused step (CUDA) counts as its last layer for `after` and its first for
+// its output and may edit it. A fused step counts as its last layer for `after` and its first for
 // `before`: the absorbed layers' own outputs never exist.
 struct LayerHooks {
   std::function<void(int layer, const Shape& input, const float* in)> before;
@@ -94,13 +94,15 @@ class Graph {
   int64_t macs_per_item() const;
 
   // Plans every layer for `batch` on the context's device (cuDNN descriptors and algorithm choice on CUDA).
-  // `fuse` (CUDA only) is the fusion pass: a layer that accepts an epilogue (edac, tmr_vote) absorbs the
-  // BatchNorm2d and/or ReLU directly after it (Layer::join_epilogue decides), and its kernel applies them;
+  // `fuse` is the fusion pass: a layer that accepts an epilogue on the device (edac, tmr_vote; batchnorm2d
+  // on the CPU) absorbs the BatchNorm2d and/or ReLU directly after it (Layer::join_epilogue decides), and
+  // its body applies them;
   // the absorbed layers are still planned, but run() skips them. Without `fuse` nothing is absorbed.
   GraphPlan prepare(const ExecContext& ctx, int64_t batch, bool fuse = false) const;
-  // The fusion pass alone (device-independent, nothing prepared): per layer, how many of the layers after it
+  // The fusion pass alone for `device` (nothing prepared): per layer, how many of the layers after it
   // it would absorb, -1 for a layer absorbed by an earlier one; the epilogue of each layer in `epilogues`.
-  std::vector<int> fusion_plan(int64_t batch, std::vector<FusedEpilogue>* epilogues = nullptr) const;
+  std::vector<int> fusion_plan(int64_t batch, Device device,
+                               std::vector<FusedEpilogue>* epilogues = nullptr) const;
   // Where the activations of a batch live when run with this fusion (`absorbed` as GraphPlan's).
   ActivationLayout activation_layout(int64_t batch, const std::vector<int>& absorbed) const;
   // Runs a plan of this graph on device pointers. `arena` holds at least plan.arena_floats() floats;

@@ -41,7 +41,7 @@ std::unique_ptr<LayerPlan> Layer::prepare(const ExecContext& ctx, const std::vec
                                           const FusedEpilogue& epilogue) const {
   node_output_shape(inputs);  // validates
   const Shape& input = inputs.front();
-  if (!epilogue.empty() && (ctx.device != Device::cuda || !accepts_epilogue())) {
+  if (!epilogue.empty() && !accepts_epilogue(ctx.device)) {
     fail(fmt::format("cannot run the following layers fused on {}", device_name(ctx.device)));
   }
   auto plan = std::make_unique<LayerPlan>();
@@ -69,6 +69,8 @@ void Layer::forward(const ExecContext& ctx, const LayerPlan& plan, const Paramet
     case Device::cpu:
       if (plan.cpu) {
         forward_cpu_prepared(plan, params, in, out, *ctx.cpu);
+      } else if (!plan.epilogue.empty()) {
+        forward_cpu_fused(plan, params, in, out, *ctx.cpu);
       } else {
         forward_cpu(plan.input, params, in, out, *ctx.cpu);
       }
@@ -115,6 +117,10 @@ std::unique_ptr<LayerCpuState> Layer::prepare_cpu(const Shape&, CpuContext&) con
 
 void Layer::forward_cpu_prepared(const LayerPlan&, const ParameterView&, const float*, float*, CpuContext&) {
   fail("has no CPU state to run");
+}
+
+void Layer::forward_cpu_fused(const LayerPlan&, const ParameterView&, const float*, float*, CpuContext&) {
+  fail("cannot run the following layers fused");
 }
 
 std::unique_ptr<LayerCudaState> Layer::prepare_cuda(const Shape&, CudaContext&, const ExecContext&) const {

@@ -89,7 +89,7 @@ struct LayerPlan {
   Shape input;                // the first input
   std::vector<Shape> inputs;  // every input (a join reads several)
   Device device = Device::cpu;
-  FusedEpilogue epilogue;                // CUDA: the BatchNorm / ReLU the layer's kernel applies too
+  FusedEpilogue epilogue;                // the BatchNorm / ReLU the layer applies too (fusion)
   std::unique_ptr<LayerCudaState> cuda;  // CUDA: descriptors, algorithm; may be null
   std::unique_ptr<LayerCpuState> cpu;    // CPU: prepared primitives; null for most layers
 };
@@ -175,14 +175,15 @@ class Layer {
   virtual void set_copy_layout(int64_t /*originals*/, const std::vector<int64_t>& /*copied*/,
                                int /*copies*/) {}
 
-  // Fusion (CUDA only). True when this layer's CUDA body applies a FusedEpilogue (edac, tmr_vote).
-  virtual bool accepts_epilogue() const { return false; }
+  // Fusion. True when this layer's body on `device` applies a FusedEpilogue: edac and tmr_vote on both
+  // devices, batchnorm2d on the CPU.
+  virtual bool accepts_epilogue(Device /*device*/) const { return false; }
   // Adds this layer to `epilogue` when it can run there, after what `epilogue` holds already, for input
   // shape `input`; returns false (and leaves `epilogue` alone) when it cannot (BatchNorm2d, ReLU).
   virtual bool join_epilogue(FusedEpilogue& epilogue, const Shape& input) const;
 
-  // Plans the layer for `input` on the context's device; a non-empty `epilogue` (CUDA, and only for a layer
-  // that accepts one) makes forward apply it too.
+  // Plans the layer for `input` on the context's device; a non-empty `epilogue` (only for a layer that
+  // accepts one) makes forward apply it too.
   std::unique_ptr<LayerPlan> prepare(const ExecContext& ctx, const Shape& input,
                                      const FusedEpilogue& epilogue = {}) const;
   // Plans a node for all its inputs (a join's several, or one).
@@ -204,6 +205,10 @@ class Layer {
   // the state overrides it (the default fails).
   virtual void forward_cpu_prepared(const LayerPlan& plan, const ParameterView& params, const float* in,
                                     float* out, CpuContext& ctx);
+  // Runs a CPU plan with a fused epilogue (plan.epilogue), instead of forward_cpu: a layer that accepts an
+  // epilogue overrides it (the default fails).
+  virtual void forward_cpu_fused(const LayerPlan& plan, const ParameterView& params, const float* in,
+                                 float* out, CpuContext& ctx);
   // The CUDA state of a plan (nullptr: none needed); `options` is the prepare call's context (pinned
   // algorithms, the copy scheme).
   virtual std::unique_ptr<LayerCudaState> prepare_cuda(const Shape& input, CudaContext& ctx,

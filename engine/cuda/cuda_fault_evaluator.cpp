@@ -84,16 +84,9 @@ class CudaFaultEvaluator final : public FaultEvaluator {
     const int64_t budget =
         checkpoint_budget_ < 0 ? default_checkpoint_budget(static_cast<int64_t>(free)) : checkpoint_budget_;
     // A run may start only where a step of every plan starts (the full batches' and the last one's).
-    std::vector<int> absorbed(static_cast<size_t>(graph_.size()), 0);
-    if (runner_->options().fuse) {
-      for (int64_t batch : {std::min(batch_, images_), images_ % batch_}) {
-        if (batch == 0) continue;
-        const std::vector<int> plan = graph_.fusion_plan(batch);
-        for (size_t i = 0; i < plan.size(); ++i) absorbed[i] = std::min(absorbed[i], plan[i] < 0 ? -1 : 0);
-      }
-    }
-    CheckpointLayout layout(graph_, absorbed, targets_, repetitions, images_, std::min(batch_, images_),
-                            budget);
+    CheckpointLayout layout(graph_,
+                            campaign_steps(graph_, runner_->options().fuse, Device::cuda, images_, batch_),
+                            targets_, repetitions, images_, std::min(batch_, images_), budget);
     const int64_t bytes = checked_product(layout.floats(), sizeof(float), "checkpoints");
     FT_CHECK(bytes <= static_cast<int64_t>(free),
              "--checkpoint-memory: the checkpoints chosen need {:.1f} MiB, more than the {:.1f} MiB free on "

@@ -69,6 +69,17 @@ int64_t checkpoint_slice_floats(int64_t per_item, int64_t batch) {
   return (floats + kAlign - 1) / kAlign * kAlign;
 }
 
+std::vector<int> campaign_steps(const Graph& graph, bool fuse, Device device, int64_t images, int64_t batch) {
+  std::vector<int> absorbed(static_cast<size_t>(graph.size()), 0);
+  if (!fuse) return absorbed;
+  for (int64_t size : {std::min(batch, images), images % batch}) {
+    if (size == 0) continue;
+    const std::vector<int> plan = graph.fusion_plan(size, device);
+    for (size_t i = 0; i < plan.size(); ++i) absorbed[i] = std::min(absorbed[i], plan[i] < 0 ? -1 : 0);
+  }
+  return absorbed;
+}
+
 CheckpointPlan choose_checkpoints(const Graph& graph, const std::vector<int>& absorbed,
                                   const std::vector<int64_t>& demand, int64_t images, int64_t batch,
                                   int64_t budget_bytes) {

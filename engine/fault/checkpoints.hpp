@@ -46,6 +46,11 @@ struct CheckpointPlan {
   bool empty() const { return starts.empty(); }
 };
 
+// Where a run may start when the runner fuses (`fuse`): -1 for a node that some plan of the campaign (its
+// full batches' and its last one's) absorbs into an earlier one, else 0; all 0 without fusion. The
+// `absorbed` argument of choose_checkpoints and CheckpointLayout.
+std::vector<int> campaign_steps(const Graph& graph, bool fuse, Device device, int64_t images, int64_t batch);
+
 // `demand[n]`: repetitions whose first faulty node is n (graph size + 1 entries; the last counts
 // repetitions without faults). `absorbed` as GraphPlan's: a start must begin a step of the plan. The
 // values are kept for `images` images in batches of `batch` (CheckpointLayout's layout). Nothing is chosen

@@ -29,7 +29,8 @@ class CpuFaultEvaluator final : public FaultEvaluator {
         threads_(options.threads),
         checkpoint_budget_(options.checkpoint_budget),
         convolution_(cpu_convolution_from_environment()),  // what the runner's context chose
-        linear_(cpu_linear_from_environment()) {
+        linear_(cpu_linear_from_environment()),
+        fuse_(cpu_fusion_from_environment()) {
     images_ = data.count;
     classes_ = graph.spec().num_classes;
     inputs_.resize(static_cast<size_t>(data.count * data.item.numel()));
@@ -71,8 +72,9 @@ class CpuFaultEvaluator final : public FaultEvaluator {
         if (!tail.covers(counts)) visit(counts);
       });
     };
-    CheckpointLayout layout(graph_, std::vector<int>(static_cast<size_t>(graph_.size()), 0), targets_, others,
-                            images_, std::min(batch_, images_), budget - tail.bytes());
+    // A run may start only where a step of every plan starts (the runner fuses correction layers).
+    CheckpointLayout layout(graph_, campaign_steps(graph_, fuse_, Device::cpu, images_, batch_), targets_,
+                            others, images_, std::min(batch_, images_), budget - tail.bytes());
     check_fits_memory(checked_product(layout.floats(), sizeof(float), "checkpoints") + tail.bytes(),
                       "the checkpoints");
     kept_.resize(static_cast<size_t>(layout.floats()));
@@ -176,6 +178,7 @@ class CpuFaultEvaluator final : public FaultEvaluator {
   int64_t checkpoint_budget_;
   CpuConvolution convolution_;
   CpuLinear linear_;
+  bool fuse_;  // whether the runner fuses correction layers with what follows (its steps)
   CheckpointLayout checkpoints_;
   std::vector<float> kept_;  // the golden values checkpoints_ lays out
   LinearTail tail_;

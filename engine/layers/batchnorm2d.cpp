@@ -4,6 +4,7 @@
 
 #include "engine/cpu_context.hpp"
 #include "engine/layers/attributes.hpp"
+#include "engine/layers/fused_epilogue.hpp"
 #include "kernels/batchnorm_rules.hpp"
 
 namespace ftcnn {
@@ -55,6 +56,17 @@ bool BatchNorm2d::join_epilogue(FusedEpilogue& epilogue, const Shape& input) con
 
 void BatchNorm2d::forward_cpu(const Shape& input, const ParameterView& params, const float* in, float* out,
                               CpuContext& ctx) {
+  normalize(input, params, in, out, kernels::CorrectionEpilogue{}, ctx);
+}
+
+void BatchNorm2d::forward_cpu_fused(const LayerPlan& plan, const ParameterView& params, const float* in,
+                                    float* out, CpuContext& ctx) {
+  normalize(plan.input, params, in, out, kernel_epilogue(plan.epilogue, params), ctx);
+}
+
+void BatchNorm2d::normalize(const Shape& input, const ParameterView& params, const float* in, float* out,
+                            const kernels::CorrectionEpilogue& epilogue, CpuContext& ctx) const {
+  const bool fused = epilogue.gamma != nullptr || epilogue.relu;
   const int64_t batch = input[0], channels = input[1], plane = input[2] * input[3];
   const float *gamma = params(gamma_), *beta = params(beta_), *mean = params(mean_), *var = params(var_);
 #pragma omp parallel for collapse(2) num_threads(ctx.threads()) schedule(static)
@@ -67,6 +79,7 @@ void BatchNorm2d::forward_cpu(const Shape& input, const ParameterView& params, c
       const float* src = in + (n * channels + c) * plane;
       float* dst = out + (n * channels + c) * plane;
       for (int64_t p = 0; p < plane; ++p) dst[p] = kernels::batchnorm_apply(src[p], bn.scale, bn.shift);
+      if (fused) apply_channel_epilogue(epilogue, c, dst, plane);  // the absorbed ReLU, in cache
     }
   }
 }

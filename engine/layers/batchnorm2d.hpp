@@ -8,6 +8,7 @@
 
 #include "engine/layer.hpp"
 #include "engine/layers/attributes.hpp"
+#include "kernels/edac_bodies.hpp"  // CorrectionEpilogue
 
 namespace ftcnn {
 
@@ -33,16 +34,24 @@ class BatchNorm2d final : public Layer {
   bool in_place() const override { return true; }
   // Joins an empty epilogue (it must come first: before any ReLU) with its four parameter tensors.
   bool join_epilogue(FusedEpilogue& epilogue, const Shape& input) const override;
+  // On the CPU it absorbs the ReLU after it, applied to each channel's plane while it is in cache (the
+  // CUDA BatchNorm kernel takes no epilogue).
+  bool accepts_epilogue(Device device) const override { return device == Device::cpu; }
 
  protected:
   void forward_cpu(const Shape& input, const ParameterView& params, const float* in, float* out,
                    CpuContext& ctx) override;
+  void forward_cpu_fused(const LayerPlan& plan, const ParameterView& params, const float* in, float* out,
+                         CpuContext& ctx) override;
 #ifdef FTCNN_WITH_CUDA
   void forward_cuda(const LayerPlan& plan, const ParameterView& params, const float* in, float* out,
                     CudaContext& ctx) override;
 #endif
 
  private:
+  // The CPU body, with the absorbed layers' epilogue (empty: none).
+  void normalize(const Shape& input, const ParameterView& params, const float* in, float* out,
+                 const kernels::CorrectionEpilogue& epilogue, CpuContext& ctx) const;
   int gamma_ = -1, beta_ = -1, mean_ = -1, var_ = -1;
 };
 

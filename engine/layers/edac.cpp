@@ -5,6 +5,7 @@
 #include "engine/cpu_context.hpp"
 #include "engine/layers/attributes.hpp"
 #include "engine/layers/channel_copies.hpp"
+#include "engine/layers/fused_epilogue.hpp"
 #include "kernels/edac_rules.hpp"
 
 namespace ftcnn {
@@ -47,6 +48,17 @@ Shape Edac::output_shape(const Shape& input) const {
 
 void Edac::forward_cpu(const Shape& input, const ParameterView& params, const float* in, float* out,
                        CpuContext& ctx) {
+  correct(input, params, in, out, kernels::CorrectionEpilogue{}, ctx);
+}
+
+void Edac::forward_cpu_fused(const LayerPlan& plan, const ParameterView& params, const float* in, float* out,
+                             CpuContext& ctx) {
+  correct(plan.input, params, in, out, kernel_epilogue(plan.epilogue, params), ctx);
+}
+
+void Edac::correct(const Shape& input, const ParameterView& params, const float* in, float* out,
+                   const kernels::CorrectionEpilogue& epilogue, CpuContext& ctx) const {
+  const bool fused = epilogue.gamma != nullptr || epilogue.relu;
   const int64_t batch = input[0], channels = attributes().out_channels,
                 in_channels = attributes().in_channels;
   const int64_t inner = input.per_item() / in_channels;  // H * W, or 1 after a linear layer
@@ -72,6 +84,9 @@ void Edac::forward_cpu(const Shape& input, const ParameterView& params, const fl
         dst[c] =
             intervals ? kernels::edac_pair(a[c], b, lower[c], upper[c]) : kernels::dup_only_pair(a[c], b);
       }
+      if (fused) {
+        for (int64_t c = 0; c < channels; ++c) apply_channel_epilogue(epilogue, c, dst + c, 1);
+      }
     }
     return;
   }
@@ -94,6 +109,8 @@ void Edac::forward_cpu(const Shape& input, const ParameterView& params, const fl
       } else {
         for (int64_t p = 0; p < inner; ++p) dst[p] = kernels::dup_only_pair(a[p], b[p]);
       }
+      // The absorbed BatchNorm and ReLU over the channel's plane while it is in cache.
+      if (fused) apply_channel_epilogue(epilogue, c, dst, inner);
     }
   }
 }

@@ -15,6 +15,7 @@
 
 #include "engine/layer.hpp"
 #include "engine/layers/attributes.hpp"
+#include "kernels/edac_bodies.hpp"  // CorrectionEpilogue
 
 namespace ftcnn {
 
@@ -41,14 +42,16 @@ class Edac final : public Layer {
   }
   void declare_parameters(ParameterStore& store) override;
   Shape output_shape(const Shape& input) const override;
-  // On CUDA the graph may fuse the BatchNorm2d and ReLU that follow into this layer's kernel.
-  bool accepts_epilogue() const override { return true; }
+  // The graph may fuse the BatchNorm2d and ReLU that follow into this layer (both devices).
+  bool accepts_epilogue(Device) const override { return true; }
   int lower_index() const { return lower_; }
   int upper_index() const { return upper_; }
 
  protected:
   void forward_cpu(const Shape& input, const ParameterView& params, const float* in, float* out,
                    CpuContext& ctx) override;
+  void forward_cpu_fused(const LayerPlan& plan, const ParameterView& params, const float* in, float* out,
+                         CpuContext& ctx) override;
 #ifdef FTCNN_WITH_CUDA
   std::unique_ptr<LayerCudaState> prepare_cuda(const Shape& input, CudaContext& ctx,
                                                const ExecContext& options) const override;
@@ -57,6 +60,9 @@ class Edac final : public Layer {
 #endif
 
  private:
+  // The CPU body, with the absorbed layers' epilogue (empty: none).
+  void correct(const Shape& input, const ParameterView& params, const float* in, float* out,
+               const kernels::CorrectionEpilogue& epilogue, CpuContext& ctx) const;
   bool with_intervals() const {
     return attributes().mode == EdacMode::edac;
   }

@@ -5,6 +5,7 @@
 #include "engine/cpu_context.hpp"
 #include "engine/layers/attributes.hpp"
 #include "engine/layers/channel_copies.hpp"
+#include "engine/layers/fused_epilogue.hpp"
 #include "kernels/edac_rules.hpp"
 
 namespace ftcnn {
@@ -38,6 +39,17 @@ Shape TmrVote::output_shape(const Shape& input) const {
 
 void TmrVote::forward_cpu(const Shape& input, const ParameterView&, const float* in, float* out,
                           CpuContext& ctx) {
+  vote(input, in, out, kernels::CorrectionEpilogue{}, ctx);
+}
+
+void TmrVote::forward_cpu_fused(const LayerPlan& plan, const ParameterView& params, const float* in,
+                                float* out, CpuContext& ctx) {
+  vote(plan.input, in, out, kernel_epilogue(plan.epilogue, params), ctx);
+}
+
+void TmrVote::vote(const Shape& input, const float* in, float* out,
+                   const kernels::CorrectionEpilogue& epilogue, CpuContext& ctx) const {
+  const bool fused = epilogue.gamma != nullptr || epilogue.relu;
   const int64_t batch = input[0], channels = attributes().out_channels,
                 in_channels = attributes().in_channels;
   const int64_t copies = static_cast<int64_t>(attributes().copied.size());
@@ -50,11 +62,13 @@ void TmrVote::forward_cpu(const Shape& input, const ParameterView&, const float*
       float* dst = out + (n * channels + c) * inner;
       if (k < 0) {
         for (int64_t p = 0; p < inner; ++p) dst[p] = kernels::edac_scrub(a[p]);
-        continue;
+      } else {
+        const float* b = in + (n * in_channels + channels + k) * inner;
+        const float* d = in + (n * in_channels + channels + copies + k) * inner;
+        for (int64_t p = 0; p < inner; ++p) dst[p] = kernels::tmr_vote3(a[p], b[p], d[p]);
       }
-      const float* b = in + (n * in_channels + channels + k) * inner;
-      const float* d = in + (n * in_channels + channels + copies + k) * inner;
-      for (int64_t p = 0; p < inner; ++p) dst[p] = kernels::tmr_vote3(a[p], b[p], d[p]);
+      // The absorbed BatchNorm and ReLU over the channel's plane while it is in cache.
+      if (fused) apply_channel_epilogue(epilogue, c, dst, inner);
     }
   }
 }

@@ -14,6 +14,7 @@
 
 #include "engine/layer.hpp"
 #include "engine/layers/attributes.hpp"
+#include "kernels/edac_bodies.hpp"  // CorrectionEpilogue
 
 namespace ftcnn {
 
@@ -38,12 +39,14 @@ class TmrVote final : public Layer {
     return Layer::reverse_refusal() + "; score the unhardened model";
   }
   Shape output_shape(const Shape& input) const override;
-  // On CUDA the graph may fuse the BatchNorm2d and ReLU that follow into this layer's kernel.
-  bool accepts_epilogue() const override { return true; }
+  // The graph may fuse the BatchNorm2d and ReLU that follow into this layer (both devices).
+  bool accepts_epilogue(Device) const override { return true; }
 
  protected:
   void forward_cpu(const Shape& input, const ParameterView& params, const float* in, float* out,
                    CpuContext& ctx) override;
+  void forward_cpu_fused(const LayerPlan& plan, const ParameterView& params, const float* in, float* out,
+                         CpuContext& ctx) override;
 #ifdef FTCNN_WITH_CUDA
   std::unique_ptr<LayerCudaState> prepare_cuda(const Shape& input, CudaContext& ctx,
                                                const ExecContext& options) const override;
@@ -52,6 +55,10 @@ class TmrVote final : public Layer {
 #endif
 
  private:
+  // The CPU body, with the absorbed layers' epilogue (empty: none).
+  void vote(const Shape& input, const float* in, float* out, const kernels::CorrectionEpilogue& epilogue,
+            CpuContext& ctx) const;
+
   std::vector<int32_t> copy_index_;  // per channel: its position among the D triplicated channels, or -1
 };
 

@@ -1,5 +1,6 @@
-// The CUDA runner's fusion of a correction layer (edac, tmr_vote) with the BatchNorm2d and ReLU right after
-// it (docs/hardening.md): the fusion plan (no GPU needed), and fused CUDA == unfused CUDA == CPU bit for bit,
+// The fusion of a correction layer (edac, tmr_vote) with the BatchNorm2d and ReLU right after it
+// (docs/hardening.md): the fusion plan, fused CPU == unfused CPU (both runners fuse by default), and fused
+// CUDA == unfused CUDA == CPU bit for bit,
 // on correction layers fed directly (so no convolution stands between the devices) and on a small hardened
 // model end to end, with NaN, +Inf, -Inf and out-of-interval values and with faulted BatchNorm parameters.
 //
@@ -186,6 +187,97 @@ ModelSpec small_plain_spec() {
   return t;
 }
 
+struct FusionCase {
+  std::string what;
+  ModelSpec spec;
+};
+
+// A correction layer followed by every pattern of BatchNorm2d and ReLU it absorbs: 7 channels, 3 copied out
+// of order; NCHW and [N, F]; edac with intervals, intervals only, dup-only, tmr.
+std::vector<FusionCase> fusion_cases() {
+  const auto chain = [](LayerSpec correction, bool batchnorm, bool relu, bool rank4) {
+    ModelSpec spec;
+    spec.arch = "t";
+    const ChannelAttributes& a = correction.attrs<ChannelAttributes>();
+    spec.input = rank4 ? Shape{a.in_channels, 4, 3} : Shape{a.in_channels};
+    const int64_t channels = a.out_channels;
+    spec.layers.push_back(std::move(correction));
+    if (batchnorm) spec.layers.push_back(batchnorm2d_spec("bn", channels));
+    if (relu) spec.layers.push_back(simple_spec("relu", LayerType::relu));
+    return spec;
+  };
+  return {
+      {"edac + bn + relu", chain(edac_spec("e", 7, {5, 0, 3}, EdacMode::edac), true, true, true)},
+      {"edac + bn", chain(edac_spec("e", 7, {5, 0, 3}, EdacMode::edac), true, false, true)},
+      {"edac + relu", chain(edac_spec("e", 7, {5, 0, 3}, EdacMode::edac), false, true, true)},
+      {"edac + relu, [N, F]", chain(edac_spec("e", 7, {5, 0, 3}, EdacMode::edac), false, true, false)},
+      {"intervals only + bn + relu", chain(edac_spec("e", 7, {}, EdacMode::edac), true, true, true)},
+      {"dup-only + bn + relu", chain(edac_spec("d", 7, {5, 0, 3}, EdacMode::dup_only), true, true, true)},
+      {"dup-only + relu, [N, F]",
+       chain(edac_spec("d", 7, {5, 0, 3}, EdacMode::dup_only), false, true, false)},
+      {"tmr + bn + relu", chain(tmr_vote_spec("v", 7, {5, 0, 3}), true, true, true)},
+      {"full tmr + bn", chain(tmr_vote_spec("w", 7, {0, 1, 2, 3, 4, 5, 6}), true, false, true)},
+      {"tmr + relu, [N, F]", chain(tmr_vote_spec("v", 7, {5, 0, 3}), false, true, false)},
+  };
+}
+
+// Runs `check(graph, input, what)` on every fusion case with corrupted inputs, then, where a BatchNorm
+// follows, with faulted BatchNorm parameters (exponent and sign flips, a NaN): each fault alone, then all
+// at once.
+template <typename Check>
+void for_each_fusion_case(const Check& check) {
+  unsigned seed = 3;
+  for (const FusionCase& k : fusion_cases()) {
+    Graph graph(k.spec);
+    const LayerSpec& correction = graph.layer(0).spec();
+    const EdacAttributes* edac = correction.find_attrs<EdacAttributes>();
+    if (edac != nullptr && edac->mode == EdacMode::edac) {
+      const std::vector<float> lower{-2, -1, -3, 0, -2.5f, -1, -kInf}, upper{2, 1, 3, 2, 2.5f, 0.5f, kInf};
+      std::copy(lower.begin(), lower.end(), tensor(graph, correction.name + ".lower"));
+      std::copy(upper.begin(), upper.end(), tensor(graph, correction.name + ".upper"));
+    }
+    fill_batchnorm(graph, seed);
+    CHECK(graph.fusion_plan(5, Device::cpu)[0] == graph.size() - 1);
+    CHECK(graph.fusion_plan(5, Device::cuda)[0] == graph.size() - 1);
+    const Tensor input = corrupted_input(graph, 5, seed++);
+    check(graph, input, k.what);
+
+    if (graph.size() < 2 || graph.layer(1).type() != LayerType::batchnorm2d) continue;
+    struct Fault {
+      const char* tensor;
+      int64_t element;
+      int bit;
+    };
+    const std::vector<Fault> faults = {{"bn.weight", 1, 30},      {"bn.weight", 4, 31},
+                                       {"bn.bias", 2, 30},        {"bn.running_mean", 6, 30},
+                                       {"bn.running_var", 3, 31}, {"bn.running_var", 0, 30},
+                                       {"bn.running_mean", 5, 3}};
+    for (const Fault& f : faults) {
+      flip_bit(graph, f.tensor, f.element, f.bit);
+      check(graph, input, k.what + ", " + f.tensor + " bit " + std::to_string(f.bit));
+      flip_bit(graph, f.tensor, f.element, f.bit);
+    }
+    for (const Fault& f : faults) flip_bit(graph, f.tensor, f.element, f.bit);
+    tensor(graph, "bn.weight")[2] = kNaN;
+    check(graph, input, k.what + ", all faults and a NaN gamma");
+  }
+}
+
+// The graph on the CPU through Graph::prepare and run, with or without the fusion pass.
+Tensor run_cpu(Graph& graph, const Tensor& input, bool fuse) {
+  CpuContext cpu(2);
+  ExecContext ctx;
+  ctx.cpu = &cpu;
+  const int64_t batch = input.shape()[0];
+  const GraphPlan plan = graph.prepare(ctx, batch, fuse);
+  CHECK(plan.absorbed == (fuse ? graph.fusion_plan(batch, Device::cpu) : std::vector<int>(graph.size(), 0)));
+  std::vector<float> arena(static_cast<size_t>(plan.arena_floats()));
+  Tensor output(graph.output_shapes(batch).back());
+  graph.run(ctx, plan, ParameterView(graph.parameters(), graph.parameters().arena().data()), input.data(),
+            arena.data(), output.data());
+  return output;
+}
+
 #ifdef FTCNN_WITH_CUDA
 using ftcnn::test::skip_without_gpu;
 
@@ -220,12 +312,16 @@ TEST_CASE("the fusion plan: a correction layer absorbs the BatchNorm2d and ReLU 
           "[edac][fusion]") {
   ModelSpec plain = small_plain_spec();
   Graph graph(plain);
-  for (int i = 0; i < graph.size(); ++i) CHECK(graph.fusion_plan(2)[static_cast<size_t>(i)] == 0);
+  // The plain model: nothing on CUDA; on the CPU each BatchNorm2d absorbs its ReLU.
+  for (int i = 0; i < graph.size(); ++i)
+    CHECK(graph.fusion_plan(2, Device::cuda)[static_cast<size_t>(i)] == 0);
+  CHECK(graph.fusion_plan(2, Device::cpu) == std::vector<int>{0, 1, -1, 0, 0, 1, -1, 0, 0, 0, 0});
 
   const auto plan = plan_hardening(plain, rank_channels_l1(graph), 0.5);
   const auto hardened = build_hardened_graph(graph, plan, HardenMode::tmr, nullptr);
   std::vector<FusedEpilogue> epilogues;
-  const std::vector<int> fused = hardened->fusion_plan(2, &epilogues);
+  const std::vector<int> fused = hardened->fusion_plan(2, Device::cuda, &epilogues);
+  CHECK(hardened->fusion_plan(2, Device::cpu) == fused);
   std::vector<std::string> names;
   for (int i = 0; i < hardened->size(); ++i) names.push_back(hardened->layer(i).name());
   REQUIRE(names == std::vector<std::string>{"features.0", "features.0.vote", "features.1", "features.2",
@@ -254,21 +350,83 @@ TEST_CASE("the fusion plan: a correction layer absorbs the BatchNorm2d and ReLU 
       {edac_spec("e", 4, {2}, EdacMode::dup_only), simple_spec("r", LayerType::relu),
        batchnorm2d_spec("b", 4), edac_spec("f", 3, {0}, EdacMode::dup_only), batchnorm2d_spec("c", 3),
        simple_spec("s", LayerType::relu), simple_spec("t", LayerType::relu)}});
-  CHECK(odd.fusion_plan(1) == std::vector<int>{1, -1, 0, 2, -1, -1, 0});
+  CHECK(odd.fusion_plan(1, Device::cuda) == std::vector<int>{1, -1, 0, 2, -1, -1, 0});
+  CHECK(odd.fusion_plan(1, Device::cpu) == std::vector<int>{1, -1, 0, 2, -1, -1, 0});
 }
 
-TEST_CASE("layer fusion is refused on the CPU", "[edac][fusion]") {
-  Graph graph(ModelSpec{
-      "t", Shape{3, 2, 2}, 0, {edac_spec("e", 2, {1}, EdacMode::dup_only), batchnorm2d_spec("b", 2)}});
+TEST_CASE("fused correction + BatchNorm + ReLU on the CPU equal the unfused layers bit for bit",
+          "[edac][tmr][fusion]") {
+  for_each_fusion_case([](Graph& graph, const Tensor& input, const std::string& what) {
+    const Tensor unfused = run_cpu(graph, input, false), fused = run_cpu(graph, input, true);
+    const int64_t at = first_difference(fused, unfused);
+    INFO(what << ": fused first differs at " << at);
+    CHECK(at == -1);
+  });
+}
+
+TEST_CASE("BatchNorm2d + ReLU fused on the CPU equal the two layers bit for bit, in place", "[fusion]") {
+  Graph graph(
+      ModelSpec{"t", Shape{5, 3, 4}, 0, {batchnorm2d_spec("bn", 5), simple_spec("relu", LayerType::relu)}});
+  REQUIRE(graph.fusion_plan(3, Device::cpu) == std::vector<int>{1, -1});
+  CHECK(graph.fusion_plan(3, Device::cuda) == std::vector<int>{0, 0});
+  // The fused step writes over its input as the two in-place layers do: no more activation memory.
+  CHECK(graph.activation_layout(3, {1, -1}).live_peak <= graph.activation_layout(3, {0, 0}).live_peak);
+  fill_batchnorm(graph, 21);
+  Tensor input(graph.input_shape(3));
+  std::mt19937 rng(4);
+  std::uniform_real_distribution<float> uniform(-3.0f, 3.0f);
+  for (float& v : input.values()) v = uniform(rng);
+  input[0] = kNaN;
+  input[7] = kInf;
+  input[19] = -kInf;
+  input[30] = -0.0f;
+  const auto check = [&](const std::string& what) {
+    const int64_t at = first_difference(run_cpu(graph, input, true), run_cpu(graph, input, false));
+    INFO(what << ": fused first differs at " << at);
+    CHECK(at == -1);
+  };
+  check("clean");
+  flip_bit(graph, "bn.weight", 1, 30);
+  flip_bit(graph, "bn.running_var", 3, 31);
+  check("faulted gamma and variance");
+  tensor(graph, "bn.running_mean")[2] = kNaN;
+  check("a NaN mean");
+}
+
+TEST_CASE("a layer refuses an epilogue it cannot apply on the device", "[edac][fusion]") {
+  Graph graph(ModelSpec{"t",
+                        Shape{3, 2, 2},
+                        0,
+                        {simple_spec("r", LayerType::relu), edac_spec("e", 2, {1}, EdacMode::dup_only)}});
   CpuContext cpu(1);
   ExecContext ctx;
   ctx.cpu = &cpu;
-  CHECK_THROWS_WITH(graph.prepare(ctx, 1, true), Catch::Contains("layer fusion is for CUDA only"));
   FusedEpilogue epilogue;
   epilogue.relu = true;
-  epilogue.layers = {"r"};
+  epilogue.layers = {"r2"};
   CHECK_THROWS_WITH(graph.layer(0).prepare(ctx, graph.input_shape(1), epilogue),
                     Catch::Contains("cannot run the following layers fused on cpu"));
+}
+
+TEST_CASE("FTCNN_CPU_FUSE turns the CPU runner's fusion off, with the same bits", "[edac][fusion]") {
+  const char* saved = std::getenv("FTCNN_CPU_FUSE");
+  const std::string previous = saved != nullptr ? saved : "";
+  unsetenv("FTCNN_CPU_FUSE");
+  CHECK(cpu_fusion_from_environment());
+  Graph graph(fusion_cases().front().spec);
+  fill_batchnorm(graph, 7);
+  const Tensor input = corrupted_input(graph, 4, 11);
+  const Tensor fused = test::run_graph(graph, Device::cpu, input);
+  setenv("FTCNN_CPU_FUSE", "0", 1);
+  CHECK(!cpu_fusion_from_environment());
+  CHECK(first_difference(test::run_graph(graph, Device::cpu, input), fused) == -1);
+  setenv("FTCNN_CPU_FUSE", "yes", 1);
+  CHECK_THROWS_WITH(cpu_fusion_from_environment(), Catch::Contains("FTCNN_CPU_FUSE is 'yes'"));
+  if (saved != nullptr) {
+    setenv("FTCNN_CPU_FUSE", previous.c_str(), 1);
+  } else {
+    unsetenv("FTCNN_CPU_FUSE");
+  }
 }
 
 #ifdef FTCNN_WITH_CUDA
@@ -311,70 +469,9 @@ TEST_CASE("FTCNN_CUDA_SYNC makes the CUDA runner check after every layer", "[fus
 TEST_CASE("fused correction + BatchNorm + ReLU kernels equal the unfused CUDA layers and the CPU bit for bit",
           "[cuda][edac][fusion]") {
   if (skip_without_gpu()) return;
-  struct Case {
-    std::string what;
-    ModelSpec spec;
-  };
-  const auto chain = [](LayerSpec correction, bool batchnorm, bool relu, bool rank4) {
-    ModelSpec spec;
-    spec.arch = "t";
-    const ChannelAttributes& a = correction.attrs<ChannelAttributes>();
-    spec.input = rank4 ? Shape{a.in_channels, 4, 3} : Shape{a.in_channels};
-    const int64_t channels = a.out_channels;
-    spec.layers.push_back(std::move(correction));
-    if (batchnorm) spec.layers.push_back(batchnorm2d_spec("bn", channels));
-    if (relu) spec.layers.push_back(simple_spec("relu", LayerType::relu));
-    return spec;
-  };
-  // 7 channels, 3 copied out of order; every follower pattern; NCHW and [N, F].
-  const std::vector<Case> cases = {
-      {"edac + bn + relu", chain(edac_spec("e", 7, {5, 0, 3}, EdacMode::edac), true, true, true)},
-      {"edac + bn", chain(edac_spec("e", 7, {5, 0, 3}, EdacMode::edac), true, false, true)},
-      {"edac + relu", chain(edac_spec("e", 7, {5, 0, 3}, EdacMode::edac), false, true, true)},
-      {"edac + relu, [N, F]", chain(edac_spec("e", 7, {5, 0, 3}, EdacMode::edac), false, true, false)},
-      {"intervals only + bn + relu", chain(edac_spec("e", 7, {}, EdacMode::edac), true, true, true)},
-      {"dup-only + bn + relu", chain(edac_spec("d", 7, {5, 0, 3}, EdacMode::dup_only), true, true, true)},
-      {"dup-only + relu, [N, F]",
-       chain(edac_spec("d", 7, {5, 0, 3}, EdacMode::dup_only), false, true, false)},
-      {"tmr + bn + relu", chain(tmr_vote_spec("v", 7, {5, 0, 3}), true, true, true)},
-      {"full tmr + bn", chain(tmr_vote_spec("w", 7, {0, 1, 2, 3, 4, 5, 6}), true, false, true)},
-      {"tmr + relu, [N, F]", chain(tmr_vote_spec("v", 7, {5, 0, 3}), false, true, false)},
-  };
-  unsigned seed = 3;
-  for (const Case& k : cases) {
-    Graph graph(k.spec);
-    const LayerSpec& correction = graph.layer(0).spec();
-    const EdacAttributes* edac = correction.find_attrs<EdacAttributes>();
-    if (edac != nullptr && edac->mode == EdacMode::edac) {
-      const std::vector<float> lower{-2, -1, -3, 0, -2.5f, -1, -kInf}, upper{2, 1, 3, 2, 2.5f, 0.5f, kInf};
-      std::copy(lower.begin(), lower.end(), tensor(graph, correction.name + ".lower"));
-      std::copy(upper.begin(), upper.end(), tensor(graph, correction.name + ".upper"));
-    }
-    fill_batchnorm(graph, seed);
-    CHECK(graph.fusion_plan(5)[0] == graph.size() - 1);
-    const Tensor input = corrupted_input(graph, 5, seed++);
-    check_three_ways(graph, input, k.what);
-
-    if (graph.size() < 2 || graph.layer(1).type() != LayerType::batchnorm2d) continue;
-    // Faulted BatchNorm parameters: exponent and sign flips, a NaN; each fault alone, then all at once.
-    struct Fault {
-      const char* tensor;
-      int64_t element;
-      int bit;
-    };
-    const std::vector<Fault> faults = {{"bn.weight", 1, 30},      {"bn.weight", 4, 31},
-                                       {"bn.bias", 2, 30},        {"bn.running_mean", 6, 30},
-                                       {"bn.running_var", 3, 31}, {"bn.running_var", 0, 30},
-                                       {"bn.running_mean", 5, 3}};
-    for (const Fault& f : faults) {
-      flip_bit(graph, f.tensor, f.element, f.bit);
-      check_three_ways(graph, input, k.what + ", " + f.tensor + " bit " + std::to_string(f.bit));
-      flip_bit(graph, f.tensor, f.element, f.bit);
-    }
-    for (const Fault& f : faults) flip_bit(graph, f.tensor, f.element, f.bit);
-    tensor(graph, "bn.weight")[2] = kNaN;
-    check_three_ways(graph, input, k.what + ", all faults and a NaN gamma");
-  }
+  for_each_fusion_case([](Graph& graph, const Tensor& input, const std::string& what) {
+    check_three_ways(graph, input, what);
+  });
 }
 
 TEST_CASE("a fused kernel reads BatchNorm parameters from the arena on every call", "[cuda][edac][fusion]") {
@@ -401,7 +498,7 @@ TEST_CASE("a fused kernel reads BatchNorm parameters from the arena on every cal
   auto runner = make_cuda_runner(graph, 0, options);
   Tensor output(graph.output_shapes(3).back());
   runner->forward(input.data(), 3, output.data());
-  REQUIRE(graph.fusion_plan(3)[0] == 2);
+  REQUIRE(graph.fusion_plan(3, Device::cuda)[0] == 2);
   CHECK(first_difference(output, clean_cpu) == -1);
   // Flip an exponent bit of gamma and of a running mean in the arena; the same runner and plan see it.
   flip_faults();
