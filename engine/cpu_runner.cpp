@@ -36,8 +36,9 @@ class CpuRunner final : public Runner {
   Graph& graph_;
   CpuContext cpu_;
   ExecContext ctx_;
-  PlanCache plans_{graph_, cpu_fusion_from_environment()};  // correction layers absorb BN + ReLU
-  std::vector<float> arena_;                                // activations
+  // Correction layers absorb the BatchNorm2d + ReLU after them, BatchNorm2d its ReLU.
+  PlanCache plans_{graph_, cpu_fusion_from_environment()};
+  std::vector<float> arena_;  // activations
 };
 
 }  // namespace

@@ -72,7 +72,7 @@ class CpuFaultEvaluator final : public FaultEvaluator {
         if (!tail.covers(counts)) visit(counts);
       });
     };
-    // A run may start only where a step of every plan starts (the runner fuses correction layers).
+    // A run may start only where a step of every plan starts (the runner fuses: engine/cpu_context.hpp).
     CheckpointLayout layout(graph_, campaign_steps(graph_, fuse_, Device::cpu, images_, batch_), targets_,
                             others, images_, std::min(batch_, images_), budget - tail.bytes());
     check_fits_memory(checked_product(layout.floats(), sizeof(float), "checkpoints") + tail.bytes(),
@@ -178,7 +178,7 @@ class CpuFaultEvaluator final : public FaultEvaluator {
   int64_t checkpoint_budget_;
   CpuConvolution convolution_;
   CpuLinear linear_;
-  bool fuse_;  // whether the runner fuses correction layers with what follows (its steps)
+  bool fuse_;  // whether the runner fuses layers with what follows (what its steps are)
   CheckpointLayout checkpoints_;
   std::vector<float> kept_;  // the golden values checkpoints_ lays out
   LinearTail tail_;

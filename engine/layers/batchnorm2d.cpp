@@ -66,7 +66,7 @@ void BatchNorm2d::forward_cpu_fused(const LayerPlan& plan, const ParameterView& 
 
 void BatchNorm2d::normalize(const Shape& input, const ParameterView& params, const float* in, float* out,
                             const kernels::CorrectionEpilogue& epilogue, CpuContext& ctx) const {
-  const bool fused = epilogue.gamma != nullptr || epilogue.relu;
+  const bool fused = has_epilogue(epilogue);
   const int64_t batch = input[0], channels = input[1], plane = input[2] * input[3];
   const float *gamma = params(gamma_), *beta = params(beta_), *mean = params(mean_), *var = params(var_);
 #pragma omp parallel for collapse(2) num_threads(ctx.threads()) schedule(static)

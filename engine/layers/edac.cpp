@@ -58,7 +58,7 @@ void Edac::forward_cpu_fused(const LayerPlan& plan, const ParameterView& params,
 
 void Edac::correct(const Shape& input, const ParameterView& params, const float* in, float* out,
                    const kernels::CorrectionEpilogue& epilogue, CpuContext& ctx) const {
-  const bool fused = epilogue.gamma != nullptr || epilogue.relu;
+  const bool fused = has_epilogue(epilogue);
   const int64_t batch = input[0], channels = attributes().out_channels,
                 in_channels = attributes().in_channels;
   const int64_t inner = input.per_item() / in_channels;  // H * W, or 1 after a linear layer

@@ -22,6 +22,11 @@ inline kernels::CorrectionEpilogue kernel_epilogue(const FusedEpilogue& epilogue
   return result;
 }
 
+// True when the epilogue does anything (an absorbed BatchNorm or ReLU).
+inline bool has_epilogue(const kernels::CorrectionEpilogue& epilogue) {
+  return epilogue.gamma != nullptr || epilogue.relu;
+}
+
 // Applies the epilogue of channel c to `count` values in place, in the unfused layers' order and arithmetic
 // (BatchNorm, then ReLU): a fused step gives the unfused steps' bits.
 inline void apply_channel_epilogue(const kernels::CorrectionEpilogue& epilogue, int64_t c, float* values,

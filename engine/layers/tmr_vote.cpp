@@ -49,7 +49,7 @@ void TmrVote::forward_cpu_fused(const LayerPlan& plan, const ParameterView& para
 
 void TmrVote::vote(const Shape& input, const float* in, float* out,
                    const kernels::CorrectionEpilogue& epilogue, CpuContext& ctx) const {
-  const bool fused = epilogue.gamma != nullptr || epilogue.relu;
+  const bool fused = has_epilogue(epilogue);
   const int64_t batch = input[0], channels = attributes().out_channels,
                 in_channels = attributes().in_channels;
   const int64_t copies = static_cast<int64_t>(attributes().copied.size());
