@@ -4,6 +4,7 @@
 // copies bit for bit, weights read from the arena after a flip, and where a non-finite weight reaches.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -15,6 +16,7 @@
 #include "engine/io/hdf5_file.hpp"
 #include "engine/io/model_file.hpp"
 #include "engine/layers/conv2d.hpp"
+#include "engine/layers/conv2d_onednn.hpp"
 #include "test/test_support.hpp"
 
 using namespace ftcnn;
@@ -217,6 +219,72 @@ TEST_CASE("CPU convolution: fault-free copies of a hardened conv2d carry their o
         CHECK(compared > 0);
         CHECK(differing == 0);
       }
+    }
+  }
+}
+
+TEST_CASE("oneDNN conv2d: copies exact in one run over all rows and in copy-set runs",
+          "[conv2d][onednn][harden]") {
+  if (!onednn_compiled()) return;
+  // Both plans of a hardened layer, on VGG-like shapes too (512 -> 512 + copies on a 2 x 2 plane, 64
+  // channels on 32 x 32): one run over all rows (taken only where the prepare-time probe finds the copies
+  // exact) and one run per copy set (padded to whole channel blocks). Each fault-free copy must carry its
+  // original's bits on inputs the probe never saw, with a full chunk and a smaller tail.
+  struct Case {
+    int64_t in, originals, side, batch;
+    std::vector<int64_t> copied;
+    int copies;
+  };
+  // 3 -> 64 + 5 copies on 32 x 32: calls of 102 images in one run (80 padded rows), 170 in copy-set runs
+  // (48), so 200 images end in a smaller tail either way.
+  const Case cases[] = {{3, 64, 32, 200, {0, 7, 9, 33, 63}, 1},
+                        {64, 40, 9, 3, {39, 2, 17}, 2},
+                        {512, 512, 2, 4, {1, 100, 200, 300, 400, 511, 77}, 1},
+                        {16, 20, 11, 2, {19}, 1}};
+  for (const Case& k : cases) {
+    for (const CopyRunChoice choice : {CopyRunChoice::one_run_if_exact, CopyRunChoice::copy_sets}) {
+      Conv2dAttributes a;
+      a.in_channels = k.in;
+      a.out_channels = k.originals + k.copies * static_cast<int64_t>(k.copied.size());
+      a.kernel = {3, 3};
+      a.padding = {1, 1};
+      const CopyRows rows = copy_rows(k.originals, k.copied, k.copies);
+      const int64_t plane = k.side * k.side, row = k.in * 9;
+      std::mt19937 rng(5);
+      std::normal_distribution<float> normal(0.0f, 1.0f);
+      std::vector<float> weight(static_cast<size_t>(a.out_channels * row)),
+          bias(static_cast<size_t>(a.out_channels));
+      for (float& v : weight) v = normal(rng);
+      for (float& v : bias) v = normal(rng);
+      for (const auto& [original, copy] : copy_pairs(rows)) {
+        std::copy_n(weight.data() + original * row, row, weight.data() + copy * row);
+        bias[static_cast<size_t>(copy)] = bias[static_cast<size_t>(original)];
+      }
+      std::vector<float> in(static_cast<size_t>(k.batch * k.in * plane));
+      for (float& v : in) v = normal(rng);
+      std::vector<float> out(static_cast<size_t>(k.batch * a.out_channels * plane), -1.0f);
+      CpuContext cpu(2, CpuConvolution::onednn);
+      const Shape input{k.batch, k.in, k.side, k.side}, output{k.batch, a.out_channels, k.side, k.side};
+      const auto state = prepare_onednn_conv("conv", a, input, output, rows, cpu, choice);
+      forward_onednn_conv(*state, weight.data(), bias.data(), in.data(), out.data(), cpu);
+      const std::string implementation = state->implementation();
+      INFO(k.in << " -> " << k.originals << " + " << k.copies << " x " << k.copied.size() << " on " << k.side
+                << " x " << k.side << ": " << implementation);
+      if (choice == CopyRunChoice::copy_sets) {
+        CHECK(implementation.find(fmt::format("{} copy-set runs", k.copies + 1)) != std::string::npos);
+      } else if (implementation.find("copy-set runs") != std::string::npos) {
+        WARN("the probe kept copy-set runs: " << implementation);
+      }
+      int64_t differing = 0;
+      for (int64_t n = 0; n < k.batch; ++n) {
+        const float* channels = out.data() + n * a.out_channels * plane;
+        for (const auto& [original, copy] : copy_pairs(rows))
+          differing +=
+              std::memcmp(channels + original * plane, channels + copy * plane, plane * sizeof(float)) != 0;
+      }
+      CHECK(differing == 0);
+      // Every output channel was written (none left at the fill value by a dropped row).
+      CHECK(std::count(out.begin(), out.end(), -1.0f) == 0);
     }
   }
 }

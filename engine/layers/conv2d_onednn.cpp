@@ -12,7 +12,13 @@
 #include <omp.h>
 
 #include <cstdint>
+#include <cstring>
 #include <unordered_map>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "engine/fault/philox.hpp"
 #endif
 
 namespace ftcnn {
@@ -24,7 +30,8 @@ std::unique_ptr<OneDnnHandles> make_onednn_handles() {
 }
 
 std::unique_ptr<LayerCpuState> prepare_onednn_conv(const std::string& layer, const Conv2dAttributes&,
-                                                   const Shape&, const Shape&, const CopyRows&, CpuContext&) {
+                                                   const Shape&, const Shape&, const CopyRows&, CpuContext&,
+                                                   CopyRunChoice) {
   FT_THROW("layer {} (conv2d): this build of ftcnn has no oneDNN", layer);
 }
 
@@ -48,6 +55,18 @@ namespace {
 using dnnl::memory;
 using Tag = memory::format_tag;
 constexpr memory::data_type kF32 = memory::data_type::f32;
+
+// Output channels per block in oneDNN's blocked fp32 layouts (nChw16c and its weights) on AVX-512.
+constexpr int64_t kOneDnnChannelBlock = 16;
+
+// The rows a copy-set run is padded to a multiple of. Runs fill whole channel blocks. On output planes of at
+// most 2 x 2 they fill 64 rows: brgconv's register tiles there span several channel blocks, and 295 rows
+// padded to 304 (19 blocks) ran VGG-11's 2 x 2 layers at 1.57x the plain layer's time, 320 rows at 1.16x
+// (Zen 4, 2 threads; docs/performance.md). Larger planes keep 16: 64 would cost VGG-11's 16 x 16 layer 1.54x
+// where 16 costs 1.30x.
+int64_t run_row_multiple(int64_t plane) {
+  return plane <= 4 ? 4 * kOneDnnChannelBlock : kOneDnnChannelBlock;
+}
 
 // Scratch offsets in floats, each buffer starting on a 64-byte boundary.
 constexpr int64_t kAlignFloats = 16;
@@ -115,7 +134,11 @@ Primitive make_primitive(const Conv2dAttributes& a, const Shape& input, const Sh
 // A conv2d planned for one batch size: the primitive for a chunk of images (and for the last, smaller one),
 // and where each buffer lies in the context's scratch.
 struct OneDnnConvState final : LayerCpuState {
-  std::string implementation() const override { return full.implementation; }
+  std::string implementation() const override {
+    return copy_rows.groups.empty()
+               ? full.implementation
+               : fmt::format("{}, {} copy-set runs", full.implementation, copy_rows.groups.size());
+  }
   std::string layer;
   int64_t batch = 0, chunk = 0;
   int64_t out_channels = 0, plane = 0, in_item = 0;
@@ -138,11 +161,10 @@ int64_t images_per_call(int64_t in_item, int64_t out_item, int64_t batch) {
   return std::clamp<int64_t>(kScratchFloats / std::max<int64_t>(std::max(in_item, out_item), 1), 1, batch);
 }
 
-}  // namespace
-
-std::unique_ptr<LayerCpuState> prepare_onednn_conv(const std::string& layer, const Conv2dAttributes& a,
-                                                   const Shape& input, const Shape& output,
-                                                   const CopyRows& copy_rows, CpuContext& ctx) {
+// The plan for runs over `copy_rows` (empty: one run over all rows, straight into the output).
+std::unique_ptr<OneDnnConvState> make_state(const std::string& layer, const Conv2dAttributes& a,
+                                            const Shape& input, const Shape& output,
+                                            const CopyRows& copy_rows, CpuContext& ctx) {
   auto s = std::make_unique<OneDnnConvState>();
   s->layer = layer;
   s->batch = input[0];
@@ -150,10 +172,12 @@ std::unique_ptr<LayerCpuState> prepare_onednn_conv(const std::string& layer, con
   s->in_item = input.per_item();
   s->weight_row = a.in_channels / a.groups * a.kernel[0] * a.kernel[1];
   s->with_bias = a.bias;
-  s->copy_rows = copy_rows;
-  s->rows = copy_rows.groups.empty() ? a.out_channels : static_cast<int64_t>(copy_rows.groups[0].size());
   s->plane = output[2] * output[3];
-  const int64_t padded_rows = (s->rows + 15) / 16 * 16;  // blocked layouts round channels up to 16
+  s->copy_rows = copy_rows;
+  s->rows =
+      s->copy_rows.groups.empty() ? a.out_channels : static_cast<int64_t>(s->copy_rows.groups[0].size());
+  const int64_t padded_rows =  // blocked layouts round channels up to 16
+      (s->rows + kOneDnnChannelBlock - 1) / kOneDnnChannelBlock * kOneDnnChannelBlock;
   s->chunk = images_per_call(s->in_item, padded_rows * s->plane, s->batch);
   omp_set_num_threads(ctx.threads());
   try {
@@ -175,7 +199,7 @@ std::unique_ptr<LayerCpuState> prepare_onednn_conv(const std::string& layer, con
     at += aligned(need);
     return start;
   };
-  const bool gathers = !copy_rows.groups.empty();
+  const bool gathers = !s->copy_rows.groups.empty();
   const int64_t rows = s->rows, weight_row = s->weight_row;
   s->at_rows = take([&](const Primitive&) { return gathers ? rows * weight_row : 0; });
   s->at_bias = take([&](const Primitive&) { return gathers ? rows : int64_t{0}; });
@@ -187,6 +211,8 @@ std::unique_ptr<LayerCpuState> prepare_onednn_conv(const std::string& layer, con
   s->total = at;
   return s;
 }
+
+}  // namespace
 
 void forward_onednn_conv(const LayerCpuState& state, const float* weight, const float* bias, const float* in,
                          float* out, CpuContext& ctx) {
@@ -265,6 +291,69 @@ void forward_onednn_conv(const LayerCpuState& state, const float* weight, const 
   } catch (const dnnl::error& e) {
     FT_THROW("layer {} (conv2d): oneDNN: {}", s.layer, e.what());
   }
+}
+
+namespace {
+
+// Philox-random values in [-1, 1) for the probe below (stream `stream` of the probe's key).
+void fill_probe(float* values, int64_t count, uint32_t stream) {
+  for (int64_t i = 0; i < count; i += 4) {
+    const PhiloxCounter words =
+        philox4x32_10(PhiloxCounter{{static_cast<uint32_t>(i), static_cast<uint32_t>(i >> 32), stream, 0}},
+                      PhiloxKey{{0x636f7079u, 0x70726f62u}});
+    for (int64_t j = 0; j < 4 && i + j < count; ++j)
+      values[i + j] = static_cast<float>(words.word[j] >> 8) * 0x1p-23f - 1.0f;
+  }
+}
+
+// True when one run over all rows of `s` (no copy sets) gives every fault-free copy its original's bits.
+// oneDNN promises nothing about whether a channel's sum runs in the same order in every channel block of
+// one primitive, so this runs the plan on random images and weights (each copy row equal to its
+// original's) through the full chunk's primitive and the tail's, and compares each copy's channel with its
+// original's bit for bit. Two orders of summation differ somewhere on random data almost surely, and the
+// order does not depend on the values, so equal bits here mean equal bits on every input.
+bool copies_exact_in_one_run(OneDnnConvState& s, const std::vector<std::pair<int64_t, int64_t> >& pairs,
+                             CpuContext& ctx) {
+  const int64_t batch = s.batch, probe = s.tail ? s.chunk + s.batch % s.chunk : s.chunk;
+  std::vector<float> weight(static_cast<size_t>(s.out_channels * s.weight_row));
+  std::vector<float> bias(static_cast<size_t>(s.out_channels));
+  std::vector<float> in(static_cast<size_t>(probe * s.in_item));
+  std::vector<float> out(static_cast<size_t>(probe * s.out_channels * s.plane));
+  fill_probe(weight.data(), static_cast<int64_t>(weight.size()), 0);
+  fill_probe(bias.data(), static_cast<int64_t>(bias.size()), 1);
+  fill_probe(in.data(), static_cast<int64_t>(in.size()), 2);
+  for (const auto& [original, copy] : pairs) {
+    std::copy_n(weight.data() + original * s.weight_row, s.weight_row, weight.data() + copy * s.weight_row);
+    bias[static_cast<size_t>(copy)] = bias[static_cast<size_t>(original)];
+  }
+  s.batch = probe;
+  forward_onednn_conv(s, weight.data(), s.with_bias ? bias.data() : nullptr, in.data(), out.data(), ctx);
+  s.batch = batch;
+  const auto bytes = static_cast<size_t>(s.plane) * sizeof(float);
+  for (int64_t image = 0; image < probe; ++image) {
+    const float* channels = out.data() + image * s.out_channels * s.plane;
+    for (const auto& [original, copy] : pairs) {
+      if (std::memcmp(channels + original * s.plane, channels + copy * s.plane, bytes) != 0) return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+std::unique_ptr<LayerCpuState> prepare_onednn_conv(const std::string& layer, const Conv2dAttributes& a,
+                                                   const Shape& input, const Shape& output,
+                                                   const CopyRows& copy_rows, CpuContext& ctx,
+                                                   CopyRunChoice choice) {
+  if (copy_rows.groups.empty() || a.groups > 1) return make_state(layer, a, input, output, copy_rows, ctx);
+  // A hardened layer: one run over all rows (its MACs, written straight into the output) where it keeps the
+  // copies' bits, else one run per copy set, each padded to whole channel blocks.
+  if (choice == CopyRunChoice::one_run_if_exact) {
+    auto one_run = make_state(layer, a, input, output, CopyRows{}, ctx);
+    if (copies_exact_in_one_run(*one_run, copy_pairs(copy_rows), ctx)) return one_run;
+  }
+  const int64_t plane = output[2] * output[3];
+  return make_state(layer, a, input, output, padded_groups(copy_rows, run_row_multiple(plane)), ctx);
 }
 
 #endif

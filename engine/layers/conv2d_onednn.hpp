@@ -13,9 +13,12 @@
 // the weights are read from the parameter arena on every call and reordered then (fault injection flips
 // them in place between runs, so a blocked copy made at prepare time would go stale).
 //
-// Hardened layers (copy_rows.hpp): one primitive of the copy sets' shape, run once per copy set on the
-// set's gathered weight rows, so that a fault-free copy sits in the same row of the same computation as its
-// original and carries its bits by construction, whatever oneDNN does with a row's position.
+// Hardened layers (copy_rows.hpp): where a probe at prepare time shows that one primitive over all rows
+// gives every fault-free copy its original's bits (each channel summed in the same order, wherever it
+// sits), one run over all rows: the layer's own MACs, written straight into the output. Else one primitive
+// of the copy sets' shape, run once per copy set on the set's gathered weight rows (padded to whole channel
+// blocks), so that a fault-free copy sits in the same row of the same computation as its original and
+// carries its bits by construction, whatever oneDNN does with a row's position.
 #pragma once
 
 #include <cstdint>
@@ -33,12 +36,18 @@ struct OneDnnHandles;
 // The engine and stream of a CPU context; throws in a build without oneDNN.
 std::unique_ptr<OneDnnHandles> make_onednn_handles();
 
+// How a hardened layer's plan computes its copies: one run over all rows where the probe finds the copies
+// exact (the default), or always one run per copy set (tests).
+enum class CopyRunChoice { one_run_if_exact, copy_sets };
+
 // The oneDNN plan of conv2d `layer` (its name, for messages) for `input` and its `output` shape; copy rows
-// as the layer holds them.
+// as the layer holds them. The plan's implementation() names oneDNN's kernel, and the copy-set runs when
+// there are any.
 std::unique_ptr<LayerCpuState> prepare_onednn_conv(const std::string& layer,
                                                    const Conv2dAttributes& attributes, const Shape& input,
                                                    const Shape& output, const CopyRows& copy_rows,
-                                                   CpuContext& ctx);
+                                                   CpuContext& ctx,
+                                                   CopyRunChoice choice = CopyRunChoice::one_run_if_exact);
 // Runs it: `weight` [out, in / groups, kh, kw] and `bias` [out] (or nullptr) from the arena, NCHW in and out.
 void forward_onednn_conv(const LayerCpuState& state, const float* weight, const float* bias, const float* in,
                          float* out, CpuContext& ctx);

@@ -47,6 +47,33 @@ CopyRows copy_rows_whole_layer(int64_t originals, const std::vector<int64_t>& co
   return r;
 }
 
+std::vector<std::pair<int64_t, int64_t>> copy_pairs(const CopyRows& rows) {
+  std::vector<std::pair<int64_t, int64_t>> pairs;
+  if (rows.groups.size() < 2) return pairs;
+  // Group 0 leads with the copied originals, group j with copy set j: channels originals + (j - 1) d + k.
+  const int64_t originals = rows.groups[1][0];
+  for (size_t set = 1; set < rows.groups.size(); ++set) {
+    const std::vector<int64_t>& group = rows.groups[set];
+    for (size_t k = 0; k < group.size() && group[k] >= originals; ++k)
+      pairs.emplace_back(rows.groups[0][k], group[k]);
+  }
+  return pairs;
+}
+
+CopyRows padded_groups(const CopyRows& rows, int64_t multiple) {
+  if (rows.groups.empty() || multiple <= 1) return rows;
+  const auto size = static_cast<int64_t>(rows.groups[0].size());
+  const int64_t padded = (size + multiple - 1) / multiple * multiple;
+  CopyRows r;
+  for (const std::vector<int64_t>& group : rows.groups) {
+    std::vector<int64_t> grown = group;
+    grown.resize(static_cast<size_t>(padded), -1);
+    r.channel_of_result_row.insert(r.channel_of_result_row.end(), grown.begin(), grown.end());
+    r.groups.push_back(std::move(grown));
+  }
+  return r;
+}
+
 bool consecutive(const std::vector<int64_t>& rows) {
   for (size_t i = 0; i < rows.size(); ++i) {
     if (rows[i] < 0 || (i > 0 && rows[i] != rows[i - 1] + 1)) return false;
