@@ -235,12 +235,14 @@ TEST_CASE("oneDNN conv2d: copies exact in one run over all rows and in copy-set 
     std::vector<int64_t> copied;
     int copies;
   };
-  // 3 -> 64 + 5 copies on 32 x 32: calls of 102 images in one run (80 padded rows), 170 in copy-set runs
-  // (48), so 200 images end in a smaller tail either way.
+  // 3 -> 64 + 5 copies on 32 x 32: calls of 102 images in one run (80 padded rows), so 200 images end in a
+  // smaller tail there. 512 -> 512 + 7 on 2 x 2 always takes copy-set runs of 4 blocks (wide_copy_set_runs),
+  // 16 -> 20 + 3 on 2 x 2 (runs of 12 rows) does not.
   const Case cases[] = {{3, 64, 32, 200, {0, 7, 9, 33, 63}, 1},
                         {64, 40, 9, 3, {39, 2, 17}, 2},
                         {512, 512, 2, 4, {1, 100, 200, 300, 400, 511, 77}, 1},
-                        {16, 20, 11, 2, {19}, 1}};
+                        {16, 20, 11, 2, {19}, 1},
+                        {16, 20, 2, 3, {0, 5, 19}, 1}};
   for (const Case& k : cases) {
     for (const CopyRunChoice choice : {CopyRunChoice::one_run_if_exact, CopyRunChoice::copy_sets}) {
       Conv2dAttributes a;
@@ -249,7 +251,15 @@ TEST_CASE("oneDNN conv2d: copies exact in one run over all rows and in copy-set 
       a.kernel = {3, 3};
       a.padding = {1, 1};
       const CopyRows rows = copy_rows(k.originals, k.copied, k.copies);
-      const int64_t plane = k.side * k.side, row = k.in * 9;
+      const int64_t plane = k.side * k.side, row = k.in * 9, d = static_cast<int64_t>(k.copied.size());
+      // copy_pairs, which the probe relies on, against the model file's layout: copy set j of channel
+      // copied[i] is output channel originals + j * d + i.
+      const std::vector<std::pair<int64_t, int64_t>> pairs = copy_pairs(rows);
+      REQUIRE(static_cast<int64_t>(pairs.size()) == k.copies * d);
+      for (size_t i = 0; i < pairs.size(); ++i) {
+        CHECK(pairs[i].first == k.copied[i % k.copied.size()]);
+        CHECK(pairs[i].second == k.originals + static_cast<int64_t>(i));
+      }
       std::mt19937 rng(5);
       std::normal_distribution<float> normal(0.0f, 1.0f);
       std::vector<float> weight(static_cast<size_t>(a.out_channels * row)),
@@ -270,21 +280,51 @@ TEST_CASE("oneDNN conv2d: copies exact in one run over all rows and in copy-set 
       const std::string implementation = state->implementation();
       INFO(k.in << " -> " << k.originals << " + " << k.copies << " x " << k.copied.size() << " on " << k.side
                 << " x " << k.side << ": " << implementation);
-      if (choice == CopyRunChoice::copy_sets) {
-        CHECK(implementation.find(fmt::format("{} copy-set runs", k.copies + 1)) != std::string::npos);
-      } else if (implementation.find("copy-set runs") != std::string::npos) {
+      const bool copy_set_runs =
+          implementation.find(fmt::format("{} copy-set runs", k.copies + 1)) != std::string::npos;
+      const bool wide = plane <= 4 && static_cast<int64_t>(rows.groups[0].size()) >= 64;
+      if (choice == CopyRunChoice::copy_sets || wide) {
+        CHECK(copy_set_runs);
+      } else if (copy_set_runs) {
         WARN("the probe kept copy-set runs: " << implementation);
       }
       int64_t differing = 0;
       for (int64_t n = 0; n < k.batch; ++n) {
         const float* channels = out.data() + n * a.out_channels * plane;
-        for (const auto& [original, copy] : copy_pairs(rows))
+        for (const auto& [original, copy] : pairs)
           differing +=
               std::memcmp(channels + original * plane, channels + copy * plane, plane * sizeof(float)) != 0;
       }
       CHECK(differing == 0);
-      // Every output channel was written (none left at the fill value by a dropped row).
-      CHECK(std::count(out.begin(), out.end(), -1.0f) == 0);
+      // Every output against a direct sum in double (each channel from its own weight row and bias), to
+      // the sum's rounding: a row gathered, padded or scattered to the wrong channel shows here.
+      int64_t wrong = 0;
+      for (int64_t n = 0; n < k.batch; ++n) {
+        for (int64_t o = 0; o < a.out_channels; ++o) {
+          for (int64_t y = 0; y < k.side; ++y) {
+            for (int64_t x = 0; x < k.side; ++x) {
+              double sum = bias[static_cast<size_t>(o)], magnitude = std::abs(sum);
+              for (int64_t c = 0; c < k.in; ++c) {
+                for (int64_t ky = 0; ky < 3; ++ky) {
+                  for (int64_t kx = 0; kx < 3; ++kx) {
+                    const int64_t iy = y + ky - 1, ix = x + kx - 1;
+                    if (iy < 0 || ix < 0 || iy >= k.side || ix >= k.side) continue;
+                    const double term =
+                        static_cast<double>(weight[static_cast<size_t>(o * row + c * 9 + ky * 3 + kx)]) *
+                        in[static_cast<size_t>(((n * k.in + c) * k.side + iy) * k.side + ix)];
+                    sum += term;
+                    magnitude += std::abs(term);
+                  }
+                }
+              }
+              const float got =
+                  out[static_cast<size_t>(((n * a.out_channels + o) * k.side + y) * k.side + x)];
+              wrong += std::abs(got - sum) > 1e-5 * magnitude + 1e-6;
+            }
+          }
+        }
+      }
+      CHECK(wrong == 0);
     }
   }
 }

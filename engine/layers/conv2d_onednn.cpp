@@ -59,13 +59,13 @@ constexpr memory::data_type kF32 = memory::data_type::f32;
 // Output channels per block in oneDNN's blocked fp32 layouts (nChw16c and its weights) on AVX-512.
 constexpr int64_t kOneDnnChannelBlock = 16;
 
-// The rows a copy-set run is padded to a multiple of. Runs fill whole channel blocks. On output planes of at
-// most 2 x 2 they fill 64 rows: brgconv's register tiles there span several channel blocks, and 295 rows
-// padded to 304 (19 blocks) ran VGG-11's 2 x 2 layers at 1.57x the plain layer's time, 320 rows at 1.16x
-// (Zen 4, 2 threads; docs/performance.md). Larger planes keep 16: 64 would cost VGG-11's 16 x 16 layer 1.54x
-// where 16 costs 1.30x.
-int64_t run_row_multiple(int64_t plane) {
-  return plane <= 4 ? 4 * kOneDnnChannelBlock : kOneDnnChannelBlock;
+// Copy-set runs of whole groups of 4 channel blocks, skipping the one-run probe: on output planes of at most
+// 2 x 2, where brgconv's register tiles span several channel blocks and a layer of 37 blocks (512 + 77
+// channels) runs slowly. VGG-11's two 2 x 2 layers (512 -> 512 + 77, `ftcnn bench --layers`, Zen 4, 2
+// threads, docs/performance.md "CPU acceptance run"): one run took 1.39x and 1.50x the plain layers' time.
+// Runs of fewer than 64 rows keep blocks of 16 (64 would more than double them), and so do larger planes.
+bool wide_copy_set_runs(int64_t plane, int64_t run_rows) {
+  return plane <= 4 && run_rows >= 4 * kOneDnnChannelBlock;
 }
 
 // Scratch offsets in floats, each buffer starting on a 64-byte boundary.
@@ -135,9 +135,9 @@ Primitive make_primitive(const Conv2dAttributes& a, const Shape& input, const Sh
 // and where each buffer lies in the context's scratch.
 struct OneDnnConvState final : LayerCpuState {
   std::string implementation() const override {
-    return copy_rows.groups.empty()
-               ? full.implementation
-               : fmt::format("{}, {} copy-set runs", full.implementation, copy_rows.groups.size());
+    if (copy_rows.groups.empty()) return full.implementation;
+    return fmt::format("{}, {} {} runs", full.implementation, copy_rows.groups.size(),
+                       whole_layer_runs ? "whole-layer" : "copy-set");
   }
   std::string layer;
   int64_t batch = 0, chunk = 0;
@@ -145,7 +145,8 @@ struct OneDnnConvState final : LayerCpuState {
   int64_t rows = 0;        // output channels per run: all, or a copy set's rows (padding included)
   int64_t weight_row = 0;  // floats per output channel: in / groups * kh * kw
   bool with_bias = false;
-  CopyRows copy_rows;  // empty: one run over all rows, straight into the output
+  CopyRows copy_rows;             // empty: one run over all rows, straight into the output
+  bool whole_layer_runs = false;  // a grouped layer's runs (copy_rows_whole_layer)
   Primitive full;
   std::optional<Primitive> tail;
   // Scratch offsets (floats): gathered weight rows and bias of a copy set, blocked weights, blocked
@@ -174,6 +175,7 @@ std::unique_ptr<OneDnnConvState> make_state(const std::string& layer, const Conv
   s->with_bias = a.bias;
   s->plane = output[2] * output[3];
   s->copy_rows = copy_rows;
+  s->whole_layer_runs = a.groups > 1;
   s->rows =
       s->copy_rows.groups.empty() ? a.out_channels : static_cast<int64_t>(s->copy_rows.groups[0].size());
   const int64_t padded_rows =  // blocked layouts round channels up to 16
@@ -348,12 +350,14 @@ std::unique_ptr<LayerCpuState> prepare_onednn_conv(const std::string& layer, con
   if (copy_rows.groups.empty() || a.groups > 1) return make_state(layer, a, input, output, copy_rows, ctx);
   // A hardened layer: one run over all rows (its MACs, written straight into the output) where it keeps the
   // copies' bits, else one run per copy set, each padded to whole channel blocks.
-  if (choice == CopyRunChoice::one_run_if_exact) {
+  const bool wide =
+      wide_copy_set_runs(output[2] * output[3], static_cast<int64_t>(copy_rows.groups[0].size()));
+  if (choice == CopyRunChoice::one_run_if_exact && !wide) {
     auto one_run = make_state(layer, a, input, output, CopyRows{}, ctx);
     if (copies_exact_in_one_run(*one_run, copy_pairs(copy_rows), ctx)) return one_run;
   }
-  const int64_t plane = output[2] * output[3];
-  return make_state(layer, a, input, output, padded_groups(copy_rows, run_row_multiple(plane)), ctx);
+  const int64_t blocks = wide ? 4 : 1;
+  return make_state(layer, a, input, output, padded_groups(copy_rows, blocks * kOneDnnChannelBlock), ctx);
 }
 
 #endif

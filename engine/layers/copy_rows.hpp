@@ -39,11 +39,9 @@ CopyRows copy_rows(int64_t originals, const std::vector<int64_t>& copied, int co
 // are a small part of the work).
 CopyRows copy_rows_whole_layer(int64_t originals, const std::vector<int64_t>& copied, int copies);
 
-// `rows` (from copy_rows) with every group grown by padding rows (-1) to a multiple of `multiple` rows:
-// oneDNN's blocked layouts compute output channels in blocks of 16 anyway, and a run whose rows fill its
-// blocks avoids the kernels' channel-tail code (measured 1.58x the plain layer's time on VGG-11's 2x2
-// convolutions with 295 rows per run, against the 1.19x its padded rows cost). Equal groups stay equal, so
-// copies keep their originals' positions and shapes.
+// `rows` (from copy_rows) with every group grown by padding rows (-1) to a multiple of `multiple` rows, for
+// oneDNN, whose blocked layouts compute output channels in whole blocks anyway (conv2d_onednn.cpp says
+// which multiple where). Equal groups stay equal, so copies keep their originals' positions and shapes.
 CopyRows padded_groups(const CopyRows& rows, int64_t multiple);
 
 // The (original, copy) output channel pairs that `rows` (from copy_rows) describe.
