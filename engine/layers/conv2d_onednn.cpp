@@ -59,13 +59,25 @@ constexpr memory::data_type kF32 = memory::data_type::f32;
 // Output channels per block in oneDNN's blocked fp32 layouts (nChw16c and its weights) on AVX-512.
 constexpr int64_t kOneDnnChannelBlock = 16;
 
-// Copy-set runs of whole groups of 4 channel blocks, skipping the one-run probe: on output planes of at most
-// 2 x 2, where brgconv's register tiles span several channel blocks and a layer of 37 blocks (512 + 77
-// channels) runs slowly. VGG-11's two 2 x 2 layers (512 -> 512 + 77, `ftcnn bench --layers`, Zen 4, 2
-// threads, docs/performance.md "CPU acceptance run"): one run took 1.39x and 1.50x the plain layers' time.
-// Runs of fewer than 64 rows keep blocks of 16 (64 would more than double them), and so do larger planes.
-bool wide_copy_set_runs(int64_t plane, int64_t run_rows) {
-  return plane <= 4 && run_rows >= 4 * kOneDnnChannelBlock;
+// Copy-set runs of whole groups of 4 channel blocks instead of the one-run probe, where they cost less. On
+// output planes of at most 2 x 2 brgconv's register tiles span several channel blocks, and a channel count
+// whose blocks do not come in fours runs slowly there: 512 -> 589 channels (37 blocks) took 1.39x to 1.50x
+// the plain layer's time (VGG-11's 2 x 2 layers, `ftcnn bench --layers`, Zen 4, 2 threads), while copy-set
+// runs of 295 rows padded to 320 took 1.14x to 1.19x; but AlexNet's 256 + 38 channels as two runs padded to
+// 192 rows took 1.52x. So, counting rows with a 1.2 penalty for one run whose blocks do not come in fours
+// (the slowdown measured on 589 channels against their multiply-adds), the cheaper of the two; larger
+// planes always try the one run.
+bool wide_copy_set_runs(int64_t plane, int64_t total_rows, const CopyRows& sets) {
+  if (plane > 4) return false;
+  const auto round_up = [](int64_t rows, int64_t multiple) {
+    return (rows + multiple - 1) / multiple * multiple;
+  };
+  const int64_t one_run_blocks = round_up(total_rows, kOneDnnChannelBlock) / kOneDnnChannelBlock;
+  const double one_run =
+      static_cast<double>(one_run_blocks * kOneDnnChannelBlock) * (one_run_blocks % 4 ? 1.2 : 1.0);
+  const auto runs = static_cast<int64_t>(sets.groups.size());
+  const int64_t wide = runs * round_up(static_cast<int64_t>(sets.groups[0].size()), 4 * kOneDnnChannelBlock);
+  return static_cast<double>(wide) < one_run;
 }
 
 // Scratch offsets in floats, each buffer starting on a 64-byte boundary.
@@ -350,8 +362,7 @@ std::unique_ptr<LayerCpuState> prepare_onednn_conv(const std::string& layer, con
   if (copy_rows.groups.empty() || a.groups > 1) return make_state(layer, a, input, output, copy_rows, ctx);
   // A hardened layer: one run over all rows (its MACs, written straight into the output) where it keeps the
   // copies' bits, else one run per copy set, each padded to whole channel blocks.
-  const bool wide =
-      wide_copy_set_runs(output[2] * output[3], static_cast<int64_t>(copy_rows.groups[0].size()));
+  const bool wide = wide_copy_set_runs(output[2] * output[3], a.out_channels, copy_rows);
   if (choice == CopyRunChoice::one_run_if_exact && !wide) {
     auto one_run = make_state(layer, a, input, output, CopyRows{}, ctx);
     if (copies_exact_in_one_run(*one_run, copy_pairs(copy_rows), ctx)) return one_run;
