@@ -142,12 +142,13 @@ Tensor uniform_input(const Shape& shape, unsigned seed) {
 
 }  // namespace
 
-TEST_CASE("conv2d fixtures and the exact reference hold on every CPU convolution backend", "[conv2d][onednn]") {
+TEST_CASE("conv2d fixtures and the exact reference hold on every CPU convolution backend",
+          "[conv2d][onednn]") {
   for (const CpuConvolution convolution : cpu_convolutions()) {
     INFO(cpu_convolution_name(convolution));
-    for (const char* name : {"conv2d_3x3_s1_p1_bias.h5", "conv2d_5x5_s2_p2_nobias.h5", "conv2d_11x11_s4_p5.h5",
-                             "conv2d_1x1_s1_p0.h5", "conv2d_3x3_s2_p0.h5", "conv2d_3x5_s2x1_p1x2.h5",
-                             "conv2d_groups2.h5", "conv2d_depthwise_s2.h5"}) {
+    for (const char* name : {"conv2d_3x3_s1_p1_bias.h5", "conv2d_5x5_s2_p2_nobias.h5",
+                             "conv2d_11x11_s4_p5.h5", "conv2d_1x1_s1_p0.h5", "conv2d_3x3_s2_p0.h5",
+                             "conv2d_3x5_s2x1_p1x2.h5", "conv2d_groups2.h5", "conv2d_depthwise_s2.h5"}) {
       Model model = load_model(test::fixture_path(name));
       const H5File file = H5File::open_read(test::fixture_path(name));
       const Tensor actual = run_cpu(*model.graph, convolution, file.read_tensor("fixture_input"));
@@ -178,8 +179,11 @@ TEST_CASE("CPU convolution: fault-free copies of a hardened conv2d carry their o
     int64_t in, out, kernel, stride, side, batch;
     double ratio;
   };
-  const Case cases[] = {{3, 64, 3, 1, 32, 6, 0.5},  {16, 16, 3, 1, 12, 5, 0.15}, {16, 20, 3, 2, 11, 4, 0.3},
-                        {24, 40, 1, 1, 9, 3, 0.15}, {32, 5, 5, 1, 10, 7, 0.4}};
+  const Case cases[] = {{3, 64, 3, 1, 32, 6, 0.5},
+                        {16, 16, 3, 1, 12, 5, 0.15},
+                        {16, 20, 3, 2, 11, 4, 0.3},
+                        {24, 40, 1, 1, 9, 3, 0.15},
+                        {32, 5, 5, 1, 10, 7, 0.4}};
   for (const CpuConvolution convolution : cpu_convolutions()) {
     for (const Case& k : cases) {
       for (const HardenMode mode : {HardenMode::dup_only, HardenMode::tmr}) {
@@ -195,7 +199,8 @@ TEST_CASE("CPU convolution: fault-free copies of a hardened conv2d carry their o
         std::mt19937 rng(3);
         std::normal_distribution<float> normal(0.0f, 0.1f);
         for (float& v : plain.parameters().arena()) v = normal(rng);
-        const std::vector<LayerHardening> plan = plan_hardening(plain.spec(), rank_channels_l1(plain), k.ratio);
+        const std::vector<LayerHardening> plan =
+            plan_hardening(plain.spec(), rank_channels_l1(plain), k.ratio);
         auto hardened = build_hardened_graph(plain, plan, mode, nullptr);
         std::vector<float> conv_out;
         const Tensor input = uniform_input(hardened->input_shape(k.batch), 11);
@@ -214,8 +219,8 @@ TEST_CASE("CPU convolution: fault-free copies of a hardened conv2d carry their o
             for (int64_t p = 0; p < plane; ++p) differing += std::memcmp(a + p, b + p, 4) != 0;
           }
         }
-        INFO(cpu_convolution_name(convolution) << ", " << harden_mode_name(mode) << ", conv " << k.in << " -> "
-                                               << k.out << ", " << d << " copied");
+        INFO(cpu_convolution_name(convolution) << ", " << harden_mode_name(mode) << ", conv " << k.in
+                                               << " -> " << k.out << ", " << d << " copied");
         CHECK(compared > 0);
         CHECK(differing == 0);
       }
@@ -379,7 +384,7 @@ TEST_CASE("CPU convolution: where a non-finite weight reaches, padding included"
   };
   // On an AVX-512 machine (Zen 4) oneDNN 2.6.3 picks brgconv:avx512_core (ungrouped), brdgmm_dw:avx512_core
   // (depthwise), jit:avx512_core (8 -> 8 in 2 groups) and x64:gemm:jit (several outputs per group).
-  const Case cases[] = {{3, 32, 1, 8},   {16, 32, 1, 8}, {16, 20, 1, 11},
+  const Case cases[] = {{3, 32, 1, 8},   {16, 32, 1, 8},  {16, 20, 1, 11},
                         {16, 16, 16, 8}, {16, 32, 16, 8}, {8, 8, 2, 8}};
   for (const CpuConvolution convolution : cpu_convolutions()) {
     for (const Case& k : cases) {
@@ -403,10 +408,10 @@ TEST_CASE("CPU convolution: where a non-finite weight reaches, padding included"
         ctx.cpu = &cpu;
         const LayerCpuState* state = plans.get(ctx, 2).layers[0]->cpu.get();
         const std::string implementation = state ? state->implementation() : "im2col";
-        const bool skips_padding = implementation.find("gemm") == std::string::npos &&
-                                   implementation != "im2col";
-        INFO(cpu_convolution_name(convolution) << " (" << implementation << "), conv " << k.in << " -> " << k.out
-                                               << ", groups " << k.groups);
+        const bool skips_padding =
+            implementation.find("gemm") == std::string::npos && implementation != "im2col";
+        INFO(cpu_convolution_name(convolution)
+             << " (" << implementation << "), conv " << k.in << " -> " << k.out << ", groups " << k.groups);
         if (convolution == CpuConvolution::onednn && k.groups == 1) CHECK(skips_padding);
         const int64_t side = k.side, plane = side * side;
         for (int64_t n = 0; n < 2; ++n) {
@@ -432,7 +437,8 @@ TEST_CASE("CPU convolution: where a non-finite weight reaches, padding included"
   }
 }
 
-TEST_CASE("FTCNN_CPU_CONV names the CPU convolution, and a build without oneDNN refuses it", "[conv2d][onednn]") {
+TEST_CASE("FTCNN_CPU_CONV names the CPU convolution, and a build without oneDNN refuses it",
+          "[conv2d][onednn]") {
   CHECK(std::string(cpu_convolution_name(CpuConvolution::im2col)) == "im2col");
   CHECK(std::string(cpu_convolution_name(CpuConvolution::onednn)) == "onednn");
   CHECK(CpuContext(1, CpuConvolution::im2col).convolution() == CpuConvolution::im2col);
