@@ -56,6 +56,11 @@ using dnnl::memory;
 using Tag = memory::format_tag;
 constexpr memory::data_type kF32 = memory::data_type::f32;
 
+// `count` rounded up to a multiple of `multiple`.
+int64_t round_up(int64_t count, int64_t multiple) {
+  return (count + multiple - 1) / multiple * multiple;
+}
+
 // Output channels per block in oneDNN's blocked fp32 layouts (nChw16c and its weights) on AVX-512.
 constexpr int64_t kOneDnnChannelBlock = 16;
 
@@ -69,9 +74,6 @@ constexpr int64_t kOneDnnChannelBlock = 16;
 // planes always try the one run.
 bool wide_copy_set_runs(int64_t plane, int64_t total_rows, const CopyRows& sets) {
   if (plane > 4) return false;
-  const auto round_up = [](int64_t rows, int64_t multiple) {
-    return (rows + multiple - 1) / multiple * multiple;
-  };
   const int64_t one_run_blocks = round_up(total_rows, kOneDnnChannelBlock) / kOneDnnChannelBlock;
   const double one_run =
       static_cast<double>(one_run_blocks * kOneDnnChannelBlock) * (one_run_blocks % 4 ? 1.2 : 1.0);
@@ -83,7 +85,7 @@ bool wide_copy_set_runs(int64_t plane, int64_t total_rows, const CopyRows& sets)
 // Scratch offsets in floats, each buffer starting on a 64-byte boundary.
 constexpr int64_t kAlignFloats = 16;
 int64_t aligned(int64_t floats) {
-  return (floats + kAlignFloats - 1) / kAlignFloats * kAlignFloats;
+  return round_up(floats, kAlignFloats);
 }
 int64_t floats_of(const memory::desc& d) {
   return aligned(static_cast<int64_t>(d.get_size() / sizeof(float)));
@@ -190,8 +192,7 @@ std::unique_ptr<OneDnnConvState> make_state(const std::string& layer, const Conv
   s->whole_layer_runs = a.groups > 1;
   s->rows =
       s->copy_rows.groups.empty() ? a.out_channels : static_cast<int64_t>(s->copy_rows.groups[0].size());
-  const int64_t padded_rows =  // blocked layouts round channels up to 16
-      (s->rows + kOneDnnChannelBlock - 1) / kOneDnnChannelBlock * kOneDnnChannelBlock;
+  const int64_t padded_rows = round_up(s->rows, kOneDnnChannelBlock);  // blocked layouts round channels up
   s->chunk = images_per_call(s->in_item, padded_rows * s->plane, s->batch);
   omp_set_num_threads(ctx.threads());
   try {
